@@ -1,0 +1,167 @@
+// The driver contract: every public operation of tvirt, as libvirt's virConnect/virDomain API.
+// Implemented by the in-process test driver, the QEMU driver inside tvirtd, and the remote client
+// that talks to tvirtd; the CLI, REST API and web UI only ever see this interface.
+import type { Duplex } from 'node:stream';
+
+/** Domain states, with libvirt's names (virDomainState). */
+export type DomainStateName =
+  | 'nostate'
+  | 'running'
+  | 'blocked'
+  | 'paused'
+  | 'shutdown'
+  | 'shutoff'
+  | 'crashed'
+  | 'pmsuspended';
+
+/** A state with its reason, as `virsh domstate --reason` prints it (e.g. shutoff, destroyed). */
+export interface DomainState {
+  state: DomainStateName;
+  /** libvirt's reason word: booted, unpaused, user, ioerror, shutdown, destroyed, crashed, failed, panicked... */
+  reason: string;
+}
+
+/** What `list` shows for one domain. */
+export interface DomainSummary extends DomainState {
+  /** Runtime id while active, otherwise null (virsh prints '-'). */
+  id: number | null;
+  name: string;
+  uuid: string;
+  persistent: boolean;
+  autostart: boolean;
+  title?: string;
+}
+
+/** What `dominfo` shows. */
+export interface DomainInfo extends DomainSummary {
+  osType: string;
+  maxMemoryKiB: number;
+  memoryKiB: number;
+  vcpus: number;
+  cpuTimeNs: number;
+  managedSave: boolean;
+  securityModel?: string;
+}
+
+export interface DomainListFilter {
+  active?: boolean;
+  inactive?: boolean;
+  persistent?: boolean;
+  transient?: boolean;
+  autostart?: boolean;
+  noAutostart?: boolean;
+  states?: DomainStateName[];
+}
+
+export interface NodeInfo {
+  model: string;
+  memoryKiB: number;
+  cpus: number;
+  mhz: number;
+  nodes: number;
+  sockets: number;
+  cores: number;
+  threads: number;
+}
+
+export interface VersionInfo {
+  /** tvirt's version, e.g. 0.1.0 */
+  library: string;
+  /** Hypervisor driver name as virsh prints it: QEMU, Test */
+  hypervisorType: string;
+  /** Hypervisor version, e.g. 7.2.0 */
+  hypervisor: string;
+}
+
+/** Lifecycle and job events, delivered to every client that subscribed. */
+export interface TvirtEvent {
+  kind: 'domain-lifecycle' | 'job' | 'network-lifecycle' | 'pool-lifecycle';
+  /** Object name and uuid the event is about. */
+  name: string;
+  uuid?: string;
+  /** libvirt's event words: defined, undefined, started, suspended, resumed, stopped, shutdown, pmsuspended, crashed; job: progress, completed, failed, cancelled */
+  event: string;
+  detail?: string;
+  /** For jobs: progress so far. */
+  progress?: { processed: number; total: number };
+  jobId?: string;
+  timestamp: number;
+}
+
+export interface DomainXMLFlags {
+  /** The persistent definition rather than the live one. */
+  inactive?: boolean;
+  /** Include secrets such as VNC passwords (virsh --security-info). */
+  secure?: boolean;
+}
+
+export interface ModifyFlags {
+  /** Change the persistent definition. */
+  config?: boolean;
+  /** Change the running domain. */
+  live?: boolean;
+  /** Whichever of live/config applies to the domain's current state (the default). */
+  current?: boolean;
+}
+
+/**
+ * A connection to a hypervisor driver. Domain arguments (`ref`) accept a name, a UUID or a
+ * numeric id, as virsh does. Every method throws VirError with libvirt's code on failure
+ * (NO_DOMAIN, OPERATION_INVALID, DOM_EXIST, XML_ERROR ...).
+ */
+export interface Connection {
+  readonly uri: string;
+  close(): Promise<void>;
+
+  getVersion(): Promise<VersionInfo>;
+  getHostname(): Promise<string>;
+  /** The capabilities XML (virsh capabilities). */
+  getCapabilities(): Promise<string>;
+  nodeGetInfo(): Promise<NodeInfo>;
+
+  listDomains(filter?: DomainListFilter): Promise<DomainSummary[]>;
+  /** Finds a domain by name, UUID or id. @throws NO_DOMAIN */
+  domainLookup(ref: string): Promise<DomainSummary>;
+  domainGetInfo(ref: string): Promise<DomainInfo>;
+  domainGetState(ref: string): Promise<DomainState>;
+  domainGetXMLDesc(ref: string, flags?: DomainXMLFlags): Promise<string>;
+
+  /** Defines (or redefines, same name and uuid) a persistent domain. */
+  domainDefineXML(xml: string): Promise<DomainSummary>;
+  /**
+   * Removes the persistent definition. A running domain becomes transient and disappears when it
+   * stops (libvirt 9 behaviour); the result says so.
+   */
+  domainUndefine(
+    ref: string,
+    flags?: { removeAllStorage?: boolean; nvram?: boolean },
+  ): Promise<{ becameTransient: boolean }>;
+  /** Starts a transient domain from XML (virsh create). */
+  domainCreateXML(xml: string, flags?: { paused?: boolean }): Promise<DomainSummary>;
+  /** Starts a defined domain (virsh start). Only while it is inactive. */
+  domainCreate(ref: string, flags?: { paused?: boolean }): Promise<DomainSummary>;
+  /** Asks the guest to shut down (ACPI power button, or the guest agent). Only while active. */
+  domainShutdown(ref: string, flags?: { mode?: 'acpi' | 'agent' }): Promise<void>;
+  domainReboot(ref: string, flags?: { mode?: 'acpi' | 'agent' }): Promise<void>;
+  domainReset(ref: string): Promise<void>;
+  /** Stops the domain at once (graceful first unless `graceful` is false... as virsh destroy). */
+  domainDestroy(ref: string, flags?: { graceful?: boolean }): Promise<void>;
+  domainSuspend(ref: string): Promise<void>;
+  domainResume(ref: string): Promise<void>;
+  domainSetAutostart(ref: string, autostart: boolean): Promise<void>;
+  domainSetMemory(ref: string, kib: number, flags?: ModifyFlags): Promise<void>;
+  domainSetMaxMemory(ref: string, kib: number, flags?: ModifyFlags): Promise<void>;
+  domainSetVcpus(ref: string, count: number, flags?: ModifyFlags & { maximum?: boolean }): Promise<void>;
+  domainSetMetadata(
+    ref: string,
+    type: 'title' | 'description',
+    text: string,
+    flags?: ModifyFlags,
+  ): Promise<void>;
+  domainGetMetadata(ref: string, type: 'title' | 'description', flags?: ModifyFlags): Promise<string>;
+  /** A byte stream to the guest's serial console (or the named chardev alias). Only while running. */
+  domainOpenConsole(ref: string, dev?: string): Promise<Duplex>;
+
+  /** Subscribes to events; returns the function that unsubscribes. */
+  onEvent(listener: (ev: TvirtEvent) => void): () => void;
+}
