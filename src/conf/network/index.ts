@@ -1,0 +1,10 @@
+// Public entry of the network XML layer: parseNetwork / formatNetwork and the NetworkDef model.
+export * from './network-def.js';
+export {
+  type FormatNetworkOptions,
+  formatNetwork,
+  type ParseNetworkOptions,
+  parseNetwork,
+  postParseNetwork,
+} from './network.js';
+export { ipSubnet, validateNetwork } from './validate.js';
