@@ -1,0 +1,462 @@
+// The remote client: Connection over HTTP to tvirtd (UNIX socket or TCP with a bearer token).
+// Kept light for CLI start-up: node:http only; `ws` is loaded when events or a console are used.
+import { Agent, request } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type {
+  Connection,
+  DomainInfo,
+  DomainListFilter,
+  DomainState,
+  DomainSummary,
+  DomainXMLFlags,
+  ModifyFlags,
+  NodeInfo,
+  TvirtEvent,
+  VersionInfo,
+} from '../drivers/connection.js';
+import type { JobInfo } from '../daemon/jobs.js';
+import { sessionPaths, systemPaths } from '../daemon/paths.js';
+import { VirError } from '../util/errors.js';
+import { API_PREFIX, type EventsMessage, errorFromResponse } from './wire.js';
+import type { WebSocket } from './ws.js';
+
+/** Where and how to reach tvirtd, parsed from a URI. */
+export interface RemoteTarget {
+  uri: string;
+  /** The driver named by the URI scheme (qemu, test). */
+  driver: string;
+  socketPath?: string;
+  host?: string;
+  port?: number;
+  token?: string;
+  /** qemu:///session: start the user's daemon when it is not running. */
+  autostartSession: boolean;
+}
+
+export const DEFAULT_TCP_PORT = 16510;
+
+/**
+ * Parses qemu:///system, qemu:///session, qemu+unix:///system?socket=PATH,
+ * qemu+tcp://HOST:PORT/system (token from TVIRT_AUTH_TOKEN or ?token_file=), and the same for test.
+ * @throws NO_CONNECT for URIs tvirt cannot serve remotely.
+ */
+export async function parseRemoteUri(
+  uri: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<RemoteTarget> {
+  let u: URL;
+  try {
+    u = new URL(uri);
+  } catch {
+    throw new VirError('NO_CONNECT', `invalid connection URI '${uri}'`, { domain: 'RPC' });
+  }
+  const [driver = '', transport = 'unix'] = u.protocol.replace(/:$/, '').split('+');
+  if (driver !== 'qemu' && driver !== 'test')
+    throw new VirError('NO_CONNECT', `no connection driver available for URI '${uri}'`, { domain: 'RPC' });
+  const path = u.pathname.replace(/\/+$/, '') || '/';
+  const socketParam = u.searchParams.get('socket') ?? undefined;
+  if (transport === 'unix') {
+    if (u.host)
+      throw new VirError('NO_CONNECT', `URI '${uri}': a unix socket URI cannot name a host`, {
+        domain: 'RPC',
+      });
+    if (socketParam) return { uri, driver, socketPath: socketParam, autostartSession: false };
+    if (path === '/system')
+      return { uri, driver, socketPath: systemPaths().socketPath, autostartSession: false };
+    if (path === '/session')
+      return {
+        uri,
+        driver,
+        socketPath: sessionPaths(env).socketPath,
+        autostartSession: u.protocol === `${driver}:`,
+      };
+    throw new VirError(
+      'NO_CONNECT',
+      `URI '${uri}': unknown path '${u.pathname}', expected /system or /session`,
+      {
+        domain: 'RPC',
+      },
+    );
+  }
+  if (transport === 'tcp') {
+    if (!u.hostname) throw new VirError('NO_CONNECT', `URI '${uri}' names no host`, { domain: 'RPC' });
+    let token = env.TVIRT_AUTH_TOKEN;
+    const tokenFile = u.searchParams.get('token_file');
+    if (tokenFile) {
+      const { readFile } = await import('node:fs/promises');
+      try {
+        token = (await readFile(tokenFile, 'utf8')).split('\n')[0]!.trim().split(/\s+/)[0];
+      } catch (e) {
+        throw new VirError('AUTH_FAILED', `cannot read token file ${tokenFile}: ${(e as Error).message}`, {
+          domain: 'RPC',
+          cause: e,
+        });
+      }
+    }
+    return {
+      uri,
+      driver,
+      host: u.hostname.replace(/^\[|\]$/g, ''),
+      port: u.port ? Number(u.port) : DEFAULT_TCP_PORT,
+      ...(token ? { token } : {}),
+      autostartSession: false,
+    };
+  }
+  throw new VirError('NO_CONNECT', `transport '${transport}' of URI '${uri}' is not supported`, {
+    domain: 'RPC',
+  });
+}
+
+function connectError(t: RemoteTarget, e: NodeJS.ErrnoException): VirError {
+  const where = t.socketPath ? `socket to '${t.socketPath}'` : `to ${t.host}:${t.port}`;
+  const why =
+    e.code === 'ENOENT'
+      ? 'No such file or directory'
+      : e.code === 'ECONNREFUSED'
+        ? 'Connection refused'
+        : e.code === 'EACCES'
+          ? 'Permission denied'
+          : e.message;
+  return new VirError('NO_CONNECT', `Failed to connect ${where}: ${why}`, { domain: 'RPC', cause: e });
+}
+
+const enc = encodeURIComponent;
+
+/** A Connection served by a remote tvirtd. */
+export class RemoteConnection implements Connection {
+  readonly uri: string;
+  private readonly target: RemoteTarget;
+  private readonly agent: Agent;
+  private readonly listeners = new Set<(ev: TvirtEvent) => void>();
+  private eventSocket: WebSocket | undefined;
+  private eventsOpening: Promise<void> | undefined;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(target: RemoteTarget) {
+    this.target = target;
+    this.uri = target.uri;
+    this.agent = new Agent({ keepAlive: true, maxSockets: 8 });
+  }
+
+  private headers(): Record<string, string> {
+    return this.target.token ? { authorization: `Bearer ${this.target.token}` } : {};
+  }
+
+  /** One API call. Non-2xx answers become the server's VirError. */
+  call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    if (this.closed)
+      return Promise.reject(new VirError('INVALID_CONN', 'the connection is closed', { domain: 'RPC' }));
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const t = this.target;
+    return new Promise<T>((resolve, reject) => {
+      const req = request(
+        {
+          agent: this.agent,
+          method,
+          path: API_PREFIX + path,
+          ...(t.socketPath ? { socketPath: t.socketPath } : { host: t.host, port: t.port }),
+          headers: {
+            accept: 'application/json',
+            ...this.headers(),
+            ...(payload === undefined
+              ? {}
+              : { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)) }),
+          },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('error', (e) =>
+            reject(new VirError('RPC', `reading the answer failed: ${e.message}`, { domain: 'RPC' })),
+          );
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            const status = res.statusCode ?? 500;
+            if (status >= 400) return reject(errorFromResponse(status, text));
+            try {
+              resolve((text ? JSON.parse(text) : null) as T);
+            } catch (e) {
+              reject(
+                new VirError('RPC', `tvirtd sent invalid JSON: ${(e as Error).message}`, { domain: 'RPC' }),
+              );
+            }
+          });
+        },
+      );
+      req.on('error', (e: NodeJS.ErrnoException) => reject(connectError(t, e)));
+      req.end(payload);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.listeners.clear();
+    this.stopEvents();
+    this.agent.destroy();
+  }
+
+  getVersion(): Promise<VersionInfo> {
+    return this.call('GET', '/version');
+  }
+  async getHostname(): Promise<string> {
+    return (await this.call<{ hostname: string }>('GET', '/host/hostname')).hostname;
+  }
+  async getCapabilities(): Promise<string> {
+    return (await this.call<{ xml: string }>('GET', '/capabilities')).xml;
+  }
+  nodeGetInfo(): Promise<NodeInfo> {
+    return this.call('GET', '/host/nodeinfo');
+  }
+
+  async listDomains(filter: DomainListFilter = {}): Promise<DomainSummary[]> {
+    const q = new URLSearchParams();
+    for (const [k, v] of Object.entries(filter)) {
+      if (k === 'states') {
+        if ((v as string[]).length) q.set('state', (v as string[]).join(','));
+      } else if (v !== undefined) q.set(k, v ? '1' : '0');
+    }
+    const qs = q.toString();
+    return (await this.call<{ domains: DomainSummary[] }>('GET', `/domains${qs ? `?${qs}` : ''}`)).domains;
+  }
+  domainLookup(ref: string): Promise<DomainSummary> {
+    return this.call('GET', `/domains/${enc(ref)}`);
+  }
+  domainGetInfo(ref: string): Promise<DomainInfo> {
+    return this.call('GET', `/domains/${enc(ref)}/info`);
+  }
+  domainGetState(ref: string): Promise<DomainState> {
+    return this.call('GET', `/domains/${enc(ref)}/state`);
+  }
+  async domainGetXMLDesc(ref: string, flags: DomainXMLFlags = {}): Promise<string> {
+    const q = new URLSearchParams();
+    if (flags.inactive) q.set('inactive', '1');
+    if (flags.secure) q.set('secure', '1');
+    const qs = q.toString();
+    return (await this.call<{ xml: string }>('GET', `/domains/${enc(ref)}/xml${qs ? `?${qs}` : ''}`)).xml;
+  }
+  domainDefineXML(xml: string): Promise<DomainSummary> {
+    return this.call('POST', '/domains', { xml });
+  }
+  domainUndefine(
+    ref: string,
+    flags: { removeAllStorage?: boolean; nvram?: boolean } = {},
+  ): Promise<{ becameTransient: boolean }> {
+    const q = new URLSearchParams();
+    if (flags.removeAllStorage) q.set('removeAllStorage', '1');
+    if (flags.nvram) q.set('nvram', '1');
+    const qs = q.toString();
+    return this.call('DELETE', `/domains/${enc(ref)}${qs ? `?${qs}` : ''}`);
+  }
+  domainCreateXML(xml: string, flags: { paused?: boolean } = {}): Promise<DomainSummary> {
+    return this.call('POST', '/domains', { xml, transient: true, paused: flags.paused ?? false });
+  }
+  private action<T = void>(ref: string, name: string, body: object = {}): Promise<T> {
+    return this.call<T>('POST', `/domains/${enc(ref)}/actions/${name}`, body);
+  }
+  domainCreate(ref: string, flags: { paused?: boolean } = {}): Promise<DomainSummary> {
+    return this.action<DomainSummary>(ref, 'start', flags);
+  }
+  async domainShutdown(ref: string, flags: { mode?: 'acpi' | 'agent' } = {}): Promise<void> {
+    await this.action(ref, 'shutdown', flags);
+  }
+  async domainReboot(ref: string, flags: { mode?: 'acpi' | 'agent' } = {}): Promise<void> {
+    await this.action(ref, 'reboot', flags);
+  }
+  async domainReset(ref: string): Promise<void> {
+    await this.action(ref, 'reset');
+  }
+  async domainDestroy(ref: string, flags: { graceful?: boolean } = {}): Promise<void> {
+    await this.action(ref, 'destroy', flags);
+  }
+  async domainSuspend(ref: string): Promise<void> {
+    await this.action(ref, 'suspend');
+  }
+  async domainResume(ref: string): Promise<void> {
+    await this.action(ref, 'resume');
+  }
+  async domainSetAutostart(ref: string, autostart: boolean): Promise<void> {
+    await this.call('PUT', `/domains/${enc(ref)}/autostart`, { autostart });
+  }
+  async domainSetMemory(ref: string, kib: number, flags: ModifyFlags = {}): Promise<void> {
+    await this.call('PUT', `/domains/${enc(ref)}/memory`, { kib, ...flags });
+  }
+  async domainSetMaxMemory(ref: string, kib: number, flags: ModifyFlags = {}): Promise<void> {
+    await this.call('PUT', `/domains/${enc(ref)}/max-memory`, { kib, ...flags });
+  }
+  async domainSetVcpus(
+    ref: string,
+    count: number,
+    flags: ModifyFlags & { maximum?: boolean } = {},
+  ): Promise<void> {
+    await this.call('PUT', `/domains/${enc(ref)}/vcpus`, { count, ...flags });
+  }
+  async domainSetMetadata(
+    ref: string,
+    type: 'title' | 'description',
+    text: string,
+    flags: ModifyFlags = {},
+  ): Promise<void> {
+    await this.call('PUT', `/domains/${enc(ref)}/metadata/${type}`, { text, ...flags });
+  }
+  async domainGetMetadata(
+    ref: string,
+    type: 'title' | 'description',
+    flags: ModifyFlags = {},
+  ): Promise<string> {
+    const q = new URLSearchParams();
+    for (const [k, v] of Object.entries(flags)) if (v !== undefined) q.set(k, v ? '1' : '0');
+    const qs = q.toString();
+    return (
+      await this.call<{ text: string }>('GET', `/domains/${enc(ref)}/metadata/${type}${qs ? `?${qs}` : ''}`)
+    ).text;
+  }
+
+  /** Jobs known to the daemon (not part of Connection: daemon-only). */
+  async listJobs(opts: { active?: boolean } = {}): Promise<JobInfo[]> {
+    return (await this.call<{ jobs: JobInfo[] }>('GET', `/jobs${opts.active ? '?active=1' : ''}`)).jobs;
+  }
+  cancelJob(id: string): Promise<JobInfo> {
+    return this.call('DELETE', `/jobs/${enc(id)}`);
+  }
+
+  private wsTarget(path: string) {
+    const t = this.target;
+    return {
+      path: API_PREFIX + path,
+      headers: this.headers(),
+      ...(t.socketPath ? { socketPath: t.socketPath } : { host: t.host!, port: t.port! }),
+    };
+  }
+
+  async domainOpenConsole(ref: string, dev?: string): Promise<Duplex> {
+    const { openWebSocket, webSocketDuplex } = await import('./ws.js');
+    const ws = await openWebSocket(
+      this.wsTarget(`/domains/${enc(ref)}/console${dev ? `?dev=${enc(dev)}` : ''}`),
+    );
+    return webSocketDuplex(ws);
+  }
+
+  onEvent(listener: (ev: TvirtEvent) => void): () => void {
+    this.listeners.add(listener);
+    if (this.listeners.size === 1) void this.eventsReady().catch(() => {});
+    return () => {
+      this.listeners.delete(listener);
+      if (this.listeners.size === 0) this.stopEvents();
+    };
+  }
+
+  /** Resolves once the event stream is subscribed on the server (events after this are delivered). */
+  eventsReady(): Promise<void> {
+    if (this.eventSocket) return Promise.resolve();
+    this.eventsOpening ??= this.openEvents().finally(() => {
+      this.eventsOpening = undefined;
+    });
+    return this.eventsOpening;
+  }
+
+  private async openEvents(): Promise<void> {
+    const { openWebSocket } = await import('./ws.js');
+    let ws: WebSocket;
+    try {
+      ws = await openWebSocket(this.wsTarget('/events'));
+    } catch (e) {
+      this.scheduleReconnect();
+      throw e;
+    }
+    if (this.listeners.size === 0 || this.closed) {
+      ws.close();
+      return;
+    }
+    await new Promise<void>((resolve, reject) => {
+      ws.on('message', (data) => {
+        let msg: EventsMessage;
+        try {
+          msg = JSON.parse(String(data)) as EventsMessage;
+        } catch {
+          return;
+        }
+        if (msg.type === 'ready') {
+          this.eventSocket = ws;
+          resolve();
+        } else if (msg.type === 'event') {
+          for (const l of [...this.listeners]) l(msg.event);
+        }
+      });
+      ws.on('close', () => {
+        if (this.eventSocket === ws) this.eventSocket = undefined;
+        reject(new VirError('RPC', 'event stream closed', { domain: 'RPC' }));
+        this.scheduleReconnect();
+      });
+      ws.on('error', () => {});
+    });
+  }
+
+  /** The daemon may restart: keep the subscription alive while someone listens. */
+  private scheduleReconnect(): void {
+    if (this.closed || this.listeners.size === 0 || this.reconnectTimer) return;
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      if (!this.eventSocket && this.listeners.size > 0) void this.eventsReady().catch(() => {});
+    }, 1000);
+    this.reconnectTimer.unref();
+  }
+
+  private stopEvents(): void {
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = undefined;
+    const ws = this.eventSocket;
+    this.eventSocket = undefined;
+    ws?.close(1000);
+  }
+}
+
+/** How long to wait for a freshly started session daemon's socket. */
+const SESSION_START_TIMEOUT_MS = 10_000;
+
+/** Starts the user's session daemon (like libvirt's auto-started session libvirtd). */
+async function startSessionDaemon(): Promise<void> {
+  const { spawnDetached } = await import('../host/process.js');
+  const { fileURLToPath } = await import('node:url');
+  const fromTs = import.meta.url.endsWith('.ts');
+  const daemon =
+    process.env.TVIRTD_PATH ??
+    fileURLToPath(new URL(`../daemon/tvirtd.${fromTs ? 'ts' : 'js'}`, import.meta.url));
+  const args = [
+    ...(fromTs && !process.env.TVIRTD_PATH ? ['--import', 'tsx'] : []),
+    daemon,
+    '--session',
+    '--timeout',
+    '120',
+  ];
+  spawnDetached(process.execPath, args);
+}
+
+/** Opens a connection to tvirtd and checks that it answers. */
+export async function connectRemote(uri: string): Promise<Connection> {
+  const target = await parseRemoteUri(uri);
+  const conn = new RemoteConnection(target);
+  try {
+    await conn.getVersion();
+    return conn;
+  } catch (e) {
+    if (!(target.autostartSession && e instanceof VirError && e.code === 'NO_CONNECT')) {
+      await conn.close();
+      throw e;
+    }
+  }
+  await startSessionDaemon();
+  const deadline = Date.now() + SESSION_START_TIMEOUT_MS;
+  for (;;) {
+    try {
+      await conn.getVersion();
+      return conn;
+    } catch (e) {
+      if (!(e instanceof VirError && e.code === 'NO_CONNECT') || Date.now() > deadline) {
+        await conn.close();
+        throw e;
+      }
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -1,0 +1,157 @@
+// Persistent object store: one libvirt-format XML file per object (DIR/NAME.xml), autostart symlinks
+// in DIR/autostart/NAME.xml (like /etc/libvirt/qemu/autostart), all written atomically.
+import { join } from 'node:path';
+import { writeFileAtomic } from '../host/atomic-file.js';
+import {
+  ensureSymlink,
+  listDir,
+  mkdirp,
+  pathExists,
+  readFileIfExists,
+  removeIfExists,
+} from '../host/fs-util.js';
+import { VirError } from '../util/errors.js';
+
+/** Object names become file names: refuse anything that could escape the directory. */
+export function checkObjectName(name: string): void {
+  if (
+    name === '' ||
+    name.length > 255 ||
+    name.includes('/') ||
+    name.includes('\0') ||
+    name.startsWith('.') ||
+    /[\n\r]/.test(name)
+  ) {
+    throw new VirError(
+      'INVALID_ARG',
+      `invalid object name '${name}': it must not be empty, start with '.' or contain '/'`,
+      {
+        domain: 'DAEMON',
+      },
+    );
+  }
+}
+
+export interface ConfigStoreOptions {
+  /** Directory of NAME.xml files. */
+  dir: string;
+  /** Directory of autostart links; omit for stores without autostart (runtime status). */
+  autostartDir?: string;
+  /** File mode (default 0o600: definitions may hold passwords). */
+  mode?: number;
+  /** Directory mode (default 0o700). */
+  dirMode?: number;
+  /** Skip fsync (tests). */
+  noSync?: boolean;
+}
+
+export class ConfigStore {
+  readonly dir: string;
+  readonly autostartDir: string | undefined;
+  private readonly mode: number;
+  private readonly dirMode: number;
+  private readonly noSync: boolean;
+  private ready: Promise<void> | undefined;
+
+  constructor(opts: ConfigStoreOptions) {
+    this.dir = opts.dir;
+    this.autostartDir = opts.autostartDir;
+    this.mode = opts.mode ?? 0o600;
+    this.dirMode = opts.dirMode ?? 0o700;
+    this.noSync = opts.noSync ?? false;
+  }
+
+  /** Creates the directories (idempotent; called by every write). */
+  init(): Promise<void> {
+    this.ready ??= (async () => {
+      await mkdirp(this.dir, this.dirMode);
+      if (this.autostartDir) await mkdirp(this.autostartDir, 0o755);
+    })();
+    return this.ready.catch((e) => {
+      this.ready = undefined;
+      throw e;
+    });
+  }
+
+  pathOf(name: string): string {
+    checkObjectName(name);
+    return join(this.dir, `${name}.xml`);
+  }
+
+  private linkOf(name: string): string {
+    checkObjectName(name);
+    if (!this.autostartDir)
+      throw new VirError('NO_SUPPORT', 'this store has no autostart', { domain: 'DAEMON' });
+    return join(this.autostartDir, `${name}.xml`);
+  }
+
+  /** Writes (creates or replaces) an object's XML atomically. */
+  async save(name: string, xml: string): Promise<void> {
+    const p = this.pathOf(name);
+    await this.init();
+    try {
+      await writeFileAtomic(p, xml.endsWith('\n') ? xml : xml + '\n', {
+        mode: this.mode,
+        noSync: this.noSync,
+      });
+    } catch (e) {
+      throw new VirError(
+        'WRITE_FAILED',
+        `cannot save configuration of '${name}' to ${p}: ${(e as Error).message}`,
+        {
+          domain: 'DAEMON',
+          cause: e,
+        },
+      );
+    }
+  }
+
+  /** The XML of an object, or undefined if it has none. */
+  async load(name: string): Promise<string | undefined> {
+    return readFileIfExists(this.pathOf(name));
+  }
+
+  /** Removes the object's file and its autostart link. True when the file existed. */
+  async remove(name: string): Promise<boolean> {
+    const existed = await removeIfExists(this.pathOf(name));
+    if (this.autostartDir) await removeIfExists(this.linkOf(name));
+    return existed;
+  }
+
+  /** Names of all stored objects, sorted. */
+  async list(): Promise<string[]> {
+    return (await listDir(this.dir))
+      .filter((f) => f.endsWith('.xml') && !f.startsWith('.'))
+      .map((f) => f.slice(0, -4));
+  }
+
+  /** Every object's name and XML (used at daemon start and on reload). */
+  async loadAll(): Promise<{ name: string; xml: string }[]> {
+    const out: { name: string; xml: string }[] = [];
+    for (const name of await this.list()) {
+      const xml = await this.load(name);
+      if (xml !== undefined) out.push({ name, xml });
+    }
+    return out;
+  }
+
+  async setAutostart(name: string, autostart: boolean): Promise<void> {
+    const link = this.linkOf(name);
+    if (autostart) {
+      await this.init();
+      await ensureSymlink(this.pathOf(name), link);
+    } else {
+      await removeIfExists(link);
+    }
+  }
+
+  async isAutostart(name: string): Promise<boolean> {
+    return this.autostartDir ? pathExists(this.linkOf(name)) : false;
+  }
+
+  /** Names with an autostart link. */
+  async listAutostart(): Promise<string[]> {
+    if (!this.autostartDir) return [];
+    return (await listDir(this.autostartDir)).filter((f) => f.endsWith('.xml')).map((f) => f.slice(0, -4));
+  }
+}

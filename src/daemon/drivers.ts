@@ -1,0 +1,115 @@
+// The driver factory: tvirtd hosts one hypervisor driver behind the Connection interface.
+import type { Connection } from '../drivers/connection.js';
+import { VirError } from '../util/errors.js';
+import type { EventBus } from './events.js';
+import type { JobManager } from './jobs.js';
+import type { Logger } from './log.js';
+import type { DaemonPaths } from './paths.js';
+
+/** What a driver gets from the daemon. */
+export interface DriverContext {
+  paths: DaemonPaths;
+  log: Logger;
+  jobs: JobManager;
+  events: EventBus;
+}
+
+/** A driver as the daemon hosts it. */
+export interface HostedDriver {
+  connection: Connection;
+  /** SIGHUP: re-read definitions changed on disk by hand. */
+  reload?(): Promise<void>;
+}
+
+export type DriverFactory = (ctx: DriverContext) => Promise<HostedDriver>;
+
+const factories = new Map<string, DriverFactory>();
+
+/** Registers a driver under a name (`--driver NAME`). Later registrations replace earlier ones. */
+export function registerDriver(name: string, factory: DriverFactory): void {
+  factories.set(name, factory);
+}
+
+/** Modules that register built-in drivers, tried lazily so a missing one does not break the daemon. */
+const builtins: Record<string, string> = {
+  qemu: '../drivers/qemu/daemon-driver.js',
+  test: '../drivers/test/daemon-driver.js',
+};
+
+/** A connection's optional reload hook. */
+function reloadOf(conn: Connection): (() => Promise<void>) | undefined {
+  const r = (conn as unknown as { reload?: unknown }).reload;
+  return typeof r === 'function' ? () => Promise.resolve(r.call(conn)) : undefined;
+}
+
+async function loadBuiltin(name: string): Promise<DriverFactory | undefined> {
+  if (name === 'test') {
+    const f = await testDriverFactory();
+    if (f) return f;
+  }
+  const spec = builtins[name];
+  if (!spec) return undefined;
+  try {
+    const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
+    const url = new URL(spec.replace(/\.js$/, `.${ext}`), import.meta.url).href;
+    const mod = (await import(url)) as { createDaemonDriver?: DriverFactory };
+    return mod.createDaemonDriver;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The test driver (src/drivers/test): an in-memory hypervisor with test:///default's objects. */
+async function testDriverFactory(): Promise<DriverFactory | undefined> {
+  let mod: Record<string, unknown> | undefined;
+  for (const file of ['driver', 'index']) {
+    try {
+      const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
+      mod = (await import(new URL(`../drivers/test/${file}.${ext}`, import.meta.url).href)) as Record<
+        string,
+        unknown
+      >;
+      break;
+    } catch {
+      // try the next candidate
+    }
+  }
+  if (!mod) return undefined;
+  const open = (mod.openTestConnection ?? mod.createTestConnection ?? mod.connectTest) as
+    | ((uri?: string) => Connection | Promise<Connection>)
+    | undefined;
+  if (typeof open !== 'function') return undefined;
+  return async () => {
+    const connection = await open('test:///default');
+    const reload = reloadOf(connection);
+    return reload ? { connection, reload } : { connection };
+  };
+}
+
+/** Names usable with --driver, in order of preference for the default. */
+export const DRIVER_NAMES = ['qemu', 'test'];
+
+/** Creates the named driver. @throws NO_SUPPORT when it is not available in this build. */
+export async function createDriver(name: string, ctx: DriverContext): Promise<HostedDriver> {
+  const factory = factories.get(name) ?? (await loadBuiltin(name));
+  if (!factory)
+    throw new VirError(
+      'NO_SUPPORT',
+      `driver '${name}' is not available in this build of tvirtd (try --driver test)`,
+      {
+        domain: 'DAEMON',
+      },
+    );
+  const hosted = await factory(ctx);
+  if (!hosted.reload) {
+    const r = reloadOf(hosted.connection);
+    if (r) hosted.reload = r;
+  }
+  return hosted;
+}
+
+/** The first driver of DRIVER_NAMES that loads (qemu when it exists, else test). */
+export async function defaultDriverName(): Promise<string> {
+  for (const n of DRIVER_NAMES) if (factories.has(n) || (await loadBuiltin(n))) return n;
+  return 'test';
+}

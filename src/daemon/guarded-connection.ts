@@ -1,0 +1,142 @@
+// Wraps a driver's Connection for the daemon: modifying calls on one domain run as serialized jobs
+// (FIFO per domain), reads go straight through, and driver events are forwarded to the event bus.
+import type { Duplex } from 'node:stream';
+import type {
+  Connection,
+  DomainInfo,
+  DomainListFilter,
+  DomainState,
+  DomainSummary,
+  DomainXMLFlags,
+  ModifyFlags,
+  NodeInfo,
+  TvirtEvent,
+  VersionInfo,
+} from '../drivers/connection.js';
+import type { EventBus } from './events.js';
+import type { JobManager } from './jobs.js';
+
+export class GuardedConnection implements Connection {
+  readonly uri: string;
+  private readonly unsubscribeDriver: () => void;
+
+  constructor(
+    readonly inner: Connection,
+    readonly jobs: JobManager,
+    readonly events: EventBus,
+  ) {
+    this.uri = inner.uri;
+    this.unsubscribeDriver = inner.onEvent((ev) => events.emit(ev));
+  }
+
+  /** Runs a modifying operation on a domain as a job; the domain is resolved first (a read). */
+  private async domainJob<T>(ref: string, operation: string, work: () => Promise<T>): Promise<T> {
+    const dom = await this.inner.domainLookup(ref);
+    return this.jobs.run(
+      { object: `domain:${dom.uuid}`, operation, kind: 'domain', name: dom.name, uuid: dom.uuid },
+      () => work(),
+    );
+  }
+
+  async close(): Promise<void> {
+    this.unsubscribeDriver();
+    await this.inner.close();
+  }
+
+  getVersion(): Promise<VersionInfo> {
+    return this.inner.getVersion();
+  }
+  getHostname(): Promise<string> {
+    return this.inner.getHostname();
+  }
+  getCapabilities(): Promise<string> {
+    return this.inner.getCapabilities();
+  }
+  nodeGetInfo(): Promise<NodeInfo> {
+    return this.inner.nodeGetInfo();
+  }
+  listDomains(filter?: DomainListFilter): Promise<DomainSummary[]> {
+    return this.inner.listDomains(filter);
+  }
+  domainLookup(ref: string): Promise<DomainSummary> {
+    return this.inner.domainLookup(ref);
+  }
+  domainGetInfo(ref: string): Promise<DomainInfo> {
+    return this.inner.domainGetInfo(ref);
+  }
+  domainGetState(ref: string): Promise<DomainState> {
+    return this.inner.domainGetState(ref);
+  }
+  domainGetXMLDesc(ref: string, flags?: DomainXMLFlags): Promise<string> {
+    return this.inner.domainGetXMLDesc(ref, flags);
+  }
+  domainGetMetadata(ref: string, type: 'title' | 'description', flags?: ModifyFlags): Promise<string> {
+    return this.inner.domainGetMetadata(ref, type, flags);
+  }
+
+  // Define/create name a new object: the driver itself refuses duplicates (DOM_EXIST).
+  domainDefineXML(xml: string): Promise<DomainSummary> {
+    return this.inner.domainDefineXML(xml);
+  }
+  domainCreateXML(xml: string, flags?: { paused?: boolean }): Promise<DomainSummary> {
+    return this.inner.domainCreateXML(xml, flags);
+  }
+
+  domainUndefine(
+    ref: string,
+    flags?: { removeAllStorage?: boolean; nvram?: boolean },
+  ): Promise<{ becameTransient: boolean }> {
+    return this.domainJob(ref, 'undefine', () => this.inner.domainUndefine(ref, flags));
+  }
+  domainCreate(ref: string, flags?: { paused?: boolean }): Promise<DomainSummary> {
+    return this.domainJob(ref, 'start', () => this.inner.domainCreate(ref, flags));
+  }
+  domainShutdown(ref: string, flags?: { mode?: 'acpi' | 'agent' }): Promise<void> {
+    return this.domainJob(ref, 'shutdown', () => this.inner.domainShutdown(ref, flags));
+  }
+  domainReboot(ref: string, flags?: { mode?: 'acpi' | 'agent' }): Promise<void> {
+    return this.domainJob(ref, 'reboot', () => this.inner.domainReboot(ref, flags));
+  }
+  domainReset(ref: string): Promise<void> {
+    return this.domainJob(ref, 'reset', () => this.inner.domainReset(ref));
+  }
+  async domainDestroy(ref: string, flags?: { graceful?: boolean }): Promise<void> {
+    // Like libvirt, destroy interrupts a cancellable running job instead of waiting behind it.
+    const dom = await this.inner.domainLookup(ref);
+    this.jobs.abortRunning(`domain:${dom.uuid}`);
+    return this.domainJob(ref, 'destroy', () => this.inner.domainDestroy(ref, flags));
+  }
+  domainSuspend(ref: string): Promise<void> {
+    return this.domainJob(ref, 'suspend', () => this.inner.domainSuspend(ref));
+  }
+  domainResume(ref: string): Promise<void> {
+    return this.domainJob(ref, 'resume', () => this.inner.domainResume(ref));
+  }
+  domainSetAutostart(ref: string, autostart: boolean): Promise<void> {
+    return this.domainJob(ref, 'autostart', () => this.inner.domainSetAutostart(ref, autostart));
+  }
+  domainSetMemory(ref: string, kib: number, flags?: ModifyFlags): Promise<void> {
+    return this.domainJob(ref, 'setmem', () => this.inner.domainSetMemory(ref, kib, flags));
+  }
+  domainSetMaxMemory(ref: string, kib: number, flags?: ModifyFlags): Promise<void> {
+    return this.domainJob(ref, 'setmaxmem', () => this.inner.domainSetMaxMemory(ref, kib, flags));
+  }
+  domainSetVcpus(ref: string, count: number, flags?: ModifyFlags & { maximum?: boolean }): Promise<void> {
+    return this.domainJob(ref, 'setvcpus', () => this.inner.domainSetVcpus(ref, count, flags));
+  }
+  domainSetMetadata(
+    ref: string,
+    type: 'title' | 'description',
+    text: string,
+    flags?: ModifyFlags,
+  ): Promise<void> {
+    return this.domainJob(ref, 'metadata', () => this.inner.domainSetMetadata(ref, type, text, flags));
+  }
+  domainOpenConsole(ref: string, dev?: string): Promise<Duplex> {
+    return this.inner.domainOpenConsole(ref, dev);
+  }
+
+  onEvent(listener: (ev: TvirtEvent) => void): () => void {
+    return this.events.subscribe(listener);
+  }
+}
