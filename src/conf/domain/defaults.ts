@@ -1,0 +1,181 @@
+// domainAssignDefaults: default controllers, device models and addresses so a defined domain stays stable (QEMU x86 rules, simplified).
+import type { PciAddress } from './address.js';
+import type { ControllerDef, ControllerType, DiskBus, DiskDef, DomainDef } from './domain-def.js';
+
+/** Host facts the QEMU driver passes at define time. */
+export interface AssignDefaultsOpts {
+  arch: string;
+  machine: string;
+}
+
+/** Index of a disk from its target name: hda -> 0, sdb -> 1, vdaa -> 26 (libvirt's virDiskNameToIndex). */
+export function diskNameToIndex(dev: string): number {
+  const m = /^(?:fd|hd|vd|sd|xvd|ubd|ub)([a-z]+)$/.exec(dev);
+  if (!m) return -1;
+  let idx = 0;
+  for (const ch of m[1]!) idx = idx * 26 + (ch.charCodeAt(0) - 96);
+  return idx - 1;
+}
+
+function busFromName(dev: string, q35: boolean, device: DiskDef['device']): DiskBus {
+  if (dev.startsWith('hd')) return 'ide';
+  if (dev.startsWith('sd')) return 'scsi';
+  if (dev.startsWith('vd')) return 'virtio';
+  if (dev.startsWith('fd')) return 'fdc';
+  if (dev.startsWith('xvd')) return 'xen';
+  if (dev.startsWith('ub')) return 'usb';
+  if (device === 'cdrom') return q35 ? 'sata' : 'ide';
+  return 'virtio';
+}
+
+/**
+ * Fills in what the QEMU driver needs to start a domain the same way every time: os arch/machine,
+ * disk buses, NIC and video models, default controllers (pci root, usb, ide/sata, scsi,
+ * virtio-serial), default inputs and balloon, drive addresses and PCI addresses. Call once at
+ * define time, after parseDomain; running it again changes nothing.
+ */
+export function domainAssignDefaults(def: DomainDef, opts: AssignDefaultsOpts): void {
+  def.os.arch ??= opts.arch;
+  def.os.machine ??= opts.machine;
+  const x86 = def.os.arch === 'x86_64' || def.os.arch === 'i686';
+  const q35 = /q35/.test(def.os.machine ?? '');
+  const d = def.devices;
+  for (const disk of d.disks) disk.target.bus ??= busFromName(disk.target.dev, q35, disk.device);
+  for (const n of d.interfaces)
+    if (n.model === undefined && n.type !== 'hostdev') n.model = x86 ? 'rtl8139' : 'virtio';
+  if (d.graphics.length > 0 && d.videos.length === 0)
+    d.videos.push({ hasModel: true, type: 'vga', primary: true });
+  for (const v of d.videos) {
+    if (v.type === undefined || v.type === 'default') v.type = 'vga';
+    v.hasModel = true;
+    v.heads ??= v.type === 'none' ? undefined : 1;
+    if (v.type === 'vga' || v.type === 'cirrus' || v.type === 'vmvga' || v.type === 'bochs') v.vram ??= 16384;
+    if (v.type === 'qxl') {
+      v.ram ??= 65536;
+      v.vram ??= 65536;
+      v.vgamem ??= 16384;
+    }
+    if (v.heads === undefined) delete v.heads;
+  }
+  if (x86 && d.graphics.length > 0 && !d.inputs.some((i) => i.bus === 'ps2')) {
+    d.inputs.push({ type: 'mouse', bus: 'ps2' }, { type: 'keyboard', bus: 'ps2' });
+  }
+  for (const i of d.inputs)
+    i.bus ??= i.type === 'mouse' || i.type === 'keyboard' ? (x86 ? 'ps2' : 'usb') : 'usb';
+  d.memballoon ??= { model: 'virtio' };
+
+  const ctrls = d.controllers;
+  const has = (type: ControllerType, index = 0) => ctrls.some((c) => c.type === type && c.index === index);
+  const add = (c: ControllerDef) => {
+    if (!has(c.type, c.index)) ctrls.push(c);
+  };
+  if (x86) {
+    add({ type: 'pci', index: 0, model: q35 ? 'pcie-root' : 'pci-root' });
+    add({ type: 'usb', index: 0, model: q35 ? 'qemu-xhci' : 'piix3-uhci' });
+    add(q35 ? { type: 'sata', index: 0 } : { type: 'ide', index: 0 });
+  }
+  const maxIdx = (bus: DiskBus, per: number) =>
+    d.disks
+      .filter((x) => x.target.bus === bus)
+      .reduce((m, x) => Math.max(m, Math.floor(Math.max(0, diskNameToIndex(x.target.dev)) / per)), -1);
+  for (let i = 0; i <= maxIdx('scsi', 7); i++) add({ type: 'scsi', index: i, model: 'lsilogic' });
+  for (let i = 0; i <= maxIdx('sata', 6); i++) add({ type: 'sata', index: i });
+  for (let i = 0; i <= maxIdx('ide', 4); i++) add({ type: 'ide', index: i });
+  if (d.disks.some((x) => x.target.bus === 'fdc')) add({ type: 'fdc', index: 0 });
+  const virtioSerial = [...d.channels, ...d.consoles].some((c) => c.target?.type === 'virtio');
+  if (virtioSerial) add({ type: 'virtio-serial', index: 0 });
+
+  // Drive addresses for disks on IDE/SATA/SCSI/FDC controllers.
+  for (const disk of d.disks) {
+    if (disk.address) continue;
+    const idx = Math.max(0, diskNameToIndex(disk.target.dev));
+    const bus = disk.target.bus;
+    if (bus === 'ide')
+      disk.address = {
+        type: 'drive',
+        controller: Math.floor(idx / 4),
+        bus: Math.floor((idx % 4) / 2),
+        target: 0,
+        unit: idx % 2,
+      };
+    else if (bus === 'sata')
+      disk.address = { type: 'drive', controller: Math.floor(idx / 6), bus: 0, target: 0, unit: idx % 6 };
+    else if (bus === 'scsi')
+      disk.address = { type: 'drive', controller: Math.floor(idx / 7), bus: 0, target: 0, unit: idx % 7 };
+    else if (bus === 'fdc') disk.address = { type: 'drive', controller: 0, bus: 0, target: 0, unit: idx };
+  }
+  for (const [i, c] of d.channels.entries()) {
+    if (c.target?.type === 'virtio' && !c.address)
+      c.address = { type: 'virtio-serial', controller: 0, bus: 0, port: i + 1 };
+  }
+  if (x86) assignPci(def, q35);
+}
+
+/** Gives every PCI device without an address a slot on bus 0 (QEMU's i440fx/q35 layout). */
+function assignPci(def: DomainDef, q35: boolean): void {
+  const d = def.devices;
+  const used = new Set<number>();
+  const all = [
+    d.disks,
+    d.controllers,
+    d.interfaces,
+    d.videos,
+    d.sounds,
+    d.rngs,
+    d.watchdogs,
+    d.memballoon ? [d.memballoon] : [],
+  ];
+  for (const list of all)
+    for (const x of list) if (x.address?.type === 'pci' && x.address.bus === 0) used.add(x.address.slot);
+  const pci = (slot: number, fn = 0): PciAddress => ({ type: 'pci', domain: 0, bus: 0, slot, function: fn });
+  used.add(0);
+  if (!q35)
+    used.add(1); // PIIX3: ISA bridge, IDE, USB UHCI at 00:01.x
+  else used.add(0x1f); // ICH9: LPC, SATA, SMBus at 00:1f.x
+  let next = q35 ? 1 : 2;
+  const take = () => {
+    while (used.has(next)) next++;
+    if (next > 0x1f) return undefined;
+    used.add(next);
+    return pci(next);
+  };
+  for (const c of d.controllers) {
+    if (c.address) continue;
+    if (c.type === 'usb' && c.index === 0 && c.model === 'piix3-uhci' && !q35) c.address = pci(1, 2);
+    else if (c.type === 'sata' && c.index === 0 && q35) c.address = pci(0x1f, 2);
+  }
+  const primary = d.videos.find((v) => v.primary) ?? d.videos[0];
+  if (primary && !primary.address && primary.type !== 'none') {
+    const slot = q35 ? 1 : 2;
+    if (!used.has(slot)) {
+      used.add(slot);
+      primary.address = pci(slot);
+    }
+  }
+  for (const c of d.controllers) {
+    if (c.address || c.model === 'none') continue;
+    if (c.type === 'pci' && (c.model === 'pci-root' || c.model === 'pcie-root')) continue;
+    if (c.type === 'ide' || c.type === 'fdc' || (c.type === 'sata' && q35 && c.index === 0)) continue;
+    if (['usb', 'scsi', 'virtio-serial', 'sata', 'pci'].includes(c.type)) {
+      const a = take();
+      if (a) c.address = a;
+    }
+  }
+  for (const n of d.interfaces)
+    if (!n.address && n.model !== 'usb-net' && n.type !== 'hostdev') setIf(n, take);
+  for (const v of d.videos) if (!v.address && v.type !== 'none' && v.type !== 'ramfb') setIf(v, take);
+  for (const s of d.sounds) if (!s.address && s.model !== 'pcspk' && s.model !== 'usb') setIf(s, take);
+  for (const disk of d.disks) if (!disk.address && disk.target.bus === 'virtio') setIf(disk, take);
+  for (const r of d.rngs) if (!r.address && r.model.startsWith('virtio')) setIf(r, take);
+  for (const w of d.watchdogs) if (!w.address && w.model === 'i6300esb') setIf(w, take);
+  const b = d.memballoon;
+  if (b && !b.address && b.model !== 'none') setIf(b, take);
+}
+
+function setIf(
+  dev: { address?: PciAddress | DomainDef['devices']['disks'][number]['address'] },
+  take: () => PciAddress | undefined,
+) {
+  const a = take();
+  if (a) dev.address = a;
+}

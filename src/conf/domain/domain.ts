@@ -1,0 +1,214 @@
+// Top level <domain>: parse the document into a DomainDef and format it back in libvirt's element order.
+import { VirError } from '../../util/errors.js';
+import { scaleInteger } from '../../util/units.js';
+import { parseUuid } from '../../util/uuid.js';
+import type { XmlElement } from '../../util/xml.js';
+import { elem, formatXml, parseRoot, textElem, textOf, unknownParts } from '../../util/xml.js';
+import { formatClock, parseClock } from './clock.js';
+import { formatCpu, parseCpu } from './cpu.js';
+import { formatCputune, parseCputune } from './cputune.js';
+import type { FormatOpts } from './device-info.js';
+import { emptyDevices, formatDevices, parseDevices } from './devices.js';
+import type { DomainDef, LifecycleAction } from './domain-def.js';
+import {
+  formatFeatures,
+  formatPm,
+  formatResource,
+  parseFeatures,
+  parsePm,
+  parseResource,
+} from './features.js';
+import { formatOs, parseOs } from './os.js';
+import { enumAttr, uintAttr, unsupported, xmlErr } from './parse-util.js';
+
+export const VIRT_TYPES = [
+  'none',
+  'qemu',
+  'kqemu',
+  'kvm',
+  'xen',
+  'lxc',
+  'uml',
+  'openvz',
+  'test',
+  'vmware',
+  'hyperv',
+  'vbox',
+  'phyp',
+  'parallels',
+  'bhyve',
+  'vz',
+  'hvf',
+  'ch',
+];
+const LIFECYCLE: readonly LifecycleAction[] = [
+  'destroy',
+  'restart',
+  'rename-restart',
+  'preserve',
+  'coredump-destroy',
+  'coredump-restart',
+];
+const ROOT_ATTRS = ['type', 'id'];
+const ROOT_CHILDREN = [
+  'name',
+  'uuid',
+  'title',
+  'description',
+  'metadata',
+  'maxMemory',
+  'memory',
+  'currentMemory',
+  'vcpu',
+  'cputune',
+  'resource',
+  'os',
+  'features',
+  'cpu',
+  'clock',
+  'on_poweroff',
+  'on_reboot',
+  'on_crash',
+  'pm',
+  'devices',
+];
+
+/** Memory value of an element in KiB (rounded up like virDomainParseMemory). */
+function memKiB(el: XmlElement): number {
+  let bytes: number;
+  try {
+    bytes = scaleInteger(textOf(el), el.attrs.unit, 1024, `<${el.name}>`);
+  } catch (e) {
+    throw new VirError('XML_ERROR', `invalid value in element <${el.name}>: ${(e as Error).message}`, {
+      domain: 'CONF',
+      cause: e,
+    });
+  }
+  return Math.ceil(bytes / 1024);
+}
+
+function lifecycle(el: XmlElement): LifecycleAction {
+  const v = textOf(el).trim();
+  if (!(LIFECYCLE as readonly string[]).includes(v))
+    unsupported(`unknown lifecycle action '${v}' in element <${el.name}>`);
+  return v as LifecycleAction;
+}
+
+/** Parses a domain document into a DomainDef (no defaults, no validation: see parseDomain). */
+export function parseDomainXml(xml: string): DomainDef {
+  const root = parseRoot(xml, 'domain');
+  const type = root.attrs.type;
+  if (type === undefined) return xmlErr('missing domain type attribute in element <domain>');
+  if (!VIRT_TYPES.includes(type)) unsupported(`invalid domain type '${type}' in element <domain>`);
+  const el: Record<string, XmlElement> = {};
+  for (const c of root.children)
+    if (c.type === 'element' && ROOT_CHILDREN.includes(c.name) && !el[c.name]) el[c.name] = c;
+  if (!el.name)
+    throw new VirError('NO_NAME', 'missing domain name information in element <domain><name>', {
+      domain: 'CONF',
+    });
+  const def: DomainDef = {
+    type,
+    name: textOf(el.name).trim(),
+    uuid: '',
+    memory: { kib: 0 },
+    os: parseOs(el.os),
+    devices: emptyDevices(),
+  };
+  const id = root.attrs.id;
+  if (id !== undefined && id !== '-1') {
+    const n = Number(id);
+    if (!Number.isInteger(n) || n < 0) xmlErr(`invalid domain id '${id}' in element <domain>`);
+    def.id = n;
+  }
+  if (el.uuid) {
+    const u = textOf(el.uuid);
+    try {
+      def.uuid = parseUuid(u);
+    } catch (e) {
+      throw new VirError('XML_ERROR', `malformed uuid element '${u}' in element <domain><uuid>`, {
+        domain: 'CONF',
+        cause: e,
+      });
+    }
+  }
+  if (el.title) def.title = textOf(el.title);
+  if (el.description) def.description = textOf(el.description);
+  if (el.metadata) def.metadata = el.metadata;
+  if (el.maxMemory) {
+    def.maxMemory = { kib: memKiB(el.maxMemory) };
+    const slots = uintAttr(el.maxMemory, 'slots');
+    if (slots !== undefined) def.maxMemory.slots = slots;
+  }
+  if (el.memory) {
+    def.memory.kib = memKiB(el.memory);
+    const dc = enumAttr(el.memory, 'dumpCore', ['on', 'off'] as const, 'memory dumpCore');
+    if (dc) def.memory.dumpCore = dc;
+  }
+  if (el.currentMemory) def.currentMemory = memKiB(el.currentMemory);
+  if (el.vcpu) {
+    const v = el.vcpu;
+    const t = textOf(v).trim();
+    const max = t === '' ? 1 : Number(t);
+    if (!/^[0-9]+$/.test(t === '' ? '1' : t) || max === 0)
+      xmlErr(`invalid maximum number of vCPUs '${t}' in element <vcpu>`);
+    def.vcpu = { max };
+    const placement = enumAttr(v, 'placement', ['static', 'auto'] as const, 'vcpu placement mode');
+    if (placement) def.vcpu.placement = placement;
+    if (v.attrs.cpuset !== undefined) def.vcpu.cpuset = v.attrs.cpuset;
+    const cur = uintAttr(v, 'current');
+    if (cur !== undefined) def.vcpu.current = cur;
+  }
+  if (el.cputune) def.cputune = parseCputune(el.cputune);
+  if (el.resource) def.resource = parseResource(el.resource);
+  if (el.features) def.features = parseFeatures(el.features);
+  if (el.cpu) def.cpu = parseCpu(el.cpu);
+  if (el.clock) def.clock = parseClock(el.clock);
+  if (el.on_poweroff) def.onPoweroff = lifecycle(el.on_poweroff);
+  if (el.on_reboot) def.onReboot = lifecycle(el.on_reboot);
+  if (el.on_crash) def.onCrash = lifecycle(el.on_crash);
+  if (el.pm) def.pm = parsePm(el.pm);
+  def.devices = parseDevices(el.devices);
+  const extra = unknownParts(root, ROOT_ATTRS, ROOT_CHILDREN);
+  if (extra) def.extra = extra;
+  return def;
+}
+
+/** Builds the <domain> element tree. */
+export function formatDomainElement(def: DomainDef, opts: FormatOpts): XmlElement {
+  const v = def.vcpu;
+  const kid = [
+    textElem('name', def.name),
+    textElem('uuid', def.uuid || undefined),
+    textElem('title', def.title),
+    textElem('description', def.description),
+    def.metadata,
+    def.maxMemory && textElem('maxMemory', def.maxMemory.kib, { slots: def.maxMemory.slots, unit: 'KiB' }),
+    textElem('memory', def.memory.kib, { dumpCore: def.memory.dumpCore, unit: 'KiB' }),
+    textElem('currentMemory', def.currentMemory ?? def.memory.kib, { unit: 'KiB' }),
+    textElem('vcpu', v?.max ?? 1, {
+      placement: v?.placement ?? 'static',
+      cpuset: v?.cpuset,
+      current: v?.current,
+    }),
+    def.cputune && formatCputune(def.cputune),
+    def.resource && formatResource(def.resource),
+    formatOs(def.os),
+    def.features && formatFeatures(def.features),
+    def.cpu && formatCpu(def.cpu),
+    def.clock && formatClock(def.clock),
+    textElem('on_poweroff', def.onPoweroff),
+    textElem('on_reboot', def.onReboot),
+    textElem('on_crash', def.onCrash),
+    def.pm && formatPm(def.pm),
+    formatDevices(def.devices, opts),
+  ];
+  return elem('domain', { type: def.type, id: opts.inactive ? undefined : def.id }, kid, def.extra);
+}
+
+/** Formats a DomainDef as libvirt does. Defaults: live (not inactive), secure (passwords written). */
+export function formatDomain(def: DomainDef, opts: { inactive?: boolean; secure?: boolean } = {}): string {
+  return formatXml(
+    formatDomainElement(def, { inactive: opts.inactive ?? false, secure: opts.secure ?? true }),
+  );
+}

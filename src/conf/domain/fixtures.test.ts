@@ -1,0 +1,176 @@
+// libvirt's fixtures, read in place: generic xml2xml, qemu inputs (parse, fixed point, no loss) and RelaxNG validity.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import {
+  hasXmllint,
+  manifest,
+  readTestdata,
+  relaxngInvalid,
+  sameXmlText,
+  skipNoTestdata,
+  testdataDir,
+} from '../../../test/support/testdata.js';
+import { type XmlElement, parseXml } from '../../util/xml.js';
+import { formatDomain, parseDomain, type RandomSource } from './index.js';
+
+const fixedRandom: RandomSource = {
+  uuid: () => 'c7a5fdbd-edaf-9455-926a-d65c16db1809',
+  bytes: (n) => new Uint8Array(n),
+};
+
+interface GenericCase {
+  test: string;
+  files: { path: string }[];
+  expect: string;
+  activeOnly: boolean;
+  compareTo?: string;
+}
+
+test('domain-generic xml2xml', { skip: skipNoTestdata }, () => {
+  const cases = manifest('domain-generic').cases as GenericCase[];
+  let ok = 0;
+  let total = 0;
+  let rejected = 0;
+  let errs = 0;
+  const failures: string[] = [];
+  for (const c of cases) {
+    const input = readTestdata(c.files[0]!.path);
+    if (c.expect === 'parse-error') {
+      errs++;
+      try {
+        parseDomain(input, { random: fixedRandom });
+        failures.push(`${c.test}: accepted, expected a parse error`);
+      } catch {
+        rejected++;
+      }
+      continue;
+    }
+    total++;
+    try {
+      const out = formatDomain(parseDomain(input, { random: fixedRandom }), {
+        inactive: !c.activeOnly,
+        secure: true,
+      });
+      if (sameXmlText(out, readTestdata(c.compareTo!))) ok++;
+      else failures.push(`${c.test}: output differs`);
+    } catch (e) {
+      failures.push(`${c.test}: ${(e as Error).message}`);
+    }
+  }
+  console.log(`domain-generic xml2xml: ${ok}/${total} identical, parse errors ${rejected}/${errs} rejected`);
+  if (failures.length) console.log('  ' + failures.join('\n  '));
+  assert.equal(rejected, errs);
+  assert.ok(ok >= Math.ceil(total * 0.9), `only ${ok}/${total} identical`);
+});
+
+/** Inputs of domain-qemu cases with at least one x86_64 run expected to succeed. */
+function qemuInputs(): string[] {
+  const out: string[] = [];
+  for (const c of manifest('domain-qemu').cases as {
+    input?: string;
+    runs?: { arch: string; expect: string }[];
+  }[]) {
+    if (c.input && c.runs?.some((r) => r.arch === 'x86_64' && r.expect === 'success')) out.push(c.input);
+  }
+  return [...new Set(out)];
+}
+
+const NUM_RE = /^(0x[0-9a-fA-F]+|-?[0-9]+)$/;
+/** Multiset of element paths and attributes (numbers compared by value, units ignored). */
+function inventory(root: XmlElement): Map<string, number> {
+  const m = new Map<string, number>();
+  const add = (k: string) => m.set(k, (m.get(k) ?? 0) + 1);
+  const walk = (el: XmlElement, path: string) => {
+    const p = `${path}/${el.name}`;
+    add(p);
+    for (const k in el.attrs) {
+      if (k === 'unit') continue;
+      let v = el.attrs[k]!;
+      if (NUM_RE.test(v)) v = String(Number(v));
+      add(`${p}@${k}=${v}`);
+    }
+    for (const c of el.children) if (c.type === 'element') walk(c, p);
+  };
+  walk(root, '');
+  return m;
+}
+
+test('domain-qemu inputs: parse, fixed point, nothing lost', { skip: skipNoTestdata }, () => {
+  const inputs = qemuInputs();
+  let parsed = 0;
+  let fixed = 0;
+  let lossless = 0;
+  const failures: string[] = [];
+  for (const path of inputs) {
+    const xml = readTestdata(path);
+    let text: string;
+    try {
+      const def = parseDomain(xml, { random: fixedRandom });
+      parsed++;
+      text = formatDomain(def);
+      const def2 = parseDomain(text, { random: fixedRandom });
+      const text2 = formatDomain(def2);
+      assert.deepEqual(def2, def);
+      assert.equal(text2, text);
+      fixed++;
+    } catch (e) {
+      failures.push(`${path}: ${(e as Error).message.split('\n')[0]}`);
+      continue;
+    }
+    const before = inventory(parseXml(xml));
+    const after = inventory(parseXml(text));
+    const lost: string[] = [];
+    for (const [k, n] of before) if ((after.get(k) ?? 0) < n) lost.push(k);
+    if (lost.length === 0) lossless++;
+    else failures.push(`${path}: lost ${lost.slice(0, 4).join(' ')}`);
+  }
+  console.log(
+    `domain-qemu x86_64 success inputs: ${parsed}/${inputs.length} parsed, ${fixed}/${inputs.length} fixed point, ${lossless}/${inputs.length} lossless`,
+  );
+  if (failures.length) console.log('  ' + failures.slice(0, 40).join('\n  '));
+  assert.equal(parsed, inputs.length);
+  assert.equal(fixed, inputs.length);
+  assert.equal(lossless, inputs.length);
+});
+
+test('formatted outputs validate against domain.rng wherever the input does', {
+  skip: skipNoTestdata || (!hasXmllint && 'xmllint not installed'),
+}, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tvirt-domain-rng-'));
+  try {
+    const pairs: { input: string; output: string }[] = [];
+    const generic = (manifest('domain-generic').cases as GenericCase[]).filter((c) => c.expect === 'success');
+    const all = [...generic.map((c) => c.files[0]!.path), ...qemuInputs()];
+    all.forEach((p, i) => {
+      try {
+        const out = formatDomain(parseDomain(readTestdata(p), { random: fixedRandom }));
+        const f = join(dir, `${i}.xml`);
+        writeFileSync(f, out);
+        pairs.push({ input: join(testdataDir!, p), output: f });
+      } catch {
+        // parse failures are reported by the tests above
+      }
+    });
+    const badIn = relaxngInvalid(
+      'domain.rng',
+      pairs.map((x) => x.input),
+    );
+    const badOut = relaxngInvalid(
+      'domain.rng',
+      pairs.map((x) => x.output),
+    );
+    const validIn = pairs.filter((x) => !badIn.has(x.input));
+    const regressions = validIn.filter((x) => badOut.has(x.output));
+    console.log(
+      `domain.rng: ${validIn.length}/${pairs.length} inputs valid, ${pairs.length - badOut.size}/${pairs.length} outputs valid, ${regressions.length} outputs invalid where input valid`,
+    );
+    for (const r of regressions.slice(0, 10))
+      console.log(`  ${r.input}: ${badOut.get(r.output)!.split('\n')[0]}`);
+    assert.equal(regressions.length, 0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,50 @@
+// Generic post-parse (libvirt's driver-independent part): uuid, MACs, memory/vcpu defaults, video primary, console compat.
+import { generateMac, type RandomBytes, defaultRandomBytes } from '../../util/mac.js';
+import { type UuidSource, randomUuid } from '../../util/uuid.js';
+import { clipTunes } from './cputune.js';
+import type { ChardevDef, DomainDef } from './domain-def.js';
+
+/** Where post-parse takes randomness from (injected so that conf/ stays pure and testable). */
+export interface RandomSource {
+  uuid?: UuidSource;
+  bytes?: RandomBytes;
+}
+
+/** Fills what libvirt's generic parser fills. Idempotent: running it on a formatted-then-parsed def changes nothing. */
+export function domainPostParse(def: DomainDef, random: RandomSource = {}): void {
+  if (!def.uuid) def.uuid = (random.uuid ?? randomUuid)().toLowerCase();
+  if (def.currentMemory === undefined || def.currentMemory === 0) def.currentMemory = def.memory.kib;
+  def.vcpu ??= { max: 1 };
+  def.vcpu.placement ??= 'static';
+  if (def.vcpu.current === def.vcpu.max) delete def.vcpu.current;
+  const bytes = random.bytes ?? defaultRandomBytes;
+  for (const n of def.devices.interfaces) {
+    if (n.mac === '' || n.mac === '00:00:00:00:00:00') n.mac = generateMac(bytes);
+  }
+  const v0 = def.devices.videos[0];
+  if (v0 && v0.type !== 'none' && !def.devices.videos.some((v) => v.primary)) v0.primary = true;
+  if (def.cputune) clipTunes(def.cputune, def.vcpu.max);
+  consoleCompat(def);
+}
+
+/** libvirt's virDomainDefAddConsoleCompat: the first serial port doubles as the first console. */
+function consoleCompat(def: DomainDef): void {
+  const d = def.devices;
+  const s0 = d.serials[0];
+  if (def.os.type !== 'hvm') return;
+  for (const [i, s] of d.serials.entries()) {
+    if (s.target?.port === undefined)
+      (s.target ??= {}).port =
+        i === 0 ? 0 : Math.max(...d.serials.slice(0, i).map((x) => x.target?.port ?? 0)) + 1;
+  }
+  if (!s0) return;
+  const c0 = d.consoles[0];
+  if (!c0) {
+    const console: ChardevDef = {
+      kind: 'console',
+      source: structuredClone(s0.source),
+      target: { type: 'serial', port: s0.target?.port ?? 0 },
+    };
+    d.consoles.unshift(console);
+  }
+}

@@ -1,0 +1,59 @@
+// Validation after post-parse: names, memory, vcpus, duplicate disk targets, MACs, tunes. Errors carry libvirt codes.
+import { confError } from '../../util/errors.js';
+import { isMulticastMac } from '../../util/mac.js';
+import { validateTunes } from './cputune.js';
+import type { DomainDef } from './domain-def.js';
+
+/** Throws a VirError (XML_ERROR / CONFIG_UNSUPPORTED / INVALID_ARG) naming the element and the problem. */
+export function domainValidate(def: DomainDef): void {
+  if (def.name === '')
+    throw confError('XML_ERROR', 'domain name must not be empty in element <domain><name>');
+  if (def.name.includes('/'))
+    throw confError('XML_ERROR', `name '${def.name}' cannot contain '/' in element <domain><name>`);
+  if (def.memory.kib === 0 && !hasNuma(def)) {
+    throw confError('XML_ERROR', 'Memory size must be specified via <memory> or in the <numa> configuration');
+  }
+  if (def.currentMemory !== undefined && def.currentMemory > def.memory.kib && !hasNuma(def)) {
+    throw confError(
+      'XML_ERROR',
+      `current memory (<currentMemory> ${def.currentMemory} KiB) must not be above maximum memory (<memory> ${def.memory.kib} KiB)`,
+    );
+  }
+  if (def.maxMemory && def.maxMemory.kib < def.memory.kib) {
+    throw confError(
+      'XML_ERROR',
+      `maximum memory size (<maxMemory> ${def.maxMemory.kib} KiB) must be at least <memory> (${def.memory.kib} KiB)`,
+    );
+  }
+  const v = def.vcpu;
+  if (v?.current !== undefined && v.current > v.max) {
+    throw confError(
+      'XML_ERROR',
+      `current vcpus count (${v.current}) must be at most maximum vcpus count (${v.max}) in element <vcpu>`,
+    );
+  }
+  const targets = new Map<string, string>();
+  for (const d of def.devices.disks) {
+    const src = d.source?.file ?? d.source?.dev ?? d.source?.name ?? d.source?.volume ?? '';
+    const prev = targets.get(d.target.dev);
+    if (prev !== undefined) {
+      throw confError(
+        'XML_ERROR',
+        `target '${d.target.dev}' duplicated for disk sources '${prev}' and '${src}' in element <disk><target>`,
+      );
+    }
+    targets.set(d.target.dev, src);
+  }
+  for (const n of def.devices.interfaces) {
+    if (isMulticastMac(n.mac))
+      throw confError(
+        'XML_ERROR',
+        `expected unicast mac address, found multicast '${n.mac}' in element <interface><mac>`,
+      );
+  }
+  if (def.cputune) validateTunes(def.cputune);
+}
+
+function hasNuma(def: DomainDef): boolean {
+  return def.cpu?.extra?.children?.some((c) => c.node.type === 'element' && c.node.name === 'numa') ?? false;
+}
