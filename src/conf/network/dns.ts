@@ -106,7 +106,18 @@ export function formatDns(d: NetworkDns | undefined): XmlElement | undefined {
       d.txts.map((t) => elem('txt', { name: t.name, value: t.value }, [], t.extra)),
       d.srvs.map((s) => {
         const { service, protocol, domain, target, port, priority, weight } = s;
-        return elem('srv', { service, protocol, domain, target, port, priority, weight }, [], s.extra);
+        // libvirt leaves zero port/priority/weight out.
+        const nz = (n: number | undefined) => n || undefined;
+        const a = {
+          service,
+          protocol,
+          domain,
+          target,
+          port: nz(port),
+          priority: nz(priority),
+          weight: nz(weight),
+        };
+        return elem('srv', a, [], s.extra);
       }),
       d.hosts.map((h) =>
         elem(

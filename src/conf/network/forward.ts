@@ -2,26 +2,63 @@
 import { confError } from '../../util/errors.js';
 import { canonicalIp } from '../../util/ip.js';
 import { attr, child, childrenNamed, cloneNode, elem, type XmlElement } from '../../util/xml.js';
-import { keep, uint, yesNo } from './keep.js';
+import { keep, yesNo } from './keep.js';
 import { type ForwardMode, forwardModes, type NetworkForward, type NetworkNat } from './network-def.js';
 
 function parseNat(el: XmlElement, net: string): NetworkNat {
   const nat: NetworkNat = { ipv6: yesNo(el, 'ipv6'), extra: keep(el, ['ipv6'], ['address', 'port']) };
-  const a = child(el, 'address');
-  if (a) {
-    const s = attr(a, 'start');
-    const e = attr(a, 'end');
-    const start = s === undefined ? undefined : canonicalIp(s);
-    const end = e === undefined ? undefined : canonicalIp(e);
-    if (!start || !end) {
-      throw confError('XML_ERROR', `Bad ipv4 start or end address in <nat> in <forward> in network '${net}'`);
-    }
-    nat.address = { start, end, extra: keep(a, ['start', 'end'], []) };
+  const addrs = childrenNamed(el, 'address');
+  if (addrs.length > 1) {
+    throw confError(
+      'XML_ERROR',
+      `Only one <address> element is allowed in <nat> in <forward> in network ${net}`,
+    );
   }
-  const p = child(el, 'port');
+  const a = addrs[0];
+  if (a) {
+    const ends: string[] = [];
+    for (const k of ['start', 'end'] as const) {
+      const v = attr(a, k);
+      if (v === undefined) {
+        throw confError(
+          'XML_ERROR',
+          `missing '${k}' attribute in <address> element in <nat> in <forward> in network ${net}`,
+        );
+      }
+      const c = canonicalIp(v);
+      if (!c?.includes('.')) {
+        throw confError(
+          'XML_ERROR',
+          `Bad ipv4 ${k} address '${v}' in <nat> in <forward> in network '${net}'`,
+        );
+      }
+      ends.push(c);
+    }
+    nat.address = { start: ends[0]!, end: ends[1]!, extra: keep(a, ['start', 'end'], []) };
+  }
+  const ports = childrenNamed(el, 'port');
+  if (ports.length > 1) {
+    throw confError(
+      'XML_ERROR',
+      `Only one <port> element is allowed in <nat> in <forward> in network ${net}`,
+    );
+  }
+  const p = ports[0];
   if (p) {
-    const start = uint(attr(p, 'start'), `nat port start of network '${net}'`) ?? 0;
-    const end = uint(attr(p, 'end'), `nat port end of network '${net}'`) ?? 0;
+    const num = (k: 'start' | 'end') => {
+      const v = attr(p, k);
+      const n = v !== undefined && /^\d+$/.test(v.trim()) ? Number(v) : Number.NaN;
+      return n <= 65535 ? n : Number.NaN;
+    };
+    const start = num('start');
+    const end = num('end');
+    const bad = Number.isNaN(start) ? 'start' : Number.isNaN(end) || end < start ? 'end' : undefined;
+    if (bad) {
+      throw confError(
+        'XML_DETAIL',
+        `Missing or invalid '${bad}' attribute in <port> in <nat> in <forward> in network ${net}`,
+      );
+    }
     nat.port = { start, end, extra: keep(p, ['start', 'end'], []) };
   }
   return nat;
@@ -31,13 +68,61 @@ function parseNat(el: XmlElement, net: string): NetworkNat {
 export function parseForward(el: XmlElement, net: string): NetworkForward {
   const m = attr(el, 'mode') ?? 'nat';
   if (!forwardModes.includes(m as ForwardMode)) {
-    throw confError('XML_ERROR', `unknown forwarding type '${m}'`);
+    throw confError('CONFIG_UNSUPPORTED', `unknown forwarding type '${m}'`);
   }
   const mode = m as ForwardMode;
+  const natEls = childrenNamed(el, 'nat');
+  if (natEls.length > 1)
+    throw confError('XML_ERROR', `Only one <nat> element is allowed in <forward> of network ${net}`);
+  if (natEls.length && mode !== 'nat') {
+    throw confError(
+      'XML_ERROR',
+      `The <nat> element can only be used when <forward> 'mode' is 'nat' in network ${net}`,
+    );
+  }
+  const nat = natEls[0] && parseNat(natEls[0], net);
   const dev = attr(el, 'dev');
   const pfEls = childrenNamed(el, 'pf');
+  const addrEls = childrenNamed(el, 'address');
+  if (dev !== undefined && (pfEls.length > 0 || addrEls.length > 0)) {
+    throw confError(
+      'XML_ERROR',
+      `the <forward> 'dev' attribute cannot be used when <address> or <pf> sub-elements are present in network ${net}`,
+    );
+  }
+  const interfaces: NetworkForward['interfaces'] = dev !== undefined ? [{ dev }] : [];
+  for (const [i, e] of childrenNamed(el, 'interface').entries()) {
+    const d = attr(e, 'dev');
+    if (!d) {
+      throw confError(
+        'XML_ERROR',
+        `Missing required dev attribute in <forward> <interface> element of network ${net}`,
+      );
+    }
+    const extra = keep(e, ['dev'], []);
+    if (i === 0 && dev !== undefined) {
+      if (d !== dev) {
+        throw confError(
+          'XML_ERROR',
+          `<forward dev='${dev}'> must match first <interface dev='${d}'/> in network ${net}`,
+        );
+      }
+      interfaces[0]!.extra = extra;
+      continue;
+    }
+    if (interfaces.some((x) => x.dev === d)) {
+      throw confError('XML_ERROR', `interface '${d}' can only be listed once in network ${net}`);
+    }
+    interfaces.push({ dev: d, extra });
+  }
+  const addresses = addrEls.map((a) => {
+    const t = attr(a, 'type');
+    if (!t) throw confError('XML_ERROR', `missing address type in network ${net}`);
+    if (t !== 'pci') throw confError('CONFIG_UNSUPPORTED', `unknown address type '${t}' in network ${net}`);
+    return cloneNode(a);
+  });
   if (pfEls.length > 1) {
-    throw confError('XML_ERROR', 'Only one <pf> element is allowed in <forward> of network ' + `'${net}'`);
+    throw confError('XML_ERROR', `Only one <pf> element is allowed in <forward> of network ${net}`);
   }
   const pfs = pfEls.map((p) => {
     const d = attr(p, 'dev');
@@ -45,48 +130,7 @@ export function parseForward(el: XmlElement, net: string): NetworkForward {
       throw confError('XML_ERROR', `Missing required dev attribute in <pf> element of network '${net}'`);
     return { dev: d, extra: keep(p, ['dev'], []) };
   });
-  if (pfs.length > 0 && dev !== undefined) {
-    throw confError(
-      'XML_ERROR',
-      `A forward Dev should not be used when using a SRIOV PF in network '${net}'`,
-    );
-  }
-  const interfaces: NetworkForward['interfaces'] = [];
-  for (const [i, e] of childrenNamed(el, 'interface').entries()) {
-    const d = attr(e, 'dev');
-    if (!d) {
-      throw confError(
-        'XML_ERROR',
-        `Missing required dev attribute in <forward> <interface> element of network '${net}'`,
-      );
-    }
-    if (i === 0 && dev !== undefined && d !== dev) {
-      throw confError(
-        'XML_ERROR',
-        `forward dev '${dev}' must match first interface element dev '${d}' in network '${net}'`,
-      );
-    }
-    if (interfaces.some((x) => x.dev === d)) {
-      throw confError('XML_ERROR', `Duplicate forward interface '${d}' in network '${net}'`);
-    }
-    interfaces.push({ dev: d, extra: keep(e, ['dev'], []) });
-  }
-  if (interfaces.length === 0 && dev !== undefined) interfaces.push({ dev });
-  const addresses = childrenNamed(el, 'address').map((a) => cloneNode(a));
-  if (interfaces.length > 0 && addresses.length > 0) {
-    throw confError(
-      'XML_ERROR',
-      `<address>, <interface>, and <pf> elements of <forward> in network '${net}' are mutually exclusive`,
-    );
-  }
   const drv = child(el, 'driver');
-  const nat = child(el, 'nat');
-  if (nat && mode !== 'nat') {
-    throw confError(
-      'XML_ERROR',
-      `The <nat> element can only be used when <forward> 'mode' is 'nat' in network '${net}'`,
-    );
-  }
   return {
     mode,
     managed: yesNo(el, 'managed'),
@@ -94,7 +138,7 @@ export function parseForward(el: XmlElement, net: string): NetworkForward {
     pfs,
     addresses,
     driver: drv && cloneNode(drv),
-    nat: nat && parseNat(nat, net),
+    nat,
     extra: keep(el, ['mode', 'dev', 'managed'], ['pf', 'interface', 'address', 'driver', 'nat']),
   };
 }
@@ -118,7 +162,8 @@ export function formatForward(f: NetworkForward, inactive: boolean): XmlElement 
   const showPool = f.pfs.length === 0 || !inactive;
   return elem(
     'forward',
-    { dev, mode: f.mode, managed: f.managed },
+    // libvirt always states managed for hostdev networks (default no).
+    { dev, mode: f.mode, managed: f.mode === 'hostdev' ? (f.managed ?? false) : f.managed },
     [
       f.driver && cloneNode(f.driver),
       nat,

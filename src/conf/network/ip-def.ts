@@ -1,7 +1,7 @@
 // <ip> of a network (address, netmask/prefix, tftp, dhcp ranges/hosts/bootp) and <route>: parse and format.
 import { confError } from '../../util/errors.js';
-import { canonicalIp } from '../../util/ip.js';
-import { parseMac } from '../../util/mac.js';
+import { canonicalIp, parseIp } from '../../util/ip.js';
+import { isMulticastMac, parseMac } from '../../util/mac.js';
 import { attr, child, childrenNamed, elem, type XmlElement } from '../../util/xml.js';
 import { keep, pair, uint, yesNo } from './keep.js';
 import type { DhcpLease, NetworkDhcp, NetworkIp, NetworkRoute } from './network-def.js';
@@ -21,52 +21,103 @@ function family(el: XmlElement, net: string): 'ipv4' | 'ipv6' | undefined {
 
 function parseLease(el: XmlElement | undefined): DhcpLease | undefined {
   if (!el) return undefined;
-  const expiry = uint(attr(el, 'expiry'), "lease attribute 'expiry'");
-  if (expiry === undefined) throw confError('XML_ERROR', "Missing 'expiry' attribute in <lease>");
+  const expiry = uint(attr(el, 'expiry'), "attribute 'expiry' of element 'lease'");
+  if (expiry === undefined) return undefined;
   const unit = attr(el, 'unit');
   if (unit !== undefined && unit !== 'seconds' && unit !== 'minutes' && unit !== 'hours') {
-    throw confError('XML_ERROR', `Invalid value for attribute 'unit' in element 'lease': '${unit}'`);
+    throw confError('XML_ERROR', `Invalid value for attribute 'unit' in element 'lease': '${unit}'.`);
+  }
+  // dnsmasq's minimum lease is two minutes; 0 means infinite.
+  const u = unit ?? 'minutes';
+  if (expiry > 0 && ((u === 'seconds' && expiry < 120) || (u === 'minutes' && expiry < 2))) {
+    throw confError('CONFIG_UNSUPPORTED', 'The minimum lease time should be greater than 2 minutes');
   }
   return { expiry, unit, extra: keep(el, ['expiry', 'unit'], []) };
 }
 
 function formatLease(l: DhcpLease | undefined) {
-  return l && elem('lease', { expiry: l.expiry, unit: l.unit }, [], l.extra);
+  // An infinite lease has no unit; otherwise libvirt states the unit (minutes by default).
+  return (
+    l && elem('lease', { expiry: l.expiry, unit: l.expiry ? (l.unit ?? 'minutes') : undefined }, [], l.extra)
+  );
 }
 
-function parseDhcp(el: XmlElement, net: string): NetworkDhcp {
+function parseDhcp(el: XmlElement, net: string, v6: boolean): NetworkDhcp {
   const ranges = childrenNamed(el, 'range').map((r) => {
-    const start = addr(attr(r, 'start'), 'dhcp range start address', net);
-    const end = addr(attr(r, 'end'), 'dhcp range end address', net);
-    if (!start || !end)
-      throw confError('XML_ERROR', `Missing 'start' or 'end' attribute in dhcp range for network '${net}'`);
+    const s = attr(r, 'start');
+    const e = attr(r, 'end');
+    if (s === undefined)
+      throw confError('XML_ERROR', `Missing 'start' attribute in dhcp range for network '${net}'`);
+    if (e === undefined)
+      throw confError('XML_ERROR', `Missing 'end' attribute in dhcp range for network '${net}'`);
+    const start = addr(s, 'dhcp range start address', net)!;
+    const end = addr(e, 'dhcp range end address', net)!;
     return { start, end, lease: parseLease(child(r, 'lease')), extra: keep(r, ['start', 'end'], ['lease']) };
   });
   const hosts = childrenNamed(el, 'host').map((h) => {
     const m = attr(h, 'mac');
     let mac: string | undefined;
     if (m !== undefined) {
+      if (v6) {
+        throw confError(
+          'XML_ERROR',
+          `Invalid to specify MAC address '${m}' in network '${net}' IPv6 static host definition`,
+        );
+      }
       try {
         mac = parseMac(m);
       } catch {
         throw confError('XML_ERROR', `Cannot parse MAC address '${m}' in network '${net}'`);
       }
+      if (isMulticastMac(mac)) {
+        throw confError(
+          'XML_ERROR',
+          `expected unicast mac address, found multicast '${m}' in network '${net}'`,
+        );
+      }
     }
-    return {
-      mac,
-      id: attr(h, 'id'),
-      name: attr(h, 'name'),
-      ip: addr(attr(h, 'ip'), 'IP address in static host definition', net),
-      lease: parseLease(child(h, 'lease')),
-      extra: keep(h, ['mac', 'id', 'name', 'ip'], ['lease']),
-    };
+    const id = attr(h, 'id');
+    const bad = id?.match(/[^0-9a-fA-F:]/);
+    if (id !== undefined && bad) {
+      throw confError('XML_ERROR', `Invalid character '${bad[0]}' in id '${id}' of network '${net}'`);
+    }
+    const name = attr(h, 'name');
+    if (name !== undefined && !/^[A-Za-z0-9]/.test(name)) {
+      throw confError('XML_ERROR', `Cannot use host name '${name}' in network '${net}'`);
+    }
+    const i = attr(h, 'ip');
+    const ip = i === undefined ? undefined : canonicalIp(i);
+    if (i !== undefined && !ip) {
+      throw confError('XML_ERROR', `Invalid IP address in static host definition for network '${net}'`);
+    }
+    if (v6 && !id && !name) {
+      throw confError(
+        'XML_ERROR',
+        `Static host definition in IPv6 network '${net}' must have id or name attribute`,
+      );
+    }
+    if (!v6 && !mac && !name) {
+      throw confError(
+        'XML_ERROR',
+        `Static host definition in IPv4 network '${net}' must have mac or name attribute`,
+      );
+    }
+    if (!ip)
+      throw confError('XML_ERROR', `Missing IP address in static host definition for network '${net}'`);
+    const extra = keep(h, ['mac', 'id', 'name', 'ip'], ['lease']);
+    return { mac, id, name, ip, lease: parseLease(child(h, 'lease')), extra };
   });
   const b = child(el, 'bootp');
   let bootp: NetworkDhcp['bootp'];
   if (b) {
     const file = attr(b, 'file');
-    if (!file) throw confError('XML_ERROR', `Missing 'file' attribute in dhcp bootp of network '${net}'`);
-    bootp = { file, server: attr(b, 'server'), extra: keep(b, ['file', 'server'], []) };
+    if (!file) throw confError('XML_ERROR', "Missing required attribute 'file' in element 'bootp'");
+    const server = attr(b, 'server');
+    bootp = {
+      file,
+      server: server && addr(server, 'bootp server', net),
+      extra: keep(b, ['file', 'server'], []),
+    };
   }
   return { ranges, hosts, bootp, extra: keep(el, [], ['range', 'host', 'bootp']) };
 }
@@ -74,19 +125,77 @@ function parseDhcp(el: XmlElement, net: string): NetworkDhcp {
 /** Parses one <ip> element of network `net`. */
 export function parseNetworkIp(el: XmlElement, net: string): NetworkIp {
   const ip: NetworkIp = { family: family(el, net) };
-  ip.address = addr(attr(el, 'address'), 'address', net);
-  ip.netmask = addr(attr(el, 'netmask'), 'netmask', net);
-  ip.prefix = uint(attr(el, 'prefix'), `prefix of network '${net}'`);
+  const a = attr(el, 'address');
+  if (a === undefined) throw confError('XML_ERROR', `Missing required address attribute in network '${net}'`);
+  ip.address = addr(a, 'address', net);
+  const m = attr(el, 'netmask');
+  if (m !== undefined) {
+    ip.netmask = canonicalIp(m);
+    if (!ip.netmask) throw confError('XML_ERROR', `Invalid netmask '${m}' in network '${net}'`);
+  }
+  ip.prefix = uint(attr(el, 'prefix'), "attribute 'prefix' of element 'ip'");
   ip.localPtr = yesNo(el, 'localPtr');
+  checkIpFamily(ip, net);
+  const v6 = parseIp(ip.address!)!.family === 'ipv6';
+  const dhcp = child(el, 'dhcp');
+  if (dhcp) ip.dhcp = parseDhcp(dhcp, net, v6);
   const tftp = child(el, 'tftp');
   if (tftp) {
+    if (v6)
+      throw confError(
+        'CONFIG_UNSUPPORTED',
+        `Unsupported <tftp> element in an IPv6 element in network '${net}'`,
+      );
     ip.tftpRoot = attr(tftp, 'root');
     ip.tftpExtra = keep(tftp, ['root'], []);
   }
-  const dhcp = child(el, 'dhcp');
-  if (dhcp) ip.dhcp = parseDhcp(dhcp, net);
   ip.extra = keep(el, ['family', 'address', 'netmask', 'prefix', 'localPtr'], ['tftp', 'dhcp']);
   return ip;
+}
+
+/** libvirt's family/netmask/prefix consistency checks of an <ip>. */
+function checkIpFamily(ip: NetworkIp, net: string): void {
+  const a = parseIp(ip.address!)!;
+  if (ip.family === undefined || ip.family === 'ipv4') {
+    if (a.family !== 'ipv4') {
+      throw confError(
+        'CONFIG_UNSUPPORTED',
+        `${ip.family ?? 'no'} family specified for non-IPv4 address '${ip.address}' in network '${net}'`,
+      );
+    }
+    if (ip.netmask !== undefined) {
+      if (parseIp(ip.netmask)!.family !== 'ipv4') {
+        throw confError(
+          'CONFIG_UNSUPPORTED',
+          `Invalid netmask '${ip.netmask}' for address '${ip.address}' in network '${net}' (both must be IPv4)`,
+        );
+      }
+      if (ip.prefix) {
+        throw confError(
+          'CONFIG_UNSUPPORTED',
+          `Network '${net}' IP address cannot have both a prefix and a netmask`,
+        );
+      }
+    } else if ((ip.prefix ?? 0) > 32) {
+      throw confError('CONFIG_UNSUPPORTED', `Invalid IPv4 prefix '${ip.prefix}' in network '${net}'`);
+    }
+  } else {
+    if (a.family !== 'ipv6') {
+      throw confError(
+        'CONFIG_UNSUPPORTED',
+        `Family 'ipv6' specified for non-IPv6 address '${ip.address}' in network '${net}'`,
+      );
+    }
+    if (ip.netmask !== undefined) {
+      throw confError(
+        'CONFIG_UNSUPPORTED',
+        `netmask not allowed for IPv6 address '${ip.address}' in network '${net}'`,
+      );
+    }
+    if ((ip.prefix ?? 0) > 128) {
+      throw confError('CONFIG_UNSUPPORTED', `Invalid IPv6 prefix '${ip.prefix}' in network '${net}'`);
+    }
+  }
 }
 
 /** Formats one <ip>, always as an open/close pair like libvirt. */
@@ -113,7 +222,7 @@ export function formatNetworkIp(ip: NetworkIp): XmlElement {
     family: ip.family,
     address: ip.address,
     netmask: ip.netmask,
-    prefix: ip.prefix,
+    prefix: ip.prefix || undefined,
     localPtr: ip.localPtr,
   };
   return pair(elem('ip', attrs, [tftp, dhcp], ip.extra), 1);

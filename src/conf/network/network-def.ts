@@ -36,15 +36,16 @@ export interface NetworkDef {
   mtu?: number;
   /** Bridge MAC (lower case); libvirt generates one at define time, not at parse. */
   mac?: string;
-  domain?: { name: string; localOnly?: boolean; register?: boolean; extra?: Extra };
+  domain?: { name?: string; localOnly?: boolean; register?: boolean; extra?: Extra };
   dns?: NetworkDns;
   ips: NetworkIp[];
   routes: NetworkRoute[];
   portgroups: NetworkPortgroup[];
-  /** <virtualport>, <bandwidth>, <vlan>, <port>: kept verbatim. */
+  /** <virtualport>, <bandwidth>, <vlan>, <port isolated>: kept verbatim. */
   virtualport?: XmlElement;
   bandwidth?: XmlElement;
   vlan?: XmlElement;
+  port?: XmlElement;
   /** Everything else on <network> (title, metadata, namespaces...), written back in place. */
   extra?: Extra;
 }
@@ -101,7 +102,7 @@ export interface NetworkDns {
   extra?: Extra;
 }
 
-/** A DHCP lease time: expiry in `unit` (seconds when absent); 0 means infinite. */
+/** A DHCP lease time: expiry in `unit` (minutes when absent); 0 means infinite. */
 export interface DhcpLease {
   expiry: number;
   unit?: 'seconds' | 'minutes' | 'hours';

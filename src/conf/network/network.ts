@@ -17,7 +17,7 @@ import {
 import { formatDns, parseDns } from './dns.js';
 import { formatForward, parseForward } from './forward.js';
 import { formatNetworkIp, formatRoute, parseNetworkIp, parseRoute } from './ip-def.js';
-import { keep, onOff, uint, yesNo } from './keep.js';
+import { keep, yesNo } from './keep.js';
 import type { NetworkBridge, NetworkDef, NetworkPortgroup } from './network-def.js';
 import { validateNetwork } from './validate.js';
 
@@ -48,22 +48,42 @@ const knownChildren = [
   'virtualport',
   'bandwidth',
   'vlan',
+  'port',
 ];
 
-function parseBridge(el: XmlElement): NetworkBridge {
+/** libvirt writes a portgroup's vlan, virtualport, bandwidth in that order; others keep theirs, after. */
+function portgroupOrder(children: XmlElement[]): XmlElement[] {
+  const rank = (c: XmlElement) => {
+    const i = ['vlan', 'virtualport', 'bandwidth'].indexOf(c.name);
+    return i < 0 ? 3 : i;
+  };
+  return [...children].sort((a, b) => rank(a) - rank(b));
+}
+
+function parseBridge(el: XmlElement, net: string): NetworkBridge {
+  const delay = attr(el, 'delay');
+  if (delay !== undefined && !/^\d+$/.test(delay.trim())) {
+    throw confError('XML_ERROR', `Invalid delay value in network '${net}'`);
+  }
+  const mtm = attr(el, 'macTableManager');
+  if (mtm !== undefined && mtm !== 'kernel' && mtm !== 'libvirt') {
+    throw confError('XML_ERROR', `Invalid macTableManager setting '${mtm}' in network '${net}'`);
+  }
+  const stp = attr(el, 'stp');
   return {
     name: attr(el, 'name'),
     zone: attr(el, 'zone'),
-    stp: onOff(el, 'stp'),
-    delay: uint(attr(el, 'delay'), "bridge attribute 'delay'"),
-    macTableManager: attr(el, 'macTableManager'),
+    // As libvirt: anything but 'off' turns spanning tree on.
+    stp: stp === undefined ? undefined : stp !== 'off',
+    delay: delay === undefined ? undefined : Number(delay),
+    macTableManager: mtm,
     extra: keep(el, ['name', 'zone', 'stp', 'delay', 'macTableManager'], []),
   };
 }
 
 function parsePortgroup(el: XmlElement, net: string): NetworkPortgroup {
   const name = attr(el, 'name');
-  if (!name) throw confError('XML_ERROR', `Missing required name attribute in portgroup of network '${net}'`);
+  if (!name) throw confError('XML_ERROR', 'Missing required name attribute in portgroup');
   const children = el.children.filter((c): c is XmlElement => c.type === 'element');
   return {
     name,
@@ -86,24 +106,33 @@ export function parseNetwork(xml: string, opts: ParseNetworkOptions = {}): Netwo
   const root = parseRoot(xml, 'network');
   const name = childText(root, 'name')?.trim();
   if (!name) throw confError('NO_NAME', 'missing name in network definition: add <name>NAME</name>');
-  if (name.includes('/')) throw confError('XML_ERROR', `name ${name} cannot contain '/'`);
+  if (name.includes('/')) throw confError('XML_ERROR', 'invalid char in name: 0x2f');
   const def: NetworkDef = { name, uuid: '', ips: [], routes: [], portgroups: [] };
   const uuid = childText(root, 'uuid');
   if (uuid !== undefined) {
     try {
       def.uuid = parseUuid(uuid);
     } catch {
-      throw confError('XML_ERROR', `malformed uuid element in network '${name}'`);
+      throw confError('INTERNAL_ERROR', 'malformed uuid element');
     }
   }
-  def.ipv6 = yesNo(root, 'ipv6');
+  const v6 = attr(root, 'ipv6');
+  if (v6 !== undefined && v6 !== 'yes' && v6 !== 'no') {
+    throw confError('XML_ERROR', `Invalid ipv6 setting '${v6}' in network '${name}'`);
+  }
+  def.ipv6 = v6 === undefined ? undefined : v6 === 'yes';
   def.trustGuestRxFilters = yesNo(root, 'trustGuestRxFilters');
   const fwd = child(root, 'forward');
   if (fwd) def.forward = parseForward(fwd, name);
   const br = child(root, 'bridge');
-  if (br) def.bridge = parseBridge(br);
+  if (br) def.bridge = parseBridge(br, name);
   const mtu = child(root, 'mtu');
-  if (mtu) def.mtu = uint(attr(mtu, 'size'), `mtu size of network '${name}'`);
+  const size = mtu && attr(mtu, 'size');
+  if (size !== undefined) {
+    if (!/^\d+$/.test(size.trim()))
+      throw confError('XML_ERROR', `Invalid mtu size '${size}' in network '${name}'`);
+    def.mtu = Number(size);
+  }
   const mac = child(root, 'mac');
   if (mac) {
     const a = attr(mac, 'address') ?? '';
@@ -118,10 +147,8 @@ export function parseNetwork(xml: string, opts: ParseNetworkOptions = {}): Netwo
   }
   const dom = child(root, 'domain');
   if (dom) {
-    const dn = attr(dom, 'name');
-    if (!dn) throw confError('XML_ERROR', `Missing name attribute in <domain> of network '${name}'`);
     def.domain = {
-      name: dn,
+      name: attr(dom, 'name'),
       localOnly: yesNo(dom, 'localOnly'),
       register: yesNo(dom, 'register'),
       extra: keep(dom, ['name', 'localOnly', 'register'], []),
@@ -132,7 +159,7 @@ export function parseNetwork(xml: string, opts: ParseNetworkOptions = {}): Netwo
   def.ips = childrenNamed(root, 'ip').map((e) => parseNetworkIp(e, name));
   def.routes = childrenNamed(root, 'route').map((e) => parseRoute(e, name));
   def.portgroups = childrenNamed(root, 'portgroup').map((e) => parsePortgroup(e, name));
-  for (const k of ['virtualport', 'bandwidth', 'vlan'] as const) {
+  for (const k of ['virtualport', 'bandwidth', 'vlan', 'port'] as const) {
     const e = child(root, k);
     if (e) def[k] = cloneNode(e);
   }
@@ -164,9 +191,9 @@ export function formatNetwork(def: NetworkDef, opts: FormatNetworkOptions = {}):
       {
         name: b?.name,
         zone: b?.zone,
-        macTableManager: b?.macTableManager,
         stp: own ? (b?.stp === false ? 'off' : 'on') : undefined,
         delay: own ? (b?.delay ?? 0) : undefined,
+        macTableManager: b?.macTableManager,
       },
       [],
       b?.extra,
@@ -190,16 +217,17 @@ export function formatNetwork(def: NetworkDef, opts: FormatNetworkOptions = {}):
           def.domain.extra,
         ),
       formatDns(def.dns),
-      def.virtualport && cloneNode(def.virtualport),
-      def.bandwidth && cloneNode(def.bandwidth),
       def.vlan && cloneNode(def.vlan),
+      def.bandwidth && cloneNode(def.bandwidth),
+      def.port && cloneNode(def.port),
       def.ips.map(formatNetworkIp),
       def.routes.map(formatRoute),
+      def.virtualport && cloneNode(def.virtualport),
       def.portgroups.map((p) =>
         elem(
           'portgroup',
           { name: p.name, default: p.default ? true : undefined, trustGuestRxFilters: p.trustGuestRxFilters },
-          p.children.map((c) => cloneNode(c)),
+          portgroupOrder(p.children).map((c) => cloneNode(c)),
           p.extra,
         ),
       ),

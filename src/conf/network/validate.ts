@@ -1,9 +1,9 @@
-// Semantic checks of a parsed network (libvirt's parse-time and define-time validation), with its messages.
+// Semantic checks of a parsed network (libvirt's virNetworkDefParseXML checks and the driver's define checks).
 import { confError } from '../../util/errors.js';
 import {
   compareIp,
   defaultPrefix,
-  familyBits,
+  formatIp,
   type IpAddr,
   inSubnet,
   parseIp,
@@ -11,114 +11,53 @@ import {
 } from '../../util/ip.js';
 import type { NetworkDef, NetworkIp } from './network-def.js';
 
-/** Address, family and effective prefix of an <ip>, checking netmask/prefix as libvirt does. */
+/** Address and effective prefix of an <ip> (netmask, prefix, or the classful default). */
 export function ipSubnet(ip: NetworkIp, net: string): { addr: IpAddr; prefix: number } | undefined {
   const a = ip.address === undefined ? undefined : parseIp(ip.address);
-  if (ip.family === undefined && a && a.family !== 'ipv4') {
-    throw confError(
-      'CONFIG_UNSUPPORTED',
-      `no family specified for non-IPv4 address '${ip.address}' in network '${net}'`,
-    );
-  }
-  if (ip.family && a && a.family !== ip.family) {
-    throw confError(
-      'CONFIG_UNSUPPORTED',
-      `family '${ip.family}' specified for non-${ip.family === 'ipv4' ? 'IPv4' : 'IPv6'} address '${ip.address}' in network '${net}'`,
-    );
-  }
+  if (!a) return undefined;
   if (ip.netmask !== undefined) {
-    if (!a) throw confError('CONFIG_UNSUPPORTED', `netmask specified without address in network '${net}'`);
-    if (a.family !== 'ipv4') {
-      throw confError(
-        'CONFIG_UNSUPPORTED',
-        `netmask not supported for address '${ip.address}' in network '${net}' (IPv4 only)`,
-      );
-    }
-    if (ip.prefix !== undefined) {
-      throw confError(
-        'CONFIG_UNSUPPORTED',
-        `Network '${net}' IP address cannot have both a prefix and a netmask`,
-      );
-    }
-    const m = parseIp(ip.netmask)!;
-    if (m.family !== 'ipv4') {
-      throw confError(
-        'CONFIG_UNSUPPORTED',
-        `Invalid netmask '${ip.netmask}' for address '${ip.address}' in network '${net}' (both must be IPv4)`,
-      );
-    }
-    const p = prefixFromNetmask(m);
+    const p = prefixFromNetmask(parseIp(ip.netmask)!);
     if (p < 0) throw confError('CONFIG_UNSUPPORTED', `Invalid netmask '${ip.netmask}' in network '${net}'`);
     return { addr: a, prefix: p };
   }
-  if (!a) return undefined;
-  if (ip.prefix !== undefined && ip.prefix > familyBits(a.family)) {
-    throw confError('XML_ERROR', `Invalid ${a.family} prefix '${ip.prefix}' in network '${net}'`);
-  }
-  return { addr: a, prefix: ip.prefix ?? defaultPrefix(a) };
+  return { addr: a, prefix: ip.prefix || defaultPrefix(a) };
 }
 
-function validateIp(ip: NetworkIp, net: string): void {
-  const sn = ipSubnet(ip, net);
-  const d = ip.dhcp;
-  if (!d) return;
-  if (!sn) throw confError('XML_ERROR', `<dhcp> requires an address in <ip> of network '${net}'`);
-  for (const r of d.ranges) {
-    const s = parseIp(r.start)!;
-    const e = parseIp(r.end)!;
-    if (s.family !== sn.addr.family || e.family !== sn.addr.family) {
-      throw confError(
-        'XML_ERROR',
-        `Invalid dhcp range '${r.start}' to '${r.end}' in network '${net}': address family does not match the network's`,
-      );
-    }
-    if (!inSubnet(s, sn.addr, sn.prefix) || !inSubnet(e, sn.addr, sn.prefix)) {
-      throw confError(
-        'XML_ERROR',
-        `range ${r.start} - ${r.end} is not entirely within network ${ip.address}/${sn.prefix}`,
-      );
-    }
-    if (compareIp(s, e) > 0) throw confError('XML_ERROR', `range ${r.start} - ${r.end} is reversed `);
+/** libvirt's virSocketAddrGetRange checks of a DHCP (or NAT) range. */
+function checkRange(
+  start: string,
+  end: string,
+  net: string,
+  subnet?: { addr: IpAddr; prefix: number },
+): void {
+  const s = parseIp(start)!;
+  const e = parseIp(end)!;
+  if (s.family !== e.family || (subnet && s.family !== subnet.addr.family)) {
+    const where = subnet ? ` for network ${net}` : '';
+    throw confError('CONFIG_UNSUPPORTED', `mismatch of address family in range ${start} - ${end}${where}`);
   }
-  for (const h of d.hosts) {
-    if (sn.addr.family === 'ipv4' && !h.mac && !h.name) {
-      throw confError(
-        'XML_ERROR',
-        `Static host definition in IPv4 network '${net}' must have mac or name attribute`,
-      );
-    }
-    if (sn.addr.family === 'ipv6' && h.mac) {
-      throw confError(
-        'XML_ERROR',
-        `Invalid to specify MAC address '${h.mac}' in network '${net}' IPv6 static host definition`,
-      );
-    }
-    if (sn.addr.family === 'ipv6' && !h.id && !h.name) {
-      throw confError(
-        'XML_ERROR',
-        `Static host definition in IPv6 network '${net}' must have id or name attribute`,
-      );
-    }
-    if (h.ip !== undefined) {
-      const hip = parseIp(h.ip)!;
-      if (hip.family !== sn.addr.family) {
-        throw confError('XML_ERROR', `Invalid IP address in static host definition for network '${net}'`);
-      }
-    }
+  if (subnet && (!inSubnet(s, subnet.addr, subnet.prefix) || !inSubnet(e, subnet.addr, subnet.prefix))) {
+    throw confError(
+      'CONFIG_UNSUPPORTED',
+      `range ${start} - ${end} is not entirely within network ${formatNet(subnet)}`,
+    );
   }
+  if (compareIp(s, e) > 0) throw confError('CONFIG_UNSUPPORTED', `range ${start} - ${end} is reversed `);
 }
 
-/**
- * Checks a network definition as libvirt does when parsing/defining it.
- * @throws VirError XML_ERROR or CONFIG_UNSUPPORTED naming the network.
- */
-export function validateNetwork(def: NetworkDef): void {
+function formatNet(sn: { addr: IpAddr; prefix: number }): string {
+  // libvirt prints the <ip> address as given (not masked) and the prefix.
+  return `${formatIp(sn.addr)}/${sn.prefix}`;
+}
+
+function validateIps(def: NetworkDef): void {
   const net = def.name;
   const seen = new Set<string>();
   let dhcp4 = 0;
   let dhcp6 = 0;
   for (const ip of def.ips) {
-    validateIp(ip, net);
+    const sn = ipSubnet(ip, net);
+    for (const r of ip.dhcp?.ranges ?? []) checkRange(r.start, r.end, net, sn);
     if (ip.address !== undefined) {
       if (seen.has(ip.address)) {
         throw confError('XML_ERROR', `IP address '${ip.address}' is used more than once in network '${net}'`);
@@ -127,74 +66,124 @@ export function validateNetwork(def: NetworkDef): void {
     }
     const d = ip.dhcp;
     if (d && (d.ranges.length || d.hosts.length)) {
-      if (parseIp(ip.address ?? '')?.family === 'ipv6') dhcp6++;
+      if (sn?.addr.family === 'ipv6') dhcp6++;
       else dhcp4++;
     }
   }
-  if (dhcp4 > 1) {
-    throw confError(
-      'CONFIG_UNSUPPORTED',
-      `Multiple IPv4 dhcp sections found -- dhcp is supported only for a single IPv4 address on each network`,
-    );
+  for (const [n, fam] of [
+    [dhcp4, 'IPv4'],
+    [dhcp6, 'IPv6'],
+  ] as const) {
+    if (n > 1) {
+      throw confError(
+        'CONFIG_UNSUPPORTED',
+        `Multiple ${fam} dhcp sections found -- dhcp is supported only for a single ${fam} address on each network`,
+      );
+    }
   }
-  if (dhcp6 > 1) {
-    throw confError(
-      'CONFIG_UNSUPPORTED',
-      `Multiple IPv6 dhcp sections found -- dhcp is supported only for a single IPv6 address on each network`,
-    );
+  for (const r of def.routes) {
+    const gw = parseIp(r.gateway)!;
+    const ok = def.ips.some((ip) => {
+      const sn = ipSubnet(ip, net);
+      return sn !== undefined && sn.addr.family === gw.family && inSubnet(gw, sn.addr, sn.prefix);
+    });
+    if (!ok) {
+      throw confError(
+        'CONFIG_UNSUPPORTED',
+        `unreachable static route gateway '${r.gateway}' specified for network '${net}'`,
+      );
+    }
   }
+}
+
+function validateForward(def: NetworkDef): void {
+  const net = def.name;
   const f = def.forward;
-  const mode = f?.mode;
-  if (f && (mode === 'nat' || mode === 'route') && f.interfaces.length > 1) {
-    throw confError(
-      'XML_ERROR',
-      `multiple forwarding interfaces specified for network '${net}', only one is supported`,
-    );
+  const b = def.bridge;
+  if (!f) return;
+  const mode = f.mode;
+  const nifs = f.interfaces.length + f.addresses.length;
+  switch (mode) {
+    case 'route':
+    case 'nat':
+    case 'open':
+      if (def.ips.length === 0) {
+        throw confError(
+          'XML_ERROR',
+          `${mode} forwarding requested, but no IP address provided for network '${net}'`,
+        );
+      }
+      if (nifs > 1) {
+        throw confError(
+          'XML_ERROR',
+          `multiple forwarding interfaces specified for network '${net}', only one is supported`,
+        );
+      }
+      if (mode === 'open' && nifs > 0) {
+        throw confError(
+          'XML_ERROR',
+          `forward dev not allowed for network '${net}' with forward mode='${mode}'`,
+        );
+      }
+      break;
+    default:
+      if (mode !== 'bridge') {
+        for (const [v, what] of [
+          [b?.name, 'bridge name'],
+          [b?.zone, 'bridge zone'],
+          [b?.macTableManager, 'bridge macTableManager setting'],
+        ] as const) {
+          if (v !== undefined)
+            throw confError('XML_ERROR', `${what} not allowed in ${mode} mode (network '${net}')`);
+        }
+      }
+      if (b && (b.delay || b.stp !== undefined || b.zone !== undefined)) {
+        throw confError(
+          'XML_ERROR',
+          `bridge delay/stp/zone options only allowed in route, nat, and isolated mode, not in ${mode} (network '${net}')`,
+        );
+      }
+      if (b?.name && (nifs > 0 || f.pfs.length > 0)) {
+        throw confError(
+          'XML_ERROR',
+          `A network with forward mode='${mode}' can specify a bridge name or a forward dev, but not both (network '${net}')`,
+        );
+      }
+      if (def.mtu) {
+        throw confError(
+          'XML_ERROR',
+          `mtu size only allowed in open, route, nat, and isolated mode, not in ${mode} (network '${net}')`,
+        );
+      }
+      for (const [bad, what] of [
+        [def.ips.length > 0, 'ip'],
+        [def.dns?.enable === true, 'dns'],
+        [def.domain !== undefined, 'domain'],
+      ] as const) {
+        if (bad) {
+          throw confError(
+            'CONFIG_UNSUPPORTED',
+            `Unsupported <${what}> element in network ${net} with forward mode='${mode}'`,
+          );
+        }
+      }
   }
-  if (f && mode === 'open' && (f.interfaces.length > 0 || f.pfs.length > 0 || f.addresses.length > 0)) {
-    throw confError(
-      'XML_ERROR',
-      `forward dev not supported for network '${net}' with forward mode '${mode}'`,
-    );
-  }
-  if (mode === 'private' || mode === 'vepa' || mode === 'passthrough' || mode === 'hostdev') {
-    if (def.bridge?.name) {
-      throw confError('XML_ERROR', `bridge name not allowed in ${mode} mode (network '${net}')`);
-    }
-  }
-  if (mode !== undefined && mode !== 'nat' && mode !== 'route' && mode !== 'open') {
-    if (def.bridge && (def.bridge.delay !== undefined || def.bridge.stp !== undefined)) {
-      throw confError(
-        'XML_ERROR',
-        `bridge delay/stp options only allowed in route, nat, and isolated mode, not in ${mode} (network '${net}')`,
-      );
-    }
-    if (def.dns?.enable === true || def.domain || def.ips.length > 0) {
-      throw confError(
-        'XML_ERROR',
-        `Unsupported <ip>, <dns> or <domain> element in network ${net} with forward mode='${mode}'`,
-      );
-    }
-  }
-  const nat = f?.nat;
-  if (nat?.address) {
-    const s = parseIp(nat.address.start)!;
-    const e = parseIp(nat.address.end)!;
-    if (s.family !== 'ipv4' || e.family !== 'ipv4' || compareIp(s, e) > 0) {
-      throw confError('XML_ERROR', `Bad ipv4 start or end address in <nat> in <forward> in network '${net}'`);
-    }
-  }
-  if (nat?.port && (nat.port.start > 65535 || nat.port.end > 65535 || nat.port.start > nat.port.end)) {
-    throw confError(
-      'XML_ERROR',
-      `Missing or invalid 'start' or 'end' attribute in <port> in <nat> in <forward> in network '${net}'`,
-    );
-  }
+  const nat = f.nat;
+  if (nat?.address) checkRange(nat.address.start, nat.address.end, net);
+}
+
+/**
+ * Checks a network definition as libvirt does when parsing/defining it.
+ * @throws VirError XML_ERROR or CONFIG_UNSUPPORTED naming the network.
+ */
+export function validateNetwork(def: NetworkDef): void {
+  validateIps(def);
+  validateForward(def);
   const defaults = def.portgroups.filter((p) => p.default);
   if (defaults.length > 1) {
     throw confError(
       'XML_ERROR',
-      `network '${net}' has multiple default <portgroup> elements (${defaults[0]!.name} and ${defaults[1]!.name}), but only one default is allowed`,
+      `network '${def.name}' has multiple default <portgroup> elements (${defaults[0]!.name} and ${defaults[1]!.name}), but only one default is allowed`,
     );
   }
   const names = new Set<string>();
@@ -202,7 +191,7 @@ export function validateNetwork(def: NetworkDef): void {
     if (names.has(p.name)) {
       throw confError(
         'XML_ERROR',
-        `multiple <portgroup> elements with the same name (${p.name}) in network '${net}'`,
+        `multiple <portgroup> elements with the same name (${p.name}) in network '${def.name}'`,
       );
     }
     names.add(p.name);
