@@ -3,6 +3,7 @@ export * from './network-def.js';
 export {
   type FormatNetworkOptions,
   formatNetwork,
+  networkSetBridgeMac,
   type ParseNetworkOptions,
   parseNetwork,
   postParseNetwork,

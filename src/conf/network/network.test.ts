@@ -13,7 +13,7 @@ import {
   skipNoTestdata,
 } from '../../../test/support/testdata.js';
 import { isVirError } from '../../util/errors.js';
-import { formatNetwork, parseNetwork } from './index.js';
+import { formatNetwork, networkSetBridgeMac, parseNetwork } from './index.js';
 
 interface Case {
   test: string;
@@ -235,4 +235,15 @@ test('network: IPv6 addresses and MACs are normalized, lease units kept', () => 
   assert.equal(d.mac, '52:54:00:ab:cd:ef');
   assert.equal(d.ips[0]!.address, '2001:db8::1');
   assert.deepEqual(d.ips[0]!.dhcp!.ranges[0]!.lease, { expiry: 2, unit: 'hours', extra: undefined });
+});
+
+test('networkSetBridgeMac: a 52:54:00 MAC from injected randomness, only when none is set', () => {
+  const d = parseNetwork(base("<bridge name='virbr1'/>"));
+  assert.equal(
+    networkSetBridgeMac(d, () => new Uint8Array([1, 2, 255])),
+    true,
+  );
+  assert.equal(d.mac, '52:54:00:01:02:ff');
+  assert.equal(networkSetBridgeMac(d), false);
+  assert.match(formatNetwork(d), /<mac address='52:54:00:01:02:ff'\/>/);
 });

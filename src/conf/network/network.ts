@@ -1,6 +1,6 @@
 // <network> as a whole: parse -> post-parse defaults -> validate, and format in libvirt's order.
 import { confError } from '../../util/errors.js';
-import { isMulticastMac, parseMac } from '../../util/mac.js';
+import { generateMac, isMulticastMac, parseMac, type RandomBytes } from '../../util/mac.js';
 import { parseUuid, randomUuid, type UuidSource } from '../../util/uuid.js';
 import {
   attr,
@@ -81,7 +81,7 @@ function parseBridge(el: XmlElement, net: string): NetworkBridge {
   };
 }
 
-function parsePortgroup(el: XmlElement, net: string): NetworkPortgroup {
+function parsePortgroup(el: XmlElement): NetworkPortgroup {
   const name = attr(el, 'name');
   if (!name) throw confError('XML_ERROR', 'Missing required name attribute in portgroup');
   const children = el.children.filter((c): c is XmlElement => c.type === 'element');
@@ -158,7 +158,7 @@ export function parseNetwork(xml: string, opts: ParseNetworkOptions = {}): Netwo
   if (dns) def.dns = parseDns(dns, name);
   def.ips = childrenNamed(root, 'ip').map((e) => parseNetworkIp(e, name));
   def.routes = childrenNamed(root, 'route').map((e) => parseRoute(e, name));
-  def.portgroups = childrenNamed(root, 'portgroup').map((e) => parsePortgroup(e, name));
+  def.portgroups = childrenNamed(root, 'portgroup').map((e) => parsePortgroup(e));
   for (const k of ['virtualport', 'bandwidth', 'vlan', 'port'] as const) {
     const e = child(root, k);
     if (e) def[k] = cloneNode(e);
@@ -172,6 +172,16 @@ export function parseNetwork(xml: string, opts: ParseNetworkOptions = {}): Netwo
 /** Post-parse defaults: a uuid when missing. (A bridge MAC is generated at define time, not here.) */
 export function postParseNetwork(def: NetworkDef, opts: ParseNetworkOptions = {}): void {
   if (!def.uuid) def.uuid = parseUuid((opts.uuidSource ?? randomUuid)());
+}
+
+/**
+ * Gives the bridge a MAC when it has none, as libvirt does when a network is defined (not at
+ * parse time). Legal on any definition; returns true when it changed it.
+ */
+export function networkSetBridgeMac(def: NetworkDef, rand?: RandomBytes): boolean {
+  if (def.mac) return false;
+  def.mac = generateMac(rand);
+  return true;
 }
 
 /** True for the modes whose bridge libvirt creates itself (stp/delay are meaningful). */

@@ -169,3 +169,19 @@ test('volume: features imply compat 1.1; unknown parts are kept in place', () =>
   assert.match(out, /<\/features>\n {4}<odd\/>\n {2}<\/target>\n {2}<extra-thing\/>/);
   assert.equal(formatVolume(parseVolume(out, dirPool), dirPool), out);
 });
+
+test('volume: physical is read with units; runtime timestamps are written, not read', () => {
+  const v = parseVolume(
+    "<volume><name>a</name><capacity>1</capacity><physical unit='KiB'>4</physical><target><timestamps><atime>1.5</atime></timestamps></target></volume>",
+    dirPool,
+  );
+  assert.equal(v.physical, 4096);
+  assert.equal(v.target.timestamps, undefined);
+  v.target.timestamps = { atime: '1341933637.273190990', mtime: '1341930622' };
+  const out = formatVolume(v, dirPool);
+  assert.match(out, /<physical unit='bytes'>4096<\/physical>/);
+  assert.match(
+    out,
+    /<timestamps>\n {6}<atime>1341933637.273190990<\/atime>\n {6}<mtime>1341930622<\/mtime>\n {4}<\/timestamps>/,
+  );
+});

@@ -32,7 +32,7 @@ export interface VolumeDef {
   capacity: number;
   /** Defaults to capacity when absent from the XML. */
   allocation: number;
-  /** Display only (filled by the driver); never read from XML. */
+  /** Physical size on disk; mostly filled by the driver on refresh (written when non-zero). */
   physical?: number;
   target: VolumeTarget;
   backingStore?: { path: string; format?: string; perms?: StoragePerms; extra?: Extra };
@@ -52,6 +52,8 @@ export interface VolumeTarget {
   clusterSize?: number;
   /** Set when <features> is present (possibly empty). */
   features?: (typeof volumeFeatures)[number][];
+  /** Runtime file times ('seconds.nanoseconds'), filled by the driver; never read from XML (as libvirt). */
+  timestamps?: { atime?: string; mtime?: string; ctime?: string; btime?: string };
   extra?: Extra;
 }
 
@@ -120,6 +122,7 @@ export function parseVolume(xml: string, pool?: PoolDef, opts: ParseVolumeOption
     capacity = 0;
   }
   const allocation = size(child(root, 'allocation'), 'allocation') ?? capacity;
+  const physical = size(child(root, 'physical'), 'physical');
   const tEl = child(root, 'target');
   const target: VolumeTarget = { format: format(tEl, poolType) };
   if (tEl) {
@@ -165,6 +168,7 @@ export function parseVolume(xml: string, pool?: PoolDef, opts: ParseVolumeOption
     key: childText(root, 'key'),
     capacity,
     allocation,
+    physical,
     target,
     backingStore,
     extra: keep(
@@ -190,6 +194,12 @@ export function formatVolume(def: VolumeDef, pool?: PoolDef): string {
       textElem('path', t.path),
       fmt(t.format),
       formatPerms(t.perms),
+      t.timestamps &&
+        elem(
+          'timestamps',
+          {},
+          (['atime', 'mtime', 'ctime', 'btime'] as const).map((k) => textElem(k, t.timestamps?.[k])),
+        ),
       t.encryption && cloneNode(t.encryption),
       textElem('compat', t.compat),
       t.nocow && elem('nocow'),
