@@ -2,7 +2,7 @@
 import { xmlErr } from './parse-util.js';
 
 /** Parses a libvirt bitmap string into sorted unique ids. */
-export function parseBitmap(text: string, what: string): number[] {
+export function parseBitmap(text: string, what = 'bitmap'): number[] {
   const set = new Set<number>();
   for (const raw of text.split(',')) {
     const part = raw.trim();

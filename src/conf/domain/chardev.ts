@@ -115,7 +115,7 @@ export function parseChardevSource(
       }
       const e = unknownParts(c, sourceKnown(type), known);
       if (e) s.sourceExtra = e;
-    } else if (c.name === 'protocol' && type === 'tcp') {
+    } else if (c.name === 'protocol') {
       const p = c.attrs.type;
       if (p !== undefined) {
         if (!['raw', 'telnet', 'telnets', 'tls'].includes(p))
@@ -128,6 +128,7 @@ export function parseChardevSource(
       if (ap !== undefined) s.logAppend = ap;
     }
   }
+  if (type === 'tcp' || type === 'unix') s.mode ??= 'connect';
   if (type === 'tcp') {
     s.protocol ??= 'raw';
     if (!s.host) xmlErr(`Missing source host attribute for char device (${what} type 'tcp')`);
@@ -202,6 +203,7 @@ export function formatChardevSource(s: ChardevSource, opts: FormatOpts): XmlElem
       if (s.sourceExtra) out.push(elem('source', {}, undefined, s.sourceExtra));
   }
   if (t !== 'udp' && s.extraSources) for (const x of s.extraSources) out.push(x);
+  if (t !== 'tcp' && s.protocol !== undefined) out.push(elem('protocol', { type: s.protocol }));
   if (s.logFile !== undefined)
     out.push(
       elem('log', {

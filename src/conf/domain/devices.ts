@@ -62,6 +62,11 @@ const ORDER = [
   'pstore',
 ];
 
+function rank(name: string): number {
+  const i = ORDER.indexOf(name);
+  return i < 0 ? ORDER.length : i;
+}
+
 export function emptyDevices(): DevicesDef {
   return {
     disks: [],
@@ -154,6 +159,8 @@ export function parseDevices(el: XmlElement | undefined): DevicesDef {
         d.others.push(c);
     }
   }
+  // Keep kept devices in the order they are written back, so that parse(format(x)) equals parse(x).
+  if (d.others.length > 1) d.others.sort((a, b) => rank(a.name) - rank(b.name));
   return d;
 }
 
@@ -229,5 +236,7 @@ export function formatDevices(d: DevicesDef, opts: FormatOpts): XmlElement {
     if (kept) for (const x of kept) out.push(x);
   }
   for (const x of late) out.push(x);
+  // libvirt always opens and closes <devices>, even when it is empty.
+  if (out.length === 0 && !d.extra) out.push({ type: 'text', text: '\n  ' });
   return elem('devices', {}, out, d.extra);
 }

@@ -14,7 +14,7 @@ import {
   testdataDir,
 } from '../../../test/support/testdata.js';
 import { type XmlElement, parseXml } from '../../util/xml.js';
-import { formatDomain, parseDomain, type RandomSource } from './index.js';
+import { formatDomain, parseBitmap, parseDomain, type RandomSource } from './index.js';
 
 const fixedRandom: RandomSource = {
   uuid: () => 'c7a5fdbd-edaf-9455-926a-d65c16db1809',
@@ -90,6 +90,14 @@ function inventory(root: XmlElement): Map<string, number> {
       if (k === 'unit') continue;
       let v = el.attrs[k]!;
       if (NUM_RE.test(v)) v = String(Number(v));
+      // Normalisations libvirt makes on purpose: per-id scheduler entries, lower-case MACs,
+      // and no fixed port with autoport.
+      if ((el.name === 'vcpusched' && k === 'vcpus') || (el.name === 'iothreadsched' && k === 'iothreads')) {
+        for (const id of parseBitmap(v)) add(`${p}@${k}=${id}`);
+        continue;
+      }
+      if (el.name === 'mac' && k === 'address') v = v.toLowerCase();
+      if (el.name === 'graphics' && k === 'port' && (el.attrs.autoport === 'yes' || v === '-1')) continue;
       add(`${p}@${k}=${v}`);
     }
     for (const c of el.children) if (c.type === 'element') walk(c, p);

@@ -1,7 +1,9 @@
 // Validation after post-parse: names, memory, vcpus, duplicate disk targets, MACs, tunes. Errors carry libvirt codes.
 import { confError } from '../../util/errors.js';
 import { isMulticastMac } from '../../util/mac.js';
+import { CHARDEV_TYPES, parseChardevSource } from './chardev.js';
 import { validateTunes } from './cputune.js';
+import type { ChardevType } from './domain-def.js';
 import type { DomainDef } from './domain-def.js';
 
 /** Throws a VirError (XML_ERROR / CONFIG_UNSUPPORTED / INVALID_ARG) naming the element and the problem. */
@@ -52,6 +54,13 @@ export function domainValidate(def: DomainDef): void {
       );
   }
   if (def.cputune) validateTunes(def.cputune);
+  for (const o of def.devices.others) {
+    // Kept whole, but a passthrough smartcard's chardev backend is checked like any other.
+    const t = o.attrs.type as ChardevType | undefined;
+    if (o.name === 'smartcard' && o.attrs.mode === 'passthrough' && t && CHARDEV_TYPES.includes(t)) {
+      parseChardevSource(o, t, 'smartcard', false);
+    }
+  }
 }
 
 function hasNuma(def: DomainDef): boolean {

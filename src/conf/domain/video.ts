@@ -72,7 +72,7 @@ export function formatVideo(v: VideoDef, opts: FormatOpts): XmlElement {
             vram64: v.vram64,
             vgamem: v.vgamem,
             heads: v.heads,
-            primary: v.primary ? 'yes' : undefined,
+            primary: v.primary === undefined ? undefined : v.primary ? 'yes' : 'no',
           },
           undefined,
           v.modelExtra,
