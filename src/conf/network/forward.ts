@@ -3,6 +3,7 @@ import { confError } from '../../util/errors.js';
 import { canonicalIp } from '../../util/ip.js';
 import { attr, child, childrenNamed, cloneNode, elem, type XmlElement } from '../../util/xml.js';
 import { keep, yesNo } from './keep.js';
+import { normPciAddress, parsePciAddress, pciString } from './raw.js';
 import { type ForwardMode, forwardModes, type NetworkForward, type NetworkNat } from './network-def.js';
 
 function parseNat(el: XmlElement, net: string): NetworkNat {
@@ -115,11 +116,16 @@ export function parseForward(el: XmlElement, net: string): NetworkForward {
     }
     interfaces.push({ dev: d, extra });
   }
+  const seen = new Set<string>();
   const addresses = addrEls.map((a) => {
     const t = attr(a, 'type');
     if (!t) throw confError('XML_ERROR', `missing address type in network ${net}`);
     if (t !== 'pci') throw confError('CONFIG_UNSUPPORTED', `unknown address type '${t}' in network ${net}`);
-    return cloneNode(a);
+    const id = pciString(parsePciAddress(a));
+    if (seen.has(id))
+      throw confError('XML_ERROR', `PCI device '${id}' can only be listed once in network ${net}`);
+    seen.add(id);
+    return normPciAddress(a);
   });
   if (pfEls.length > 1) {
     throw confError('XML_ERROR', `Only one <pf> element is allowed in <forward> of network ${net}`);

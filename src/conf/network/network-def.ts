@@ -30,6 +30,10 @@ export interface NetworkDef {
   /** `ipv6='yes'` on the root: guest-to-guest IPv6 without an IPv6 address. */
   ipv6?: boolean;
   trustGuestRxFilters?: boolean;
+  title?: string;
+  description?: string;
+  /** <metadata>, verbatim. */
+  metadata?: XmlElement;
   forward?: NetworkForward;
   bridge?: NetworkBridge;
   /** MTU of the bridge, bytes. */

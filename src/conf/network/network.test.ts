@@ -247,3 +247,32 @@ test('networkSetBridgeMac: a 52:54:00 MAC from injected randomness, only when no
   assert.equal(networkSetBridgeMac(d), false);
   assert.match(formatNetwork(d), /<mac address='52:54:00:01:02:ff'\/>/);
 });
+
+test('network: hostdev PCI pool normalized, duplicates refused; title/metadata after uuid', () => {
+  const xml = base(
+    "<forward mode='hostdev' managed='yes'><driver name='vfio'/>" +
+      "<address type='pci' domain='0' bus='3' slot='0x0' function='1'/>" +
+      "<address type='pci' domain='0x0000' bus='0x03' slot='0x00' function='0x2'/></forward>" +
+      "<metadata><app:x xmlns:app='urn:a'>1</app:x></metadata><title>T</title>",
+  );
+  const out = formatNetwork(parseNetwork(xml));
+  assert.match(out, /<address type='pci' domain='0x0000' bus='0x03' slot='0x00' function='0x1'\/>/);
+  assert.match(out, /<uuid>[^<]+<\/uuid>\n {2}<title>T<\/title>\n {2}<metadata>/);
+  rejects(
+    base(
+      "<forward mode='hostdev'><address type='pci' domain='0' bus='3' slot='0' function='1'/>" +
+        "<address type='pci' domain='0x0000' bus='0x03' slot='0x00' function='0x1'/></forward>",
+    ),
+    'XML_ERROR',
+    "PCI device '0000:03:00.1' can only be listed once in network n",
+  );
+  const vp = formatNetwork(
+    parseNetwork(
+      base(
+        "<forward mode='vepa'><interface dev='eth1'/></forward>" +
+          "<virtualport type='802.1Qbg'><parameters typeid='1193047' managerid='11' typeidversion='2'/></virtualport>",
+      ),
+    ),
+  );
+  assert.match(vp, /<parameters managerid='11' typeid='1193047' typeidversion='2'\/>/);
+});

@@ -19,6 +19,7 @@ import { formatForward, parseForward } from './forward.js';
 import { formatNetworkIp, formatRoute, parseNetworkIp, parseRoute } from './ip-def.js';
 import { keep, yesNo } from './keep.js';
 import type { NetworkBridge, NetworkDef, NetworkPortgroup } from './network-def.js';
+import { normBandwidth, normVirtualport } from './raw.js';
 import { validateNetwork } from './validate.js';
 
 export interface ParseNetworkOptions {
@@ -49,6 +50,9 @@ const knownChildren = [
   'bandwidth',
   'vlan',
   'port',
+  'title',
+  'description',
+  'metadata',
 ];
 
 /** libvirt writes a portgroup's vlan, virtualport, bandwidth in that order; others keep theirs, after. */
@@ -89,7 +93,13 @@ function parsePortgroup(el: XmlElement): NetworkPortgroup {
     name,
     default: yesNo(el, 'default'),
     trustGuestRxFilters: yesNo(el, 'trustGuestRxFilters'),
-    children: children.map((c) => cloneNode(c)),
+    children: children.map((c) =>
+      c.name === 'virtualport'
+        ? normVirtualport(c)
+        : c.name === 'bandwidth'
+          ? normBandwidth(c)
+          : cloneNode(c),
+    ),
     extra: keep(
       el,
       ['name', 'default', 'trustGuestRxFilters'],
@@ -159,10 +169,17 @@ export function parseNetwork(xml: string, opts: ParseNetworkOptions = {}): Netwo
   def.ips = childrenNamed(root, 'ip').map((e) => parseNetworkIp(e, name));
   def.routes = childrenNamed(root, 'route').map((e) => parseRoute(e, name));
   def.portgroups = childrenNamed(root, 'portgroup').map((e) => parsePortgroup(e));
-  for (const k of ['virtualport', 'bandwidth', 'vlan', 'port'] as const) {
+  const vp = child(root, 'virtualport');
+  if (vp) def.virtualport = normVirtualport(vp);
+  const bw = child(root, 'bandwidth');
+  if (bw) def.bandwidth = normBandwidth(bw);
+  for (const k of ['vlan', 'port', 'metadata'] as const) {
     const e = child(root, k);
     if (e) def[k] = cloneNode(e);
   }
+  def.title = childText(root, 'title');
+  if (def.title?.includes('\n')) throw confError('XML_ERROR', "Network title can't contain newlines");
+  def.description = childText(root, 'description');
   def.extra = keep(root, ['ipv6', 'trustGuestRxFilters'], knownChildren);
   postParseNetwork(def, opts);
   if (!opts.skipValidate) validateNetwork(def);
@@ -215,6 +232,9 @@ export function formatNetwork(def: NetworkDef, opts: FormatNetworkOptions = {}):
     [
       textElem('name', def.name),
       textElem('uuid', def.uuid),
+      textElem('title', def.title),
+      textElem('description', def.description),
+      def.metadata && cloneNode(def.metadata),
       def.forward && formatForward(def.forward, opts.inactive ?? false),
       bridge,
       def.mtu !== undefined && elem('mtu', { size: def.mtu }),
