@@ -330,11 +330,8 @@ export class RemoteConnection implements Connection {
   }
 
   async domainOpenConsole(ref: string, dev?: string): Promise<Duplex> {
-    const { openWebSocket, webSocketDuplex } = await import('./ws.js');
-    const ws = await openWebSocket(
-      this.wsTarget(`/domains/${enc(ref)}/console${dev ? `?dev=${enc(dev)}` : ''}`),
-    );
-    return webSocketDuplex(ws);
+    const { openWebSocketStream } = await import('./ws.js');
+    return openWebSocketStream(this.wsTarget(`/domains/${enc(ref)}/console${dev ? `?dev=${enc(dev)}` : ''}`));
   }
 
   onEvent(listener: (ev: TvirtEvent) => void): () => void {
@@ -348,6 +345,7 @@ export class RemoteConnection implements Connection {
 
   /** Resolves once the event stream is subscribed on the server (events after this are delivered). */
   eventsReady(): Promise<void> {
+    if (this.eventsOpening) return this.eventsOpening;
     if (this.eventSocket) return Promise.resolve();
     this.eventsOpening ??= this.openEvents().finally(() => {
       this.eventsOpening = undefined;
@@ -357,39 +355,42 @@ export class RemoteConnection implements Connection {
 
   private async openEvents(): Promise<void> {
     const { openWebSocket } = await import('./ws.js');
+    let ready!: () => void;
+    let failed!: (e: unknown) => void;
+    const readyPromise = new Promise<void>((res, rej) => {
+      ready = res;
+      failed = rej;
+    });
+    readyPromise.catch(() => {});
+    // Attached before the handshake ends: the ready frame may come with the upgrade answer.
+    const onMessage = (data: Buffer) => {
+      let msg: EventsMessage;
+      try {
+        msg = JSON.parse(String(data)) as EventsMessage;
+      } catch {
+        return;
+      }
+      if (msg.type === 'ready') ready();
+      else if (msg.type === 'event') for (const l of [...this.listeners]) l(msg.event);
+    };
     let ws: WebSocket;
     try {
-      ws = await openWebSocket(this.wsTarget('/events'));
+      ws = await openWebSocket(this.wsTarget('/events'), onMessage);
     } catch (e) {
       this.scheduleReconnect();
       throw e;
     }
+    ws.on('close', () => {
+      if (this.eventSocket === ws) this.eventSocket = undefined;
+      failed(new VirError('RPC', 'event stream closed', { domain: 'RPC' }));
+      this.scheduleReconnect();
+    });
     if (this.listeners.size === 0 || this.closed) {
       ws.close();
       return;
     }
-    await new Promise<void>((resolve, reject) => {
-      ws.on('message', (data) => {
-        let msg: EventsMessage;
-        try {
-          msg = JSON.parse(String(data)) as EventsMessage;
-        } catch {
-          return;
-        }
-        if (msg.type === 'ready') {
-          this.eventSocket = ws;
-          resolve();
-        } else if (msg.type === 'event') {
-          for (const l of [...this.listeners]) l(msg.event);
-        }
-      });
-      ws.on('close', () => {
-        if (this.eventSocket === ws) this.eventSocket = undefined;
-        reject(new VirError('RPC', 'event stream closed', { domain: 'RPC' }));
-        this.scheduleReconnect();
-      });
-      ws.on('error', () => {});
-    });
+    this.eventSocket = ws;
+    await readyPromise;
   }
 
   /** The daemon may restart: keep the subscription alive while someone listens. */

@@ -78,26 +78,63 @@ export interface OpenOptions {
   path: string;
 }
 
-/** Opens a client WebSocket; an HTTP error answer becomes the server's VirError. */
-export function openWebSocket(opts: OpenOptions): Promise<WebSocket> {
+/**
+ * Opens a client WebSocket; an HTTP error answer becomes the server's VirError. `onMessage` is
+ * attached before the handshake completes: a frame sent right after the upgrade is not lost.
+ */
+export function openWebSocket(
+  opts: OpenOptions,
+  onMessage?: (data: Buffer, isBinary: boolean) => void,
+): Promise<WebSocket> {
+  const ws = newClient(opts);
+  if (onMessage) ws.on('message', (data: Buffer, isBinary: boolean) => onMessage(data, isBinary));
+  return handshake(ws, opts);
+}
+
+/** Opens a client WebSocket as a byte stream (binary frames); errors as openWebSocket. */
+export async function openWebSocketStream(opts: OpenOptions): Promise<Duplex> {
+  const ws = newClient(opts);
+  // Created before 'open' so that bytes arriving with the handshake are kept.
+  const stream = createWebSocketStream(ws);
+  const swallow = () => {};
+  stream.on('error', swallow);
+  try {
+    await handshake(ws, opts);
+  } catch (e) {
+    stream.destroy();
+    throw e;
+  }
+  stream.off('error', swallow);
+  return stream;
+}
+
+function newClient(opts: OpenOptions): WebSocket {
   const url = opts.socketPath
     ? `ws+unix:${opts.socketPath}:${opts.path}`
     : `ws://${opts.host?.includes(':') ? `[${opts.host}]` : opts.host}:${opts.port}${opts.path}`;
+  return new WebSocket(url, { headers: opts.headers ?? {}, perMessageDeflate: false });
+}
+
+function handshake(ws: WebSocket, opts: OpenOptions): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { headers: opts.headers, perMessageDeflate: false });
-    ws.once('open', () => {
-      ws.removeAllListeners('error');
-      ws.removeAllListeners('unexpected-response');
-      resolve(ws);
-    });
-    ws.once('error', (e: NodeJS.ErrnoException) =>
+    let settled = false;
+    const onError = (e: NodeJS.ErrnoException) => {
+      if (settled) return;
+      settled = true;
       reject(
         new VirError('NO_CONNECT', `cannot open WebSocket ${opts.path}: ${e.message}`, {
           domain: 'RPC',
           cause: e,
         }),
-      ),
-    );
+      );
+    };
+    ws.on('error', onError);
+    ws.once('open', () => {
+      settled = true;
+      ws.off('error', onError);
+      ws.on('error', () => {}); // later errors surface as 'close'
+      resolve(ws);
+    });
     ws.once('unexpected-response', (_req, res) => {
       let text = '';
       res.setEncoding('utf8');
@@ -105,14 +142,12 @@ export function openWebSocket(opts: OpenOptions): Promise<WebSocket> {
         text += c;
       });
       res.on('end', () => {
-        reject(errorFromResponse(res.statusCode ?? 500, text));
+        if (!settled) {
+          settled = true;
+          reject(errorFromResponse(res.statusCode ?? 500, text));
+        }
         ws.terminate();
       });
     });
   });
-}
-
-/** A WebSocket as a byte stream (binary frames). */
-export function webSocketDuplex(ws: WebSocket): Duplex {
-  return createWebSocketStream(ws);
 }
