@@ -41,6 +41,10 @@ export interface DomainInfo extends DomainSummary {
   cpuTimeNs: number;
   managedSave: boolean;
   securityModel?: string;
+  /** Security DOI of the model (virsh prints it, possibly empty, when a model is set). */
+  securityDoi?: string;
+  /** The running domain's security label, when it has one. */
+  securityLabel?: { label: string; enforcing: boolean };
 }
 
 export interface DomainListFilter {

@@ -1,0 +1,464 @@
+// Domain Management commands: lifecycle (define, start, shutdown ...), ids, XML, memory, vcpus, desc.
+import { CliError, failWith, type CmdContext, type CommandDef, type CommandGroup } from '../command.js';
+import { domainOpt, lookupDomain, modifyFlags, modifyOpts, readUserFile } from './util.js';
+
+/** A command that looks the domain up, calls one driver method and prints virsh's message. */
+function simple(
+  name: string,
+  summary: string,
+  description: string,
+  failure: string,
+  success: string,
+  call: (ctx: CmdContext, uuid: string) => Promise<void>,
+  extraOpts: CommandDef['options'] = [],
+): CommandDef {
+  return {
+    name,
+    summary,
+    description,
+    options: [domainOpt(), ...extraOpts],
+    async handler(ctx) {
+      const dom = await lookupDomain(ctx);
+      try {
+        await call(ctx, dom.uuid);
+      } catch (e) {
+        failWith(failure.replace('%s', dom.name), e);
+      }
+      ctx.printExtra(success.replace('%s', dom.name));
+    },
+  };
+}
+
+function shutdownMode(ctx: CmdContext): { mode?: 'acpi' | 'agent' } {
+  const mode = ctx.str('mode');
+  if (mode === undefined) return {};
+  const m = mode.split(',');
+  for (const x of m) {
+    if (!['acpi', 'agent', 'initctl', 'signal', 'paravirt'].includes(x)) {
+      throw new CliError(
+        `Unknown mode ${x} value, expecting 'acpi', 'agent', 'initctl', 'signal' or 'paravirt'`,
+      );
+    }
+    if (x !== 'acpi' && x !== 'agent') {
+      throw new CliError(`argument unsupported: shutdown mode '${x}' is not supported by tvirt`);
+    }
+  }
+  return { mode: m[0] as 'acpi' | 'agent' };
+}
+const modeOpt = {
+  name: 'mode',
+  type: 'string',
+  help: 'shutdown mode: acpi|agent|initctl|signal|paravirt',
+} as const;
+
+const defineCmd: CommandDef = {
+  name: 'define',
+  summary: "define (but don't start) a domain from an XML file",
+  description: 'Define a domain.',
+  options: [
+    { name: 'file', type: 'data', required: true, help: 'file containing an XML domain description' },
+    { name: 'validate', type: 'bool', help: 'validate the XML against the schema' },
+  ],
+  async handler(ctx) {
+    const file = ctx.req('file');
+    const xml = await readUserFile(file);
+    const conn = await ctx.conn();
+    let dom: Awaited<ReturnType<typeof conn.domainDefineXML>>;
+    try {
+      dom = await conn.domainDefineXML(xml);
+    } catch (e) {
+      failWith(`Failed to define domain from ${file}`, e);
+    }
+    ctx.printExtra(`Domain '${dom.name}' defined from ${file}\n`);
+  },
+};
+
+const createCmd: CommandDef = {
+  name: 'create',
+  summary: 'create a domain from an XML file',
+  description: 'Create a domain.',
+  options: [
+    { name: 'file', type: 'data', required: true, help: 'file containing an XML domain description' },
+    { name: 'console', type: 'bool', help: 'attach to console after creation' },
+    { name: 'paused', type: 'bool', help: 'leave the guest paused after creation' },
+    { name: 'validate', type: 'bool', help: 'validate the XML against the schema' },
+  ],
+  async handler(ctx) {
+    const file = ctx.req('file');
+    const xml = await readUserFile(file);
+    const conn = await ctx.conn();
+    let dom: Awaited<ReturnType<typeof conn.domainCreateXML>>;
+    try {
+      dom = await conn.domainCreateXML(xml, ctx.flag('paused') ? { paused: true } : {});
+    } catch (e) {
+      failWith(`Failed to create domain from ${file}`, e);
+    }
+    ctx.printExtra(`Domain '${dom.name}' created from ${file}\n`);
+    if (ctx.flag('console')) await (await import('./console.js')).runConsole(ctx, dom.uuid, dom.name);
+  },
+};
+
+const startCmd: CommandDef = {
+  name: 'start',
+  summary: 'start a (previously defined) inactive domain',
+  description:
+    'Start a domain, either from the last managedsave\nstate, or via a fresh boot if no managedsave state\nis present.',
+  options: [
+    domainOpt('name of the inactive domain'),
+    { name: 'console', type: 'bool', help: 'attach to console after creation' },
+    { name: 'paused', type: 'bool', help: 'leave the guest paused after creation' },
+    { name: 'force-boot', type: 'bool', help: 'force fresh boot by discarding any managed save' },
+  ],
+  async handler(ctx) {
+    const dom = await lookupDomain(ctx);
+    if (dom.id !== null) throw new CliError('Domain is already active');
+    const conn = await ctx.conn();
+    try {
+      await conn.domainCreate(dom.uuid, ctx.flag('paused') ? { paused: true } : {});
+    } catch (e) {
+      failWith(`Failed to start domain '${dom.name}'`, e);
+    }
+    ctx.printExtra(`Domain '${dom.name}' started\n`);
+    if (ctx.flag('console')) await (await import('./console.js')).runConsole(ctx, dom.uuid, dom.name);
+  },
+};
+
+const undefineCmd: CommandDef = {
+  name: 'undefine',
+  summary: 'undefine a domain',
+  description: 'Undefine an inactive domain, or convert persistent to transient.',
+  options: [
+    domainOpt(),
+    {
+      name: 'remove-all-storage',
+      type: 'bool',
+      help: 'remove all associated storage volumes (use with caution)',
+    },
+    { name: 'nvram', type: 'bool', help: 'remove nvram file' },
+    { name: 'keep-nvram', type: 'bool', help: 'keep nvram file' },
+  ],
+  async handler(ctx) {
+    const dom = await lookupDomain(ctx);
+    const flags: { removeAllStorage?: boolean; nvram?: boolean } = {};
+    if (ctx.flag('remove-all-storage')) flags.removeAllStorage = true;
+    if (ctx.flag('nvram')) flags.nvram = true;
+    try {
+      await (await ctx.conn()).domainUndefine(dom.uuid, flags);
+    } catch (e) {
+      failWith(`Failed to undefine domain '${dom.name}'`, e);
+    }
+    ctx.printExtra(`Domain '${dom.name}' has been undefined\n`);
+  },
+};
+
+const idCmd = (
+  name: string,
+  summary: string,
+  help: string,
+  pick: (d: { id: number | null; name: string; uuid: string }) => string,
+): CommandDef => ({
+  name,
+  summary,
+  options: [domainOpt(help)],
+  json: true,
+  async handler(ctx) {
+    const dom = await lookupDomain(ctx);
+    if (ctx.json) ctx.printJson({ id: dom.id, name: dom.name, uuid: dom.uuid });
+    else ctx.print(`${pick(dom)}\n`);
+  },
+});
+
+const dumpxmlCmd: CommandDef = {
+  name: 'dumpxml',
+  summary: 'domain information in XML',
+  description: 'Output the domain information as an XML dump to stdout.',
+  options: [
+    domainOpt(),
+    { name: 'inactive', type: 'bool', help: 'show inactive defined XML' },
+    { name: 'security-info', type: 'bool', help: 'include security sensitive information in XML dump' },
+  ],
+  async handler(ctx) {
+    const dom = await lookupDomain(ctx);
+    const flags: { inactive?: boolean; secure?: boolean } = {};
+    if (ctx.flag('inactive')) flags.inactive = true;
+    if (ctx.flag('security-info')) flags.secure = true;
+    ctx.print(await (await ctx.conn()).domainGetXMLDesc(dom.uuid, flags));
+  },
+};
+
+const autostartCmd: CommandDef = {
+  name: 'autostart',
+  summary: 'autostart a domain',
+  description: 'Configure a domain to be automatically started at boot.',
+  options: [domainOpt(), { name: 'disable', type: 'bool', help: 'disable autostarting' }],
+  async handler(ctx) {
+    const dom = await lookupDomain(ctx);
+    const on = !ctx.flag('disable');
+    try {
+      await (await ctx.conn()).domainSetAutostart(dom.uuid, on);
+    } catch (e) {
+      failWith(
+        on
+          ? `Failed to mark domain '${dom.name}' as autostarted`
+          : `Failed to unmark domain '${dom.name}' as autostarted`,
+        e,
+      );
+    }
+    ctx.printExtra(
+      on ? `Domain '${dom.name}' marked as autostarted\n` : `Domain '${dom.name}' unmarked as autostarted\n`,
+    );
+  },
+};
+
+/** virsh passes no flags at all when none of --config/--live/--current is given: the live domain. */
+function liveByDefault(ctx: CmdContext) {
+  const f = modifyFlags(ctx);
+  if (!ctx.flag('current') && !ctx.flag('live') && !ctx.flag('config')) return { live: true };
+  return f;
+}
+
+const setmemCmd: CommandDef = {
+  name: 'setmem',
+  summary: 'change memory allocation',
+  description: 'Change the current memory allocation in the guest domain.',
+  options: [
+    domainOpt(),
+    { name: 'size', type: 'int', required: true, help: 'new memory size, as scaled integer (default KiB)' },
+    ...modifyOpts(),
+  ],
+  async handler(ctx) {
+    const dom = await lookupDomain(ctx);
+    const flags = liveByDefault(ctx);
+    const kib = ctx.scaled('size')!;
+    await (await ctx.conn()).domainSetMemory(dom.uuid, kib, flags);
+  },
+};
+
+const setmaxmemCmd: CommandDef = {
+  name: 'setmaxmem',
+  summary: 'change maximum memory limit',
+  description: 'Change the maximum memory allocation limit in the guest domain.',
+  options: [
+    domainOpt(),
+    {
+      name: 'size',
+      type: 'int',
+      required: true,
+      help: 'new maximum memory size, as scaled integer (default KiB)',
+    },
+    ...modifyOpts(),
+  ],
+  async handler(ctx) {
+    const dom = await lookupDomain(ctx);
+    const flags = modifyFlags(ctx);
+    const kib = ctx.scaled('size')!;
+    try {
+      await (await ctx.conn()).domainSetMaxMemory(dom.uuid, kib, flags);
+    } catch (e) {
+      failWith('Unable to change MaxMemorySize', e);
+    }
+  },
+};
+
+const setvcpusCmd: CommandDef = {
+  name: 'setvcpus',
+  summary: 'change number of virtual CPUs',
+  description: 'Change the number of virtual CPUs in the guest domain.',
+  options: [
+    domainOpt(),
+    { name: 'count', type: 'int', required: true, help: 'number of virtual CPUs' },
+    { name: 'maximum', type: 'bool', help: 'set maximum limit on next boot' },
+    ...modifyOpts(),
+  ],
+  async handler(ctx) {
+    const dom = await lookupDomain(ctx);
+    const count = ctx.int('count')!;
+    if (ctx.flag('maximum') && !ctx.flag('config')) {
+      throw new CliError('Option --config is required by option --maximum');
+    }
+    const flags = liveByDefault(ctx);
+    if (count <= 0) throw new CliError(`Can't set ${count} processors for a VM`);
+    await (await ctx.conn()).domainSetVcpus(dom.uuid, count, {
+      ...flags,
+      ...(ctx.flag('maximum') ? { maximum: true } : {}),
+    });
+  },
+};
+
+const descCmd: CommandDef = {
+  name: 'desc',
+  summary: "show or set domain's description or title",
+  description: 'Allows setting or modifying the description or title of a domain.',
+  options: [
+    domainOpt(),
+    { name: 'live', type: 'bool', help: 'modify/get running state' },
+    { name: 'config', type: 'bool', help: 'modify/get persistent configuration' },
+    { name: 'current', type: 'bool', help: 'modify/get current state configuration' },
+    { name: 'title', type: 'bool', help: 'modify/get the title instead of description' },
+    { name: 'edit', type: 'bool', help: 'open an editor to modify the description' },
+    { name: 'new-desc', type: 'argv', emptyOk: true, help: 'message' },
+  ],
+  async handler(ctx) {
+    const dom = await lookupDomain(ctx);
+    const flags = modifyFlags(ctx);
+    const type = ctx.flag('title') ? 'title' : 'description';
+    const conn = await ctx.conn();
+    const words = ctx.argv('new-desc');
+    const what = type === 'title' ? 'title' : 'description';
+    const Cap = type === 'title' ? 'Domain title' : 'Domain description';
+    if (ctx.flag('edit') || words.length > 0) {
+      let text = words.join(' ');
+      if (ctx.flag('edit')) {
+        const current = await conn.domainGetMetadata(dom.uuid, type, flags);
+        const { editText } = await import('../editor.js');
+        const edited = (await editText(current, '.txt')).replace(/\n+$/, '');
+        if (edited === current) {
+          ctx.printExtra(`${Cap} not changed\n`);
+          return;
+        }
+        text = edited;
+      }
+      try {
+        await conn.domainSetMetadata(dom.uuid, type, text, flags);
+      } catch (e) {
+        failWith(`Failed to set new domain ${what}`, e);
+      }
+      ctx.printExtra(`${Cap} updated successfully`);
+      return;
+    }
+    const text = await conn.domainGetMetadata(dom.uuid, type, flags);
+    if (text === '') ctx.printExtra(`No ${what} for domain: ${dom.name}`);
+    else ctx.print(text);
+  },
+};
+
+const vncdisplayCmd: CommandDef = {
+  name: 'vncdisplay',
+  summary: 'vnc display',
+  description: 'Output the IP address and port number for the VNC display.',
+  options: [domainOpt()],
+  async handler(ctx) {
+    const dom = await lookupDomain(ctx);
+    if (dom.id === null) throw new CliError('Domain is not running');
+    const xml = await (await ctx.conn()).domainGetXMLDesc(dom.uuid);
+    const { parseXml, child, childrenNamed, attr } = await import('../../util/xml.js');
+    const devices = child(parseXml(xml), 'devices');
+    const vnc = devices
+      ? childrenNamed(devices, 'graphics').find((g) => attr(g, 'type') === 'vnc')
+      : undefined;
+    const port = Number(vnc ? (attr(vnc, 'port') ?? '-1') : '-1');
+    if (!vnc || !(port > 0)) throw new CliError('Failed to get VNC port. Is this domain using VNC?');
+    const listen = attr(vnc, 'listen') ?? attr(child(vnc, 'listen') ?? vnc, 'address');
+    if (listen === undefined || listen === '0.0.0.0' || listen === '::') ctx.print(`:${port - 5900}\n`);
+    else if (listen.includes(':')) ctx.print(`[${listen}]:${port - 5900}\n`);
+    else ctx.print(`${listen}:${port - 5900}\n`);
+  },
+};
+
+const editCmd: CommandDef = {
+  name: 'edit',
+  summary: 'edit XML configuration for a domain',
+  description: 'Edit the XML configuration for a domain.',
+  options: [
+    domainOpt(),
+    { name: 'skip-validate', type: 'bool', help: 'skip validation of the XML against the schema' },
+  ],
+  async handler(ctx) {
+    const { editDomain } = await import('../editor.js');
+    await editDomain(ctx);
+  },
+};
+
+const consoleCmd: CommandDef = {
+  name: 'console',
+  summary: 'connect to the guest console',
+  description: 'Connect the virtual serial console for the guest',
+  options: [
+    domainOpt(),
+    { name: 'devname', type: 'string', help: 'character device name' },
+    { name: 'force', type: 'bool', help: 'force console connection (disconnect already connected sessions)' },
+    { name: 'safe', type: 'bool', help: 'only connect if safe console handling is supported' },
+  ],
+  async handler(ctx) {
+    const dom = await lookupDomain(ctx);
+    const { runConsole } = await import('./console.js');
+    await runConsole(ctx, dom.uuid, dom.name, ctx.str('devname'));
+  },
+};
+
+export const domainGroup: CommandGroup = {
+  keyword: 'domain',
+  title: 'Domain Management',
+  commands: [
+    autostartCmd,
+    consoleCmd,
+    createCmd,
+    defineCmd,
+    descCmd,
+    simple(
+      'destroy',
+      'destroy (stop) a domain',
+      'Forcefully stop a given domain, but leave its resources intact.',
+      "Failed to destroy domain '%s'",
+      "Domain '%s' destroyed\n",
+      async (ctx, uuid) =>
+        (await ctx.conn()).domainDestroy(uuid, ctx.flag('graceful') ? { graceful: true } : {}),
+      [{ name: 'graceful', type: 'bool', help: 'terminate gracefully' }],
+    ),
+    idCmd('domid', 'convert a domain name or UUID to domain id', 'domain name or uuid', (d) =>
+      d.id === null ? '-' : String(d.id),
+    ),
+    idCmd('domname', 'convert a domain id or UUID to domain name', 'domain id or uuid', (d) => d.name),
+    idCmd('domuuid', 'convert a domain name or id to domain UUID', 'domain id or name', (d) => d.uuid),
+    dumpxmlCmd,
+    editCmd,
+    simple(
+      'reboot',
+      'reboot a domain',
+      'Run a reboot command in the target domain.',
+      "Failed to reboot domain '%s'",
+      "Domain '%s' is being rebooted\n",
+      async (ctx, uuid) => (await ctx.conn()).domainReboot(uuid, shutdownMode(ctx)),
+      [modeOpt],
+    ),
+    simple(
+      'reset',
+      'reset a domain',
+      'Reset the target domain as if by power button',
+      "Failed to reset domain '%s'",
+      "Domain '%s' was reset\n",
+      async (ctx, uuid) => (await ctx.conn()).domainReset(uuid),
+    ),
+    simple(
+      'resume',
+      'resume a domain',
+      'Resume a previously suspended domain.',
+      "Failed to resume domain '%s'",
+      "Domain '%s' resumed\n",
+      async (ctx, uuid) => (await ctx.conn()).domainResume(uuid),
+    ),
+    setmemCmd,
+    setmaxmemCmd,
+    setvcpusCmd,
+    simple(
+      'shutdown',
+      'gracefully shutdown a domain',
+      'Run shutdown in the target domain.',
+      "Failed to shutdown domain '%s'",
+      "Domain '%s' is being shutdown\n",
+      async (ctx, uuid) => (await ctx.conn()).domainShutdown(uuid, shutdownMode(ctx)),
+      [modeOpt],
+    ),
+    startCmd,
+    simple(
+      'suspend',
+      'suspend a domain',
+      'Suspend a running domain.',
+      "Failed to suspend domain '%s'",
+      "Domain '%s' suspended\n",
+      async (ctx, uuid) => (await ctx.conn()).domainSuspend(uuid),
+    ),
+    undefineCmd,
+    vncdisplayCmd,
+  ],
+};

@@ -1,0 +1,66 @@
+// Helpers shared by command handlers: domain lookup with virsh's message, file reading, common options.
+import { readFile } from 'node:fs/promises';
+import type { DomainSummary } from '../../drivers/connection.js';
+import { isVirError } from '../../util/errors.js';
+import { CliError, type CmdContext, type OptDef } from '../command.js';
+
+/** The usual first option: `[--domain] <string>`. */
+export const domainOpt = (help = 'domain name, id or uuid'): OptDef => ({
+  name: 'domain',
+  type: 'data',
+  required: true,
+  help,
+  complete: 'domain',
+});
+
+/** --config/--live/--current, as many modifying commands take them. */
+export const modifyOpts = (config = 'affect next boot', live = 'affect running domain'): OptDef[] => [
+  { name: 'config', type: 'bool', help: config },
+  { name: 'live', type: 'bool', help: live },
+  { name: 'current', type: 'bool', help: 'affect current domain' },
+];
+
+/** Resolves the domain option like virsh (id, uuid, name); NO_DOMAIN becomes "failed to get domain". */
+export async function lookupDomain(ctx: CmdContext, opt = 'domain'): Promise<DomainSummary> {
+  const ref = ctx.req(opt);
+  const conn = await ctx.conn();
+  try {
+    return await conn.domainLookup(ref);
+  } catch (e) {
+    if (isVirError(e, 'NO_DOMAIN')) throw new CliError(`failed to get domain '${ref}'`);
+    throw e;
+  }
+}
+
+/** Reads a file given on the command line, with virsh's message when it cannot. */
+export async function readUserFile(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    const reason =
+      err.code === 'ENOENT'
+        ? 'No such file or directory'
+        : err.code === 'EACCES'
+          ? 'Permission denied'
+          : err.code === 'EISDIR'
+            ? 'Is a directory'
+            : err.message;
+    throw new CliError(`Failed to open file '${path}': ${reason}`);
+  }
+}
+
+/** Mutually exclusive --current with --live/--config, then the flags for the driver. */
+export function modifyFlags(ctx: CmdContext): { config?: boolean; live?: boolean; current?: boolean } {
+  if (ctx.flag('current') && ctx.flag('live')) {
+    throw new CliError('Options --current and --live are mutually exclusive');
+  }
+  if (ctx.flag('current') && ctx.flag('config')) {
+    throw new CliError('Options --current and --config are mutually exclusive');
+  }
+  const f: { config?: boolean; live?: boolean; current?: boolean } = {};
+  if (ctx.flag('config')) f.config = true;
+  if (ctx.flag('live')) f.live = true;
+  if (!f.config && !f.live) f.current = true;
+  return f;
+}

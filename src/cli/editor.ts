@@ -1,0 +1,96 @@
+// Editing through $VISUAL/$EDITOR (virsh's vsh-edit): a temp file, the editor run by the shell,
+// and the "Try again?" loop of `edit`. The CLI runs the user's editor itself, as virsh does.
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CliError, errorText, type CmdContext } from './command.js';
+import { lookupDomain } from './commands/util.js';
+
+/** The editor command: $VISUAL, then $EDITOR, then vi (as virsh). */
+export function editorCommand(env: NodeJS.ProcessEnv = process.env): string {
+  return env.VISUAL || env.EDITOR || 'vi';
+}
+
+const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/** Writes `text` to a temp file, runs the editor on it and returns what the file holds afterwards. */
+export async function editText(text: string, suffix: string, keep?: (path: string) => void): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'tvirt'));
+  const file = join(dir, `tvirt${suffix}`);
+  try {
+    await writeFile(file, text, { mode: 0o600 });
+    const editor = editorCommand();
+    const r = spawnSync('/bin/sh', ['-c', `${editor} ${shellQuote(file)}`], { stdio: 'inherit' });
+    if (r.error || r.status !== 0) {
+      throw new CliError(
+        `${editor} ${file}: command failed${r.status !== null ? ` with exit status ${r.status}` : ''}`,
+      );
+    }
+    keep?.(file);
+    return await readFile(file, 'utf8');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** `edit DOMAIN`: edit the persistent XML until it defines, is unchanged, or the user gives up. */
+export async function editDomain(ctx: CmdContext): Promise<void> {
+  const dom = await lookupDomain(ctx);
+  const conn = await ctx.conn();
+  const getXml = () => conn.domainGetXMLDesc(dom.uuid, { inactive: true, secure: true });
+  let orig = await getXml();
+  let text = orig;
+  let relax = !ctx.flag('skip-validate');
+  reedit: while (true) {
+    const edited = await editText(text, '.xml');
+    if (edited === orig) {
+      ctx.printExtra(`Domain '${dom.name}' XML configuration not changed.\n`);
+      return;
+    }
+    text = edited;
+    while (true) {
+      let msg: string | undefined;
+      let failure: unknown;
+      const reread = await getXml();
+      if (reread !== orig) {
+        msg = 'The XML configuration was changed by another user.';
+        orig = reread;
+      } else {
+        try {
+          const d = await conn.domainDefineXML(edited);
+          ctx.printExtra(`Domain '${d.name}' XML configuration edited.\n`);
+          return;
+        } catch (e) {
+          msg = 'Failed.';
+          failure = e;
+        }
+      }
+      if (!process.stdin.isTTY && !ctx.interactive) {
+        throw new CliError(msg, ...(failure ? [errorText(failure)] : []));
+      }
+      if (failure) ctx.error(errorText(failure));
+      const choices = relax ? '[y,n,i,f,?]' : '[y,n,f,?]';
+      let c = '';
+      while (true) {
+        c = (await ctx.ask(`${msg} Try again? ${choices}: `)).trim().toLowerCase().slice(0, 1);
+        if (c === '?') {
+          ctx.print(
+            `\ny - yes, start editor again\nn - no, throw away my changes\n${relax ? 'i - turn off validation and try to redefine again\n' : ''}f - force, try to redefine again\n? - print this help\n`,
+          );
+          continue;
+        }
+        if (c === 'y' || c === 'n' || c === 'f' || (relax && c === 'i')) break;
+        if (c === '') break;
+      }
+      if (c === 'y') continue reedit;
+      if (c === 'f') continue;
+      if (c === 'i') {
+        relax = false;
+        continue;
+      }
+      if (c === 'n') return;
+      throw new CliError(msg);
+    }
+  }
+}
