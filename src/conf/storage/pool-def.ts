@@ -58,7 +58,8 @@ export interface PoolSource {
 }
 
 export interface PoolAdapter {
-  type: 'scsi_host' | 'fc_host';
+  /** Undefined for a legacy adapter without type nor name (refused by validateAdapter). */
+  type?: 'scsi_host' | 'fc_host';
   name?: string;
   parent?: string;
   parentWwnn?: string;
@@ -67,8 +68,8 @@ export interface PoolAdapter {
   managed?: boolean;
   wwnn?: string;
   wwpn?: string;
-  /** <parentaddr unique_id><address .../></parentaddr>, verbatim. */
-  parentaddr?: XmlElement;
+  /** <parentaddr unique_id><address type='pci' .../></parentaddr>: the PCI address is kept as an element. */
+  parentaddr?: { uniqueId: number; address: XmlElement };
   extra?: Extra;
 }
 

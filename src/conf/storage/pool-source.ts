@@ -11,6 +11,7 @@ import {
   type XmlElement,
 } from '../../util/xml.js';
 import { keep, pair, uint, yesNo } from '../network/keep.js';
+import { normPciAddress } from '../network/raw.js';
 import { sanitizePath } from './perms.js';
 import {
   type PoolAdapter,
@@ -30,22 +31,34 @@ const fcAttrs = [
 function parseAdapter(el: XmlElement): PoolAdapter {
   const t = attr(el, 'type');
   if (t !== undefined && t !== 'scsi_host' && t !== 'fc_host') {
-    throw confError('CONFIG_UNSUPPORTED', `Unknown pool adapter type '${t}'`);
+    throw confError('XML_ERROR', `Invalid value for attribute 'type' in element 'adapter': '${t}'.`);
   }
-  const a: PoolAdapter = { type: t ?? 'scsi_host' };
-  if (t === undefined && attr(el, 'name') === undefined) {
-    throw confError(
-      'XML_ERROR',
-      "Use of 'name' attribute is required for a legacy scsi_host adapter without 'type'",
-    );
+  const pa = child(el, 'parentaddr');
+  if (t === undefined) {
+    // Legacy form: only a scsi_host name.
+    if (['wwnn', 'wwpn', 'parent'].some((k) => attr(el, k) !== undefined)) {
+      throw confError(
+        'XML_ERROR',
+        "Use of 'wwnn', 'wwpn', and 'parent' attributes requires use of the adapter 'type'",
+      );
+    }
+    if (pa) throw confError('XML_ERROR', "Use of 'parentaddr' element requires use of the adapter 'type'");
   }
-  a.name = attr(el, 'name');
+  const name = attr(el, 'name');
+  const a: PoolAdapter = { type: t ?? (name !== undefined ? 'scsi_host' : undefined), name };
   for (const [k, x] of fcAttrs) a[k] = attr(el, x);
   a.managed = yesNo(el, 'managed');
   a.wwnn = attr(el, 'wwnn');
   a.wwpn = attr(el, 'wwpn');
-  const pa = child(el, 'parentaddr');
-  if (pa) a.parentaddr = cloneNode(pa);
+  if (pa && a.type === 'scsi_host') {
+    const addr = child(pa, 'address');
+    if (!addr) throw confError('XML_ERROR', 'Missing scsi_host PCI address element');
+    const uid = attr(pa, 'unique_id');
+    if (uid === undefined || !/^\d+$/.test(uid.trim())) {
+      throw confError('XML_ERROR', "Missing or invalid scsi adapter 'unique_id' value");
+    }
+    a.parentaddr = { uniqueId: Number(uid), address: normPciAddress(addr) };
+  }
   a.extra = keep(
     el,
     ['type', 'name', 'managed', 'wwnn', 'wwpn', ...fcAttrs.map((x) => x[1])],
@@ -54,37 +67,53 @@ function parseAdapter(el: XmlElement): PoolAdapter {
   return a;
 }
 
+const wwnRe = /^(0x)?[0-9a-fA-F]{16}$/;
+
 /** libvirt's virStorageAdapterValidate. */
 export function validateAdapter(a: PoolAdapter | undefined): void {
-  if (!a) throw confError('XML_ERROR', 'missing storage pool source adapter');
+  if (!a?.type) throw confError('XML_ERROR', 'missing storage pool source adapter');
   if (a.type === 'fc_host') {
     if (!a.wwnn || !a.wwpn) {
       throw confError('XML_ERROR', "'wwnn' and 'wwpn' must be specified for adapter type 'fchost'");
     }
+    if (a.parentWwnn && !a.parentWwpn) {
+      throw confError(
+        'XML_ERROR',
+        `when providing parent_wwnn='${a.parentWwnn}', the parent_wwpn must also be provided`,
+      );
+    }
+    if (!a.parentWwnn && a.parentWwpn) {
+      throw confError(
+        'XML_ERROR',
+        `when providing parent_wwpn='${a.parentWwpn}', the parent_wwnn must also be provided`,
+      );
+    }
     for (const w of [a.wwnn, a.wwpn, a.parentWwnn, a.parentWwpn, a.parentFabricWwn]) {
-      if (w !== undefined && !/^(0x)?[0-9a-fA-F]{16}$/.test(w)) {
-        throw confError('XML_ERROR', `Malformed wwn: ${w}`);
-      }
+      if (w !== undefined && !wwnRe.test(w)) throw confError('INTERNAL_ERROR', `Malformed wwn: ${w}`);
     }
-  } else {
-    if (!a.name && !a.parentaddr) {
-      throw confError('XML_ERROR', "Either 'name' or 'parent' must be specified for the 'scsi_host' adapter");
-    }
-    if (a.name && a.parentaddr) {
-      throw confError('XML_ERROR', "Cannot specify both 'name' and 'parent' for the 'scsi_host' adapter");
-    }
+    return;
+  }
+  if (!a.name && !a.parentaddr) {
+    throw confError('XML_ERROR', "Either 'name' or 'parent' must be specified for the 'scsi_host' adapter");
+  }
+  if (a.name && a.parentaddr) {
+    throw confError('XML_ERROR', "Both 'name' and 'parent' cannot be specified for the 'scsi_host' adapter");
   }
 }
 
 function formatAdapter(a: PoolAdapter): XmlElement {
-  const attrs: Record<string, string | boolean | undefined> = { type: a.type };
+  const attrs: Record<string, string | boolean | undefined> = { type: a.type ?? 'default' };
+  let kids: XmlElement | undefined;
   if (a.type === 'fc_host') {
     for (const [k, x] of fcAttrs) attrs[x] = a[k];
     attrs.managed = a.managed;
     attrs.wwnn = a.wwnn;
     attrs.wwpn = a.wwpn;
-  } else attrs.name = a.name;
-  return elem('adapter', attrs, a.parentaddr && cloneNode(a.parentaddr), a.extra);
+  } else if (a.name !== undefined) attrs.name = a.name;
+  else if (a.parentaddr) {
+    kids = elem('parentaddr', { unique_id: a.parentaddr.uniqueId }, cloneNode(a.parentaddr.address));
+  }
+  return elem('adapter', attrs, kids, a.extra);
 }
 
 /** Known <source> children of a pool type: the others are kept verbatim rather than dropped. */

@@ -172,3 +172,43 @@ test('pool: unknown elements and attributes are kept in place', () => {
   assert.match(out, /<future\/>\n {2}<\/target>\n {2}<later a='b'\/>/);
   assert.equal(formatPool(parsePool(out)), out);
 });
+
+test('pool adapters: legacy name becomes scsi_host, parentaddr normalized, libvirt messages', () => {
+  const scsi = (adapter: string) =>
+    `<pool type='scsi'><name>h</name><source>${adapter}</source><target><path>/dev/disk/by-path</path></target></pool>`;
+  assert.match(
+    formatPool(parsePool(scsi("<adapter name='host0'/>"))),
+    /<adapter type='scsi_host' name='host0'\/>/,
+  );
+  const out = formatPool(
+    parsePool(
+      scsi(
+        "<adapter type='scsi_host'><parentaddr unique_id='5'><address domain='0' bus='0' slot='31' function='2'/></parentaddr></adapter>",
+      ),
+    ),
+  );
+  assert.match(
+    out,
+    /<parentaddr unique_id='5'>\n {8}<address domain='0x0000' bus='0x00' slot='0x1f' function='0x2'\/>/,
+  );
+  rejects(
+    scsi("<adapter wwnn='20000000c9831b4b'/>"),
+    'XML_ERROR',
+    "Use of 'wwnn', 'wwpn', and 'parent' attributes requires use of the adapter 'type'",
+  );
+  rejects(scsi('<adapter/>'), 'XML_ERROR', 'missing storage pool source adapter');
+  rejects(
+    scsi(
+      "<adapter type='scsi_host' name='host0'><parentaddr unique_id='1'><address bus='1'/></parentaddr></adapter>",
+    ),
+    'XML_ERROR',
+    "Both 'name' and 'parent' cannot be specified for the 'scsi_host' adapter",
+  );
+  rejects(
+    scsi(
+      "<adapter type='fc_host' parent_wwnn='20000000c9831b4b' wwnn='20000000c9831b4b' wwpn='10000000c9831b4b'/>",
+    ),
+    'XML_ERROR',
+    "when providing parent_wwnn='20000000c9831b4b', the parent_wwpn must also be provided",
+  );
+});

@@ -185,3 +185,13 @@ test('volume: physical is read with units; runtime timestamps are written, not r
     /<timestamps>\n {6}<atime>1341933637.273190990<\/atime>\n {6}<mtime>1341930622<\/mtime>\n {4}<\/timestamps>/,
   );
 });
+
+test('volume encryption is kept with libvirt attribute order', () => {
+  const v = parseVolume(
+    "<volume><name>a</name><capacity>1</capacity><target><encryption format='luks'><secret uuid='f52a81b2-424e-490c-823d-6bd4235bc572' type='passphrase'/><cipher size='256' name='serpent' mode='cbc' hash='sha256'/></encryption></target></volume>",
+    dirPool,
+  );
+  const out = formatVolume(v, dirPool);
+  assert.match(out, /<secret type='passphrase' uuid='f52a81b2-424e-490c-823d-6bd4235bc572'\/>/);
+  assert.match(out, /<cipher name='serpent' size='256' mode='cbc' hash='sha256'\/>/);
+});

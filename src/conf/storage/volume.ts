@@ -16,6 +16,7 @@ import {
   type XmlElement,
 } from '../../util/xml.js';
 import { keep } from '../network/keep.js';
+import { orderAttrs } from '../network/raw.js';
 import { formatPerms, parsePerms, type StoragePerms } from './perms.js';
 import { type PoolDef, type PoolType, poolTypeInfo } from './pool-def.js';
 
@@ -79,6 +80,20 @@ function size(el: XmlElement | undefined, what: string): number | undefined {
   return n;
 }
 
+/** <encryption> kept verbatim, with attributes in libvirt's order (virStorageEncryptionFormat). */
+function normEncryption(el: XmlElement): XmlElement {
+  const order: Record<string, string[]> = {
+    secret: ['type', 'uuid', 'usage'],
+    cipher: ['name', 'size', 'mode', 'hash'],
+    ivgen: ['name', 'hash'],
+  };
+  const e = orderAttrs(el, ['format', 'engine']);
+  e.children = e.children.map((c) =>
+    c.type === 'element' && order[c.name] ? orderAttrs(c, order[c.name]!) : c,
+  );
+  return e;
+}
+
 function format(el: XmlElement | undefined, pool: PoolType): string | undefined {
   const info = poolTypeInfo[pool];
   if (!info.volFormats) return undefined;
@@ -129,7 +144,7 @@ export function parseVolume(xml: string, pool?: PoolDef, opts: ParseVolumeOption
     target.path = childText(tEl, 'path');
     target.perms = parsePerms(child(tEl, 'permissions'));
     const enc = child(tEl, 'encryption');
-    if (enc) target.encryption = cloneNode(enc);
+    if (enc) target.encryption = normEncryption(enc);
     const compat = childText(tEl, 'compat');
     if (compat !== undefined) {
       if (!/^\d+\.\d+$/.test(compat))
