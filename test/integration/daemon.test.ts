@@ -1,0 +1,166 @@
+// tvirtd as a real process: layout, socket, pid file, API through the remote client, TCP tokens,
+// SIGHUP and a clean SIGTERM. Only PIDs started here are signalled.
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { connectRemote, type RemoteConnection } from '../../src/api/client.js';
+import type { TvirtEvent } from '../../src/drivers/connection.js';
+import { isVirError } from '../../src/util/errors.js';
+
+const fromTs = import.meta.url.endsWith('.ts');
+const daemonPath = fileURLToPath(new URL(`../../src/daemon/tvirtd.${fromTs ? 'ts' : 'js'}`, import.meta.url));
+const testDriver = fileURLToPath(
+  new URL(`../../src/drivers/test/driver.${fromTs ? 'ts' : 'js'}`, import.meta.url),
+);
+const skip = existsSync(testDriver) ? false : 'the test driver (src/drivers/test) is not built';
+
+interface Daemon {
+  child: ChildProcess;
+  stderr: () => string;
+  exited: Promise<number | null>;
+}
+
+const started: ChildProcess[] = [];
+
+function startDaemon(args: string[]): Daemon {
+  const child = spawn(process.execPath, [...(fromTs ? ['--import', 'tsx'] : []), daemonPath, ...args], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  started.push(child);
+  let err = '';
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (c: string) => {
+    err += c;
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, stderr: () => err, exited };
+}
+
+async function waitFor(
+  what: string,
+  cond: () => boolean | Promise<boolean>,
+  d?: Daemon,
+  ms = 15_000,
+): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await cond())) {
+    if (d && d.child.exitCode !== null)
+      throw new Error(`tvirtd exited (${d.child.exitCode}) waiting for ${what}: ${d.stderr()}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${d?.stderr() ?? ''}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+let dir: string;
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'tvirtd-it-'));
+});
+after(async () => {
+  for (const c of started) if (c.exitCode === null && c.signalCode === null && c.pid) c.kill('SIGKILL');
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('tvirtd process', { skip }, () => {
+  it('creates its layout and socket, answers, reloads on SIGHUP and exits cleanly on SIGTERM', async () => {
+    const root = join(dir, 'r1');
+    const d = startDaemon(['--root', root, '--driver', 'test']);
+    const sock = join(root, 'run', 'tvirt-sock');
+    await waitFor('the socket', () => existsSync(sock), d);
+    for (const sub of ['etc', 'lib', 'run', 'log'])
+      assert.ok((await stat(join(root, sub))).isDirectory(), sub);
+    assert.equal((await stat(sock)).mode & 0o777, 0o600);
+    assert.equal((await readFile(join(root, 'run', 'tvirtd.pid'), 'utf8')).trim(), String(d.child.pid));
+
+    const conn = (await connectRemote(`test+unix:///system?socket=${sock}`)) as RemoteConnection;
+    try {
+      assert.equal(typeof (await conn.getVersion()).library, 'string');
+      const doms = await conn.listDomains();
+      assert.ok(doms.some((x) => x.name === 'test'));
+      await assert.rejects(conn.domainLookup('no-such-domain'), (e) => isVirError(e, 'NO_DOMAIN'));
+
+      const seen: TvirtEvent[] = [];
+      const off = conn.onEvent((e) => seen.push(e));
+      await conn.eventsReady();
+      await conn.domainSuspend('test');
+      await conn.domainResume('test');
+      await waitFor(
+        'lifecycle events',
+        () => seen.filter((e) => e.kind === 'domain-lifecycle').length >= 2,
+        d,
+      );
+      off();
+
+      d.child.kill('SIGHUP');
+      await waitFor('the reload log', () => d.stderr().includes('SIGHUP'), d);
+      assert.equal((await conn.domainGetState('test')).state, 'running');
+    } finally {
+      await conn.close();
+    }
+
+    // A second daemon on the same root refuses to start.
+    const second = startDaemon(['--root', root, '--driver', 'test']);
+    assert.notEqual(await second.exited, 0);
+    assert.match(second.stderr(), /already/);
+
+    d.child.kill('SIGTERM');
+    assert.equal(await d.exited, 0);
+    assert.equal(existsSync(sock), false, 'socket removed');
+    assert.equal(existsSync(join(root, 'run', 'tvirtd.pid')), false, 'pid file removed');
+    assert.match(await readFile(join(root, 'log', 'tvirtd.log'), 'utf8'), /shutting down/);
+  });
+
+  it('refuses to listen on TCP without a token file', async () => {
+    const d = startDaemon(['--root', join(dir, 'r2'), '--driver', 'test', '--listen-tcp', '127.0.0.1:0']);
+    assert.equal(await d.exited, 1);
+    assert.match(d.stderr(), /refusing to listen on TCP without authentication/);
+  });
+
+  it('serves TCP with tokens: 401 for a wrong one, 403 for a read-only one on a modifying call', async () => {
+    const root = join(dir, 'r3');
+    const tokens = join(dir, 'tokens');
+    await writeFile(tokens, 'rw-secret-0123456789abcdef rw admin\nro-secret-0123456789abcdef ro monitor\n', {
+      mode: 0o600,
+    });
+    const d = startDaemon([
+      '--root',
+      root,
+      '--driver',
+      'test',
+      '--listen-tcp',
+      '127.0.0.1:0',
+      '--tcp-auth-token-file',
+      tokens,
+      '--unix-group',
+      '0',
+    ]);
+    await waitFor('the TCP listener', () => /"tcp":"127\.0\.0\.1:\d+"/.test(d.stderr()), d);
+    const port = Number(/"tcp":"127\.0\.0\.1:(\d+)"/.exec(d.stderr())![1]);
+    assert.equal((await stat(join(root, 'run', 'tvirt-sock'))).mode & 0o777, 0o660);
+    const uri = `test+tcp://127.0.0.1:${port}/system`;
+    const saved = process.env.TVIRT_AUTH_TOKEN;
+    try {
+      process.env.TVIRT_AUTH_TOKEN = 'wrong-secret-0123456789';
+      await assert.rejects(connectRemote(uri), (e) => isVirError(e, 'AUTH_FAILED'));
+      process.env.TVIRT_AUTH_TOKEN = 'ro-secret-0123456789abcdef';
+      const ro = await connectRemote(uri);
+      assert.ok((await ro.listDomains()).length >= 1);
+      await assert.rejects(ro.domainSuspend('test'), (e) => isVirError(e, 'OPERATION_DENIED'));
+      await ro.close();
+      process.env.TVIRT_AUTH_TOKEN = 'rw-secret-0123456789abcdef';
+      const rw = await connectRemote(uri);
+      await rw.domainSuspend('test');
+      await rw.domainResume('test');
+      await rw.close();
+    } finally {
+      if (saved === undefined) delete process.env.TVIRT_AUTH_TOKEN;
+      else process.env.TVIRT_AUTH_TOKEN = saved;
+    }
+    d.child.kill('SIGTERM');
+    assert.equal(await d.exited, 0);
+  });
+});
