@@ -245,6 +245,7 @@ export function parseRoute(el: XmlElement, net: string): NetworkRoute {
   };
 }
 
+/** Formats a static <route>. */
 export function formatRoute(r: NetworkRoute): XmlElement {
   const { family: f, address, netmask, prefix, gateway, metric } = r;
   return elem('route', { family: f, address, netmask, prefix, gateway, metric }, [], r.extra);

@@ -11,6 +11,7 @@ export type ForwardMode =
   | 'vepa'
   | 'passthrough'
   | 'hostdev';
+/** All forward modes, in libvirt's enum order. */
 export const forwardModes: readonly ForwardMode[] = [
   'nat',
   'route',
@@ -54,6 +55,7 @@ export interface NetworkDef {
   extra?: Extra;
 }
 
+/** <forward>: mode and the pool of devices it may use. */
 export interface NetworkForward {
   mode: ForwardMode;
   managed?: boolean;
@@ -69,6 +71,7 @@ export interface NetworkForward {
   extra?: Extra;
 }
 
+/** <nat> of a nat network: SNAT address range and port range. */
 export interface NetworkNat {
   ipv6?: boolean;
   address?: { start: string; end: string; extra?: Extra };
@@ -76,6 +79,7 @@ export interface NetworkNat {
   extra?: Extra;
 }
 
+/** <bridge> of the network. */
 export interface NetworkBridge {
   name?: string;
   zone?: string;
@@ -87,6 +91,7 @@ export interface NetworkBridge {
   extra?: Extra;
 }
 
+/** <dns>: dnsmasq's DNS settings and records. */
 export interface NetworkDns {
   enable?: boolean;
   forwardPlainNames?: boolean;
@@ -113,6 +118,7 @@ export interface DhcpLease {
   extra?: Extra;
 }
 
+/** One <ip>: an address of the bridge with its subnet, TFTP and DHCP settings. */
 export interface NetworkIp {
   family?: 'ipv4' | 'ipv6';
   address?: string;
@@ -125,6 +131,7 @@ export interface NetworkIp {
   extra?: Extra;
 }
 
+/** <dhcp> of an <ip>: ranges, static hosts, boot server. */
 export interface NetworkDhcp {
   ranges: { start: string; end: string; lease?: DhcpLease; extra?: Extra }[];
   hosts: { mac?: string; id?: string; name?: string; ip?: string; lease?: DhcpLease; extra?: Extra }[];
@@ -132,6 +139,7 @@ export interface NetworkDhcp {
   extra?: Extra;
 }
 
+/** A static <route> through a gateway reachable on one of the network's subnets. */
 export interface NetworkRoute {
   family?: 'ipv4' | 'ipv6';
   address: string;
@@ -142,6 +150,7 @@ export interface NetworkRoute {
   extra?: Extra;
 }
 
+/** A <portgroup>: named settings that a domain interface can pick. */
 export interface NetworkPortgroup {
   name: string;
   default?: boolean;

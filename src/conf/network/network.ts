@@ -22,6 +22,7 @@ import type { NetworkBridge, NetworkDef, NetworkPortgroup } from './network-def.
 import { normBandwidth, normVirtualport } from './raw.js';
 import { validateNetwork } from './validate.js';
 
+/** Options of parseNetwork. */
 export interface ParseNetworkOptions {
   /** Source of the uuid given to a network without one (injected randomness). */
   uuidSource?: UuidSource;
@@ -29,6 +30,7 @@ export interface ParseNetworkOptions {
   skipValidate?: boolean;
 }
 
+/** Options of formatNetwork. */
 export interface FormatNetworkOptions {
   /** Format the persistent definition (libvirt VIR_NETWORK_XML_INACTIVE): drops runtime pools. */
   inactive?: boolean;

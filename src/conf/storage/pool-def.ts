@@ -2,6 +2,7 @@
 import type { Extra, XmlElement } from '../../util/xml.js';
 import type { StoragePerms } from './perms.js';
 
+/** Pool types (libvirt virStoragePoolType). */
 export type PoolType =
   | 'dir'
   | 'fs'
@@ -39,6 +40,7 @@ export interface PoolDef {
   extra?: Extra;
 }
 
+/** <source> of a pool; which parts apply depends on the pool type (poolTypeInfo flags). */
 export interface PoolSource {
   hosts: { name: string; port?: number; extra?: Extra }[];
   devices: { path: string; partSeparator?: boolean; extra?: Extra }[];
@@ -57,6 +59,7 @@ export interface PoolSource {
   extra?: Extra;
 }
 
+/** SCSI/FC host adapter of a scsi pool (libvirt virStorageAdapter). */
 export interface PoolAdapter {
   /** Undefined for a legacy adapter without type nor name (refused by validateAdapter). */
   type?: 'scsi_host' | 'fc_host';
@@ -73,6 +76,7 @@ export interface PoolAdapter {
   extra?: Extra;
 }
 
+/** <target> of a local pool: the directory or device path and its permissions. */
 export interface PoolTarget {
   path: string;
   perms?: StoragePerms;
@@ -86,6 +90,7 @@ const ADAPTER = 8;
 const NAME = 16;
 const IQN = 32;
 const NETWORK = 64;
+/** Which <source> parts a pool type reads and writes (libvirt VIR_STORAGE_POOL_SOURCE_*). */
 export const SourceFlag = { HOST, DEVICE, DIR, ADAPTER, NAME, IQN, NETWORK } as const;
 
 /** Volume format types of file-based pools (virStorageFileFormat). */
@@ -119,6 +124,7 @@ const diskVolFormats = [
   'extended',
 ];
 
+/** Per-type options: source flags and formats, volume formats and defaults. */
 export interface PoolTypeInfo {
   flags: number;
   /** Allowed <source><format type>, first is index 0; absent when the pool has no source format. */
@@ -130,6 +136,7 @@ export interface PoolTypeInfo {
 }
 
 const fileVol = { volFormats: fileFormats.filter((f) => f !== 'none'), volDefaultFormat: 'raw' };
+/** libvirt's poolTypeInfo table. */
 export const poolTypeInfo: Record<PoolType, PoolTypeInfo> = {
   dir: { flags: 0, ...fileVol },
   fs: {

@@ -16,6 +16,7 @@ import { formatPerms, parsePerms, sanitizePath } from './perms.js';
 import { type PoolDef, type PoolType, poolTypeInfo, SourceFlag as F } from './pool-def.js';
 import { formatPoolSource, parsePoolSource, validateAdapter } from './pool-source.js';
 
+/** Options of parsePool. */
 export interface ParsePoolOptions {
   /** Source of the uuid given to a pool without one (injected randomness). */
   uuidSource?: UuidSource;

@@ -20,6 +20,7 @@ import { orderAttrs } from '../network/raw.js';
 import { formatPerms, parsePerms, type StoragePerms } from './perms.js';
 import { type PoolDef, type PoolType, poolTypeInfo } from './pool-def.js';
 
+/** Volume types (libvirt virStorageVolType); 'file' when absent. */
 export type VolumeType = 'file' | 'block' | 'dir' | 'network' | 'netdir' | 'ploop';
 const volumeTypes: readonly VolumeType[] = ['file', 'block', 'dir', 'network', 'netdir', 'ploop'];
 /** qcow2 features libvirt knows (virStorageFileFeature). */
@@ -40,6 +41,7 @@ export interface VolumeDef {
   extra?: Extra;
 }
 
+/** <target> of a volume (also the shape of what libvirt reads for it). */
 export interface VolumeTarget {
   path?: string;
   /** Image format (raw, qcow2 ...; partition type for disk pools); defaulted per pool type. */
@@ -58,6 +60,7 @@ export interface VolumeTarget {
   extra?: Extra;
 }
 
+/** libvirt's VIR_VOL_XML_PARSE_* flags. */
 export interface ParseVolumeOptions {
   /** VIR_VOL_XML_PARSE_NO_CAPACITY: capacity may be absent (e.g. when cloning). */
   noCapacity?: boolean;
@@ -73,10 +76,11 @@ function size(el: XmlElement | undefined, what: string): number | undefined {
   try {
     scale = unitScale(attr(el, 'unit'), 1);
   } catch {
-    throw confError('XML_ERROR', `unknown suffix '${attr(el, 'unit')}'`);
+    throw confError('INVALID_ARG', `unknown suffix '${attr(el, 'unit')}'`);
   }
   const n = Number(v.trim()) * scale;
-  if (!Number.isSafeInteger(n)) throw confError('XML_ERROR', `value too large for ${what}`);
+  if (!Number.isSafeInteger(n))
+    throw confError('INVALID_ARG', `value too large: ${v.trim()}${attr(el, 'unit') ?? ''}`);
   return n;
 }
 
