@@ -1,7 +1,7 @@
 // Device addresses (<address type='pci|drive|virtio-serial|usb|ccid|...'/>): one parse/format pair for all devices.
 import type { Extra, XmlElement } from '../../util/xml.js';
 import { elem, unknownParts } from '../../util/xml.js';
-import { uintAttr, unsupported, xmlErr, yesNoAttr } from './parse-util.js';
+import { uintAttr, unsupported, xmlErr } from './parse-util.js';
 
 /** PCI address; numbers are written in libvirt's hex style (domain='0x0000' bus='0x00' ...). */
 export interface PciAddress {

@@ -40,6 +40,23 @@ export function domainAssignDefaults(def: DomainDef, opts: AssignDefaultsOpts): 
   const x86 = def.os.arch === 'x86_64' || def.os.arch === 'i686';
   const q35 = /q35/.test(def.os.machine ?? '');
   const d = def.devices;
+  // <address type='pci'/> (all zero: the host bridge's slot) asks for an address to be assigned.
+  for (const list of [
+    d.disks,
+    d.controllers,
+    d.interfaces,
+    d.videos,
+    d.sounds,
+    d.rngs,
+    d.watchdogs,
+    d.memballoon ? [d.memballoon] : [],
+  ]) {
+    for (const x of list) {
+      const a = x.address;
+      if (a?.type === 'pci' && a.domain === 0 && a.bus === 0 && a.slot === 0 && a.function === 0)
+        delete x.address;
+    }
+  }
   for (const disk of d.disks) disk.target.bus ??= busFromName(disk.target.dev, q35, disk.device);
   for (const n of d.interfaces)
     if (n.model === undefined && n.type !== 'hostdev') n.model = x86 ? 'rtl8139' : 'virtio';
@@ -60,8 +77,10 @@ export function domainAssignDefaults(def: DomainDef, opts: AssignDefaultsOpts): 
   if (x86 && d.graphics.length > 0 && !d.inputs.some((i) => i.bus === 'ps2')) {
     d.inputs.push({ type: 'mouse', bus: 'ps2' }, { type: 'keyboard', bus: 'ps2' });
   }
-  for (const i of d.inputs)
-    i.bus ??= i.type === 'mouse' || i.type === 'keyboard' ? (x86 ? 'ps2' : 'usb') : 'usb';
+  for (const i of d.inputs) {
+    if (i.type === 'mouse' || i.type === 'keyboard') i.bus ??= x86 ? 'ps2' : 'usb';
+    else if (i.type === 'tablet') i.bus ??= 'usb';
+  }
   d.memballoon ??= { model: 'virtio' };
 
   const ctrls = d.controllers;

@@ -12,7 +12,7 @@ import type {
   DiskSource,
   DiskType,
 } from './domain-def.js';
-import { enumAttr, uintAttr, xmlErr, yesNoAttr } from './parse-util.js';
+import { enumAttr, uintAttr, xmlErr } from './parse-util.js';
 
 const DISK_TYPES: readonly DiskType[] = [
   'file',

@@ -14,7 +14,15 @@ import {
   testdataDir,
 } from '../../../test/support/testdata.js';
 import { type XmlElement, parseXml } from '../../util/xml.js';
-import { formatDomain, parseBitmap, parseDomain, type RandomSource } from './index.js';
+import { addressKey } from './address.js';
+import {
+  type DomainDef,
+  domainAssignDefaults,
+  formatDomain,
+  parseBitmap,
+  parseDomain,
+  type RandomSource,
+} from './index.js';
 
 const fixedRandom: RandomSource = {
   uuid: () => 'c7a5fdbd-edaf-9455-926a-d65c16db1809',
@@ -143,6 +151,65 @@ test('domain-qemu inputs: parse, fixed point, nothing lost', { skip: skipNoTestd
   assert.equal(fixed, inputs.length);
   assert.equal(lossless, inputs.length);
 });
+
+test('domain-qemu inputs with assigned defaults: unique PCI slots, stable, schema-valid', {
+  skip: skipNoTestdata || (!hasXmllint && 'xmllint not installed'),
+}, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tvirt-domain-defaults-'));
+  try {
+    const files: string[] = [];
+    const inputs: string[] = [];
+    let stable = 0;
+    let total = 0;
+    const failures: string[] = [];
+    qemuInputs().forEach((p, i) => {
+      const def = parseDomain(readTestdata(p), { random: fixedRandom });
+      if (def.os.arch !== undefined && def.os.arch !== 'x86_64' && def.os.arch !== 'i686') return;
+      total++;
+      const opts = { arch: 'x86_64', machine: def.os.machine ?? 'pc' };
+      domainAssignDefaults(def, opts);
+      const text = formatDomain(def, { inactive: true });
+      const again = parseDomain(text, { random: fixedRandom });
+      domainAssignDefaults(again, opts);
+      if (formatDomain(again, { inactive: true }) === text) stable++;
+      else failures.push(`${p}: not stable`);
+      const keys = pciKeys(def);
+      if (new Set(keys).size !== keys.length) failures.push(`${p}: duplicate PCI address`);
+      const f = join(dir, `${i}.xml`);
+      writeFileSync(f, text);
+      files.push(f);
+      inputs.push(join(testdataDir!, p));
+    });
+    const bad = relaxngInvalid('domain.rng', files);
+    const badIn = relaxngInvalid('domain.rng', inputs);
+    files.forEach((f, i) => {
+      if (bad.has(f) && !badIn.has(inputs[i]!)) failures.push(`${inputs[i]}: schema-invalid after defaults`);
+    });
+    console.log(
+      `domain-qemu with assigned defaults: ${stable}/${total} stable, ${files.length - bad.size}/${files.length} schema-valid, ${failures.length} problems`,
+    );
+    if (failures.length) console.log('  ' + failures.slice(0, 20).join('\n  '));
+    assert.equal(stable, total);
+    assert.equal(failures.length, 0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+function pciKeys(def: DomainDef): string[] {
+  const d = def.devices;
+  const all = [
+    ...d.disks,
+    ...d.controllers,
+    ...d.interfaces,
+    ...d.videos,
+    ...d.sounds,
+    ...d.rngs,
+    ...d.watchdogs,
+    ...(d.memballoon ? [d.memballoon] : []),
+  ];
+  return all.flatMap((x) => (x.address?.type === 'pci' ? [addressKey(x.address)] : []));
+}
 
 test('formatted outputs validate against domain.rng wherever the input does', {
   skip: skipNoTestdata || (!hasXmllint && 'xmllint not installed'),

@@ -3,7 +3,7 @@ import type { XmlElement } from '../../util/xml.js';
 import { elem, unknownParts } from '../../util/xml.js';
 import { type FormatOpts, formatDeviceInfo } from './device-info.js';
 import type { GraphicsDef, GraphicsListen, GraphicsType } from './domain-def.js';
-import { enumAttr, intAttr, uintAttr, unsupported, xmlErr, yesNoAttr } from './parse-util.js';
+import { enumAttr, intAttr, unsupported, xmlErr, yesNoAttr } from './parse-util.js';
 
 const TYPES: readonly GraphicsType[] = ['sdl', 'vnc', 'rdp', 'desktop', 'spice', 'egl-headless', 'dbus'];
 const LISTEN_TYPES = ['address', 'network', 'socket', 'none'] as const;

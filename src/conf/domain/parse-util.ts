@@ -1,7 +1,6 @@
 // Small typed readers shared by the domain parsers: numbers, enums, yes/no, and error helpers.
 import { confError } from '../../util/errors.js';
-import type { AttrValue, Extra, XmlElement } from '../../util/xml.js';
-import { elem, unknownParts } from '../../util/xml.js';
+import type { XmlElement } from '../../util/xml.js';
 
 /** Raises libvirt's XML_ERROR with a message naming the element and the problem. */
 export function xmlErr(msg: string): never {
@@ -79,21 +78,4 @@ export function onOff(v: boolean | undefined): string | undefined {
 }
 export function yesNo(v: boolean | undefined): string | undefined {
   return v === undefined ? undefined : v ? 'yes' : 'no';
-}
-
-/** Like util unknownParts, bound to constant lists (kept as module constants by callers). */
-export const extraOf = unknownParts;
-
-/** A leaf element holding only attributes (undefined when it would be empty and `optional`). */
-export function leaf(name: string, attrs: Record<string, AttrValue>, extra?: Extra): XmlElement {
-  return elem(name, attrs, undefined, extra);
-}
-
-/** An element for a kept raw node list. */
-export type Raw = XmlElement;
-
-/** Returns true when every value of `attrs` is undefined. */
-export function allUndefined(attrs: Record<string, unknown>): boolean {
-  for (const k in attrs) if (attrs[k] !== undefined) return false;
-  return true;
 }
