@@ -163,4 +163,47 @@ describe('tvirtd process', { skip }, () => {
     d.child.kill('SIGTERM');
     assert.equal(await d.exited, 0);
   });
+
+  it('qemu:///session starts the user session daemon on first use', async () => {
+    const saved = { ...process.env };
+    const base = join(dir, 'session');
+    Object.assign(process.env, {
+      HOME: join(base, 'home'),
+      XDG_RUNTIME_DIR: join(base, 'xdg-run'),
+      XDG_CONFIG_HOME: join(base, 'config'),
+      XDG_DATA_HOME: join(base, 'data'),
+      XDG_CACHE_HOME: join(base, 'cache'),
+    });
+    let pid = 0;
+    try {
+      const conn = await connectRemote('qemu:///session');
+      try {
+        assert.equal(typeof (await conn.getVersion()).library, 'string');
+      } finally {
+        await conn.close();
+      }
+      pid = Number(await readFile(join(base, 'xdg-run', 'tvirt', 'tvirtd.pid'), 'utf8'));
+      assert.ok(pid > 0);
+      assert.ok(existsSync(join(base, 'config', 'tvirt')));
+      // A second connection reuses the running daemon.
+      const again = await connectRemote('qemu:///session');
+      await again.close();
+      assert.equal(Number(await readFile(join(base, 'xdg-run', 'tvirt', 'tvirtd.pid'), 'utf8')), pid);
+    } finally {
+      for (const k of ['HOME', 'XDG_RUNTIME_DIR', 'XDG_CONFIG_HOME', 'XDG_DATA_HOME', 'XDG_CACHE_HOME']) {
+        if (saved[k] === undefined) delete process.env[k];
+        else process.env[k] = saved[k];
+      }
+      // The daemon was started by this test (through the client): stop exactly that pid.
+      if (pid > 0) process.kill(pid, 'SIGTERM');
+    }
+    await waitFor('the session daemon to exit', () => {
+      try {
+        process.kill(pid, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    });
+  });
 });
