@@ -114,6 +114,26 @@ describe('JobManager', () => {
     gate.resolve();
     await p;
   });
+
+  it('is re-entrant on the same object and exposes the current job to nested code', async () => {
+    const jobs = new JobManager();
+    assert.equal(jobs.currentJob(), undefined);
+    const result = await jobs.run(
+      { object: 'o', operation: 'outer', name: 'd', cancellable: true },
+      async (outer) => {
+        const nested = await jobs.run({ object: 'o', operation: 'inner', name: 'd' }, async (inner) => {
+          assert.equal(inner.id, outer.id);
+          assert.equal(jobs.currentJob()?.id, outer.id);
+          jobs.currentJob()!.progress(5, 10);
+          return 'inner';
+        });
+        return `${nested}+outer`;
+      },
+    );
+    assert.equal(result, 'inner+outer');
+    assert.equal(jobs.list().length, 1);
+    assert.deepEqual(jobs.list()[0]!.progress, { processed: 5, total: 10 });
+  });
 });
 
 describe('GuardedConnection', () => {

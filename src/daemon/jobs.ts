@@ -1,4 +1,5 @@
 // Per-object jobs (libvirt's domain jobs): one modifying job per object at a time, FIFO; reads never wait.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { VirError } from '../util/errors.js';
 import type { EventBus } from './events.js';
@@ -47,6 +48,7 @@ export interface JobSpec {
 interface JobRecord {
   info: JobInfo;
   controller: AbortController;
+  ctx?: JobContext;
 }
 
 export class JobManager {
@@ -56,6 +58,8 @@ export class JobManager {
   private readonly history: string[] = [];
   private readonly events: EventBus | undefined;
   private readonly historySize: number;
+  /** The job whose work is executing in the current async context. */
+  private readonly als = new AsyncLocalStorage<JobRecord>();
 
   constructor(opts: { events?: EventBus; historySize?: number } = {}) {
     this.events = opts.events;
@@ -67,6 +71,11 @@ export class JobManager {
    * Resolves with its result; rejects with its error, or OPERATION_ABORTED when cancelled.
    */
   run<T>(spec: JobSpec, work: (ctx: JobContext) => Promise<T>): Promise<T> {
+    // Re-entrant: work already running inside a job on this object (the daemon wraps driver calls
+    // in jobs; a driver may use jobs too) continues inside that job instead of queueing behind it.
+    const outer = this.als.getStore();
+    if (outer?.ctx && outer.info.object === spec.object && outer.info.state === 'running')
+      return work(outer.ctx);
     const controller = new AbortController();
     const info: JobInfo = {
       id: randomUUID(),
@@ -108,8 +117,9 @@ export class JobManager {
         this.emit(info, 'progress');
       },
     };
+    rec.ctx = ctx;
     try {
-      const value = await work(ctx);
+      const value = await this.als.run(rec, () => work(ctx));
       this.finish(rec, 'completed');
       return value;
     } catch (e) {
@@ -205,6 +215,14 @@ export class JobManager {
       .filter((j) => !opts.active || j.state === 'queued' || j.state === 'running')
       .filter((j) => !opts.object || j.object === opts.object)
       .sort((a, b) => a.createdAt - b.createdAt);
+  }
+
+  /**
+   * The job the calling code runs in, if any: a driver reports progress and watches the abort
+   * signal of the job the daemon opened around its call.
+   */
+  currentJob(): JobContext | undefined {
+    return this.als.getStore()?.ctx;
   }
 
   /** The running job on an object, if any. */

@@ -114,6 +114,18 @@ describe('tvirtd process', { skip }, () => {
     assert.match(await readFile(join(root, 'log', 'tvirtd.log'), 'utf8'), /shutting down/);
   });
 
+  it('exits by itself after --timeout seconds without clients', async () => {
+    const root = join(dir, 'r4');
+    const d = startDaemon(['--root', root, '--driver', 'test', '--timeout', '1']);
+    await waitFor('the socket', () => existsSync(join(root, 'run', 'tvirt-sock')), d);
+    // The test driver's default domain runs; stop it so nothing keeps the daemon busy.
+    const conn = await connectRemote(`test+unix:///system?socket=${join(root, 'run', 'tvirt-sock')}`);
+    await conn.domainDestroy('test');
+    await conn.close();
+    assert.equal(await d.exited, 0);
+    assert.match(d.stderr(), /idle timeout/);
+  });
+
   it('refuses to listen on TCP without a token file', async () => {
     const d = startDaemon(['--root', join(dir, 'r2'), '--driver', 'test', '--listen-tcp', '127.0.0.1:0']);
     assert.equal(await d.exited, 1);
