@@ -1,0 +1,302 @@
+// CLI tests against test:///default, run in-process; expected texts were checked against virsh 9.0.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { runCli } from './shell.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'tvirt-cli-test-'));
+const a = join(dir, 'a.xml');
+writeFileSync(
+  a,
+  "<domain type='test'>\n  <name>vm1</name>\n  <memory>1048576</memory>\n  <vcpu>1</vcpu>\n  <os><type>hvm</type></os>\n</domain>\n",
+);
+const bad = join(dir, 'bad.xml');
+writeFileSync(bad, '<domain');
+
+interface Result {
+  out: string;
+  err: string;
+  code: number;
+}
+async function tvirt(...args: string[]): Promise<Result> {
+  let out = '';
+  let err = '';
+  const code = await runCli(['-c', 'test:///default', ...args], {
+    stdout: (t) => {
+      out += t;
+    },
+    stderr: (t) => {
+      err += t;
+    },
+  });
+  return { out, err, code };
+}
+const mask = (s: string) =>
+  s
+    .replace(/CPU time: +[0-9.]+s/g, 'CPU time: X')
+    .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, 'UUID');
+
+const listTest = ' Id   Name   State\n----------------------\n 1    test   running\n\n';
+const dominfoTest = `Id:             1
+Name:           test
+UUID:           6695eb01-f6a4-8304-79aa-97f2502e193f
+OS Type:        linux
+State:          running
+CPU(s):         2
+CPU time: X
+Max memory:     8388608 KiB
+Used memory:    2097152 KiB
+Persistent:     yes
+Autostart:      disable
+Managed save:   no
+Security model: testSecurity
+Security DOI:   
+Security label: libvirt-test (enforcing)
+
+`;
+
+describe('tvirt -c test:///default, output as virsh prints it', () => {
+  it('list', async () => {
+    assert.deepEqual(await tvirt('list'), { out: listTest, err: '', code: 0 });
+  });
+  it('list as separate words, quiet mode, and --all --name', async () => {
+    assert.equal((await tvirt('list', '--all')).out, listTest);
+    assert.equal((await tvirt('-q', 'list')).out, ' 1    test   running\n');
+    assert.equal(
+      (await tvirt('list --name --all; list --uuid')).out,
+      'test\n\n6695eb01-f6a4-8304-79aa-97f2502e193f\n\n',
+    );
+  });
+  it('dominfo, domstate, domid, domname, domuuid', async () => {
+    const r = await tvirt('dominfo test; domstate test --reason; domid test; domname 1; domuuid test');
+    assert.equal(
+      mask(r.out),
+      `${dominfoTest}running (unknown)\n\n1\n\ntest\n\n6695eb01-f6a4-8304-79aa-97f2502e193f\n\n`
+        .replace('6695eb01-f6a4-8304-79aa-97f2502e193f', 'UUID')
+        .replace('6695eb01-f6a4-8304-79aa-97f2502e193f', 'UUID'),
+    );
+  });
+  it('dumpxml of the default domain', async () => {
+    const r = await tvirt('dumpxml', 'test');
+    assert.match(r.out, /^<domain type='test' id='1'>\n {2}<name>test<\/name>\n/);
+    assert.match(r.out, /<target dev='testnet0'\/>/);
+    assert.ok(r.out.endsWith('</devices>\n</domain>\n\n'));
+    assert.doesNotMatch((await tvirt('dumpxml test --inactive')).out, /id='1'/);
+  });
+  it('domblklist, domiflist, nodeinfo, uri', async () => {
+    const r = await tvirt('domblklist test; domblklist test --details; domiflist test; nodeinfo; uri');
+    assert.equal(
+      r.out,
+      ' Target   Source\n-----------------------------\n vda      /guest/diskimage1\n\n' +
+        ' Type   Device   Target   Source\n---------------------------------------------\n file   disk     vda      /guest/diskimage1\n\n' +
+        ' Interface   Type      Source    Model   MAC\n------------------------------------------------------------\n testnet0    network   default   -       aa:bb:cc:dd:ee:ff\n\n' +
+        'CPU model:           i686\nCPU(s):              16\nCPU frequency:       1400 MHz\nCPU socket(s):       2\nCore(s) per socket:  2\nThread(s) per core:  2\nNUMA cell(s):        2\nMemory size:         3145728 KiB\n\n' +
+        'test:///default\n\n',
+    );
+  });
+  it('define, start, undefine of a running domain, destroy', async () => {
+    const r = await tvirt(
+      `define ${a}; list --all; domstate vm1 --reason; start vm1; domstate vm1 --reason; list; undefine vm1; list --all; destroy vm1; list --all`,
+    );
+    assert.equal(
+      r.out,
+      `Domain 'vm1' defined from ${a}\n\n` +
+        ' Id   Name   State\n-----------------------\n 1    test   running\n -    vm1    shut off\n\n' +
+        'shut off (unknown)\n\n' +
+        "Domain 'vm1' started\n\n" +
+        'running (booted)\n\n' +
+        ' Id   Name   State\n----------------------\n 1    test   running\n 2    vm1    running\n\n' +
+        "Domain 'vm1' has been undefined\n\n" +
+        ' Id   Name   State\n----------------------\n 1    test   running\n 2    vm1    running\n\n' +
+        "Domain 'vm1' destroyed\n\n" +
+        listTest,
+    );
+    assert.equal(r.err, '');
+    assert.equal(r.code, 0);
+  });
+  it('suspend, resume, shutdown, reboot, reset, autostart messages', async () => {
+    const r = await tvirt(
+      'suspend test; domstate test --reason; resume test; domstate test --reason; reboot test; reset test; autostart test; list --autostart; autostart test --disable; shutdown test; domstate test --reason',
+    );
+    assert.equal(
+      r.out,
+      "Domain 'test' suspended\n\npaused (user)\n\nDomain 'test' resumed\n\nrunning (unpaused)\n\n" +
+        "Domain 'test' is being rebooted\n\nDomain 'test' was reset\n\n" +
+        `Domain 'test' marked as autostarted\n\n${listTest}Domain 'test' unmarked as autostarted\n\n` +
+        "Domain 'test' is being shutdown\n\nshut off (shutdown)\n\n",
+    );
+  });
+  it('desc and title', async () => {
+    const r = await tvirt(
+      'desc test; desc test --title; desc test hello world; desc test; desc test --title "My title"; list --title',
+    );
+    assert.equal(
+      r.out,
+      'No description for domain: test\nNo title for domain: test\nDomain description updated successfully\nhello world\nDomain title updated successfully\n' +
+        ' Id   Name   State     Title\n---------------------------------\n 1    test   running   My title\n\n',
+    );
+  });
+  it('setmem, setmaxmem, setvcpus', async () => {
+    const r = await tvirt(
+      'setmem test 1G; dominfo test; setmaxmem test 4194304; setvcpus test 4 --live; setvcpus test 0; setvcpus test 3 --config --maximum',
+    );
+    assert.match(r.out, /Used memory: {4}1048576 KiB/);
+    assert.equal(
+      r.err,
+      'error: Unable to change MaxMemorySize\nerror: Requested operation is not valid: cannot resize the maximum memory on an active domain\n' +
+        'error: invalid argument: requested cpu amount exceeds maximum (4 > 2)\n' +
+        "error: Can't set 0 processors for a VM\n",
+    );
+    assert.equal(r.code, 0);
+    const x = await tvirt(
+      'setvcpus test 3 --config --maximum; setvcpus test 1 --config; dumpxml test --inactive',
+    );
+    assert.match(x.out, /<vcpu placement='static' current='1'>3<\/vcpu>/);
+  });
+  it('version', async () => {
+    assert.equal(
+      (await tvirt('version')).out,
+      'Compiled against library: tvirt 0.1.0\nUsing library: tvirt 0.1.0\nUsing API: TEST 0.1.0\nRunning hypervisor: TEST 0.0.2\n\n',
+    );
+  });
+  it('help CMD', async () => {
+    assert.equal(
+      (await tvirt('help domstate')).out,
+      '  NAME\n    domstate - domain state\n\n  SYNOPSIS\n    domstate <domain> [--reason]\n\n  DESCRIPTION\n    Returns state about a domain.\n\n' +
+        '  OPTIONS\n    [--domain] <string>  domain name, id or uuid\n    --reason         also print reason for the state\n\n\n',
+    );
+    const all = await tvirt('help');
+    assert.match(
+      all.out,
+      /^Grouped commands:\n\n Domain Management \(help keyword 'domain'\):\n {4}autostart {21} autostart a domain\n/,
+    );
+  });
+  it('--json', async () => {
+    const r = await tvirt('--json', 'list', '--all');
+    const v = JSON.parse(r.out);
+    assert.equal(v[0].name, 'test');
+    assert.equal(v[0].state, 'running');
+    const i = JSON.parse((await tvirt('--json', 'dominfo', 'test')).out);
+    assert.equal(i.maxMemoryKiB, 8388608);
+  });
+});
+
+describe('bad input: virsh error text, exit 1, no state change', () => {
+  it('unknown command runs nothing of the batch', async () => {
+    assert.deepEqual(await tvirt('list; foo; list'), {
+      out: '',
+      err: "error: unknown command: 'foo'\n",
+      code: 1,
+    });
+  });
+  it('unknown option, missing option, stray data', async () => {
+    assert.deepEqual(await tvirt('list', '--bogus'), {
+      out: '',
+      err: "error: command 'list' doesn't support option --bogus\n",
+      code: 1,
+    });
+    assert.deepEqual(await tvirt('start'), {
+      out: '',
+      err: "error: command 'start' requires <domain> option\n",
+      code: 1,
+    });
+    assert.deepEqual(await tvirt('dominfo test extra'), {
+      out: '',
+      err: "error: unexpected data 'extra'\n",
+      code: 1,
+    });
+  });
+  it('missing domain', async () => {
+    assert.deepEqual(await tvirt('dominfo nosuch'), {
+      out: '\n',
+      err: "error: failed to get domain 'nosuch'\n",
+      code: 1,
+    });
+  });
+  it('wrong state', async () => {
+    assert.deepEqual(await tvirt('start test'), {
+      out: '\n',
+      err: 'error: Domain is already active\n',
+      code: 1,
+    });
+    const r = await tvirt('resume test; domstate test --reason');
+    assert.equal(
+      r.err,
+      "error: Failed to resume domain 'test'\nerror: internal error: domain 'test' not paused\n",
+    );
+    assert.equal(r.out, '\nrunning (unknown)\n\n');
+    assert.equal(r.code, 0);
+    const d = await tvirt('destroy test; destroy test');
+    assert.equal(
+      d.err,
+      "error: Failed to destroy domain 'test'\nerror: Requested operation is not valid: domain is not running\n",
+    );
+    assert.equal(d.code, 1);
+  });
+  it('existing name with another uuid', async () => {
+    const r = await tvirt(`create ${a}; domuuid vm1; create ${a}; list`);
+    const uuid = r.out.split('\n')[2];
+    assert.equal(
+      r.err,
+      `error: Failed to create domain from ${a}\nerror: operation failed: domain 'vm1' already exists with uuid ${uuid}\n`,
+    );
+    assert.match(r.out, / 2 {4}vm1 {4}running\n/);
+  });
+  it('malformed XML and missing file', async () => {
+    const r = await tvirt(`define ${bad}; list --all`);
+    assert.match(r.err, new RegExp(`^error: Failed to define domain from ${bad}\nerror: XML error: `));
+    assert.equal(r.out, `\n${listTest}`);
+    assert.deepEqual(await tvirt('define /nonexistent/x.xml'), {
+      out: '\n',
+      err: "error: Failed to open file '/nonexistent/x.xml': No such file or directory\n",
+      code: 1,
+    });
+  });
+  it('quoting errors', async () => {
+    assert.deepEqual(await tvirt('desc test "abc'), { out: '', err: 'error: missing "\n', code: 1 });
+  });
+  it('validate', async () => {
+    assert.deepEqual(await tvirt('validate', a), { out: `${a} validates\n\n`, err: '', code: 0 });
+    const r = await tvirt('validate', bad);
+    assert.equal(r.code, 1);
+    assert.match(r.err, new RegExp(`${bad} fails to validate\n$`));
+  });
+});
+
+// Live comparison with the real virsh, when it is installed.
+const hasVirsh = spawnSync('virsh', ['--version']).status === 0;
+describe('same output as virsh -c test:///default', {
+  skip: hasVirsh ? false : 'virsh is not installed',
+}, () => {
+  const batches = [
+    'list; list --all; dominfo test; domstate test --reason; domid test; domname 1; domuuid test; hostname; uri; nodeinfo',
+    'vncdisplay test; domblklist test; domblklist test --details; domiflist test; dumpxml test; capabilities',
+    'start test',
+    'suspend test; suspend test; resume test; resume test',
+    'foo',
+    'list --bogus',
+    'dominfo --domain=test --domain test',
+    'destroy test; destroy test; start test; list --all',
+    'shutdown test; domstate test --reason; undefine test; list --all',
+    `define ${a}; list --all; dominfo vm1; start vm1; define ${a}; undefine vm1; list --all; destroy vm1; list --all`,
+    `create ${a}; list --all --transient; list --persistent; dumpxml vm1; create ${a}`,
+    'setmem test 1048576; setmem test 1024 --config; dumpxml test --inactive; setmem test 99999999; setmem test 1.5G',
+    'setvcpus test 1; setvcpus test 3 --config --maximum; dumpxml --inactive test; setvcpus test 4 --live; setvcpus test x',
+    'desc test; desc test --title; desc test hello world; desc test; desc test --title "My title"; list --title; desc test --config --title',
+    "desc test 'a b;c'; desc test; desc test a\\;b; desc test",
+    'list --name --uuid; list --id; list --all --id; list --uuid --title; list --state-shutoff; list --table --name',
+    'help dominfo; help setmem; help desc; help domstate; help shutdown; help foo',
+  ];
+  for (const b of batches) {
+    it(b, async () => {
+      const v = spawnSync('virsh', ['-c', 'test:///default', b], { encoding: 'utf8' });
+      const t = await tvirt(b);
+      assert.equal(mask(t.out), mask(v.stdout));
+      assert.equal(mask(t.err), mask(v.stderr));
+      assert.equal(t.code, v.status);
+    });
+  }
+});
