@@ -128,7 +128,7 @@ export function parseChardevSource(
       if (ap !== undefined) s.logAppend = ap;
     }
   }
-  if (type === 'tcp' || type === 'unix') s.mode ??= 'connect';
+  if (type === 'tcp' || (type === 'unix' && nsrc > 0)) s.mode ??= 'connect';
   if (type === 'tcp') {
     s.protocol ??= 'raw';
     if (!s.host) xmlErr(`Missing source host attribute for char device (${what} type 'tcp')`);
@@ -170,7 +170,9 @@ export function formatChardevSource(s: ChardevSource, opts: FormatOpts): XmlElem
       } else if (s.sourceExtra) out.push(elem('source', {}, undefined, s.sourceExtra));
       break;
     case 'unix':
-      out.push(elem('source', { mode: s.mode, path: s.path }, reconnect, s.sourceExtra));
+      if (s.mode !== undefined || s.path !== undefined || reconnect || s.sourceExtra) {
+        out.push(elem('source', { mode: s.mode, path: s.path }, reconnect, s.sourceExtra));
+      }
       break;
     case 'tcp':
       out.push(

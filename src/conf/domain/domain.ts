@@ -1,6 +1,6 @@
 // Top level <domain>: parse the document into a DomainDef and format it back in libvirt's element order.
 import { VirError } from '../../util/errors.js';
-import { scaleInteger } from '../../util/units.js';
+import { scaleInteger, unitScale } from '../../util/units.js';
 import { parseUuid } from '../../util/uuid.js';
 import type { XmlElement } from '../../util/xml.js';
 import { elem, formatXml, parseRoot, textElem, textOf, unknownParts } from '../../util/xml.js';
@@ -75,16 +75,20 @@ const ROOT_CHILDREN = [
 
 /** Memory value of an element in KiB (rounded up like virDomainParseMemory). */
 function memKiB(el: XmlElement): number {
-  let bytes: number;
   try {
-    bytes = scaleInteger(textOf(el), el.attrs.unit, 1024, `<${el.name}>`);
+    const text = textOf(el).trim();
+    const scale = unitScale(el.attrs.unit, 1024);
+    if (scale >= 1024 && /^[0-9]+$/.test(text)) {
+      const kib = Number(text) * (scale / 1024);
+      if (Number.isSafeInteger(kib)) return kib;
+    }
+    return Math.ceil(scaleInteger(text, el.attrs.unit, 1024, `<${el.name}>`) / 1024);
   } catch (e) {
     throw new VirError('XML_ERROR', `invalid value in element <${el.name}>: ${(e as Error).message}`, {
       domain: 'CONF',
       cause: e,
     });
   }
-  return Math.ceil(bytes / 1024);
 }
 
 function lifecycle(el: XmlElement): LifecycleAction {
@@ -208,7 +212,21 @@ export function formatDomainElement(def: DomainDef, opts: FormatOpts): XmlElemen
 
 /** Formats a DomainDef as libvirt does. Defaults: live (not inactive), secure (passwords written). */
 export function formatDomain(def: DomainDef, opts: { inactive?: boolean; secure?: boolean } = {}): string {
-  return formatXml(
+  const text = formatXml(
     formatDomainElement(def, { inactive: opts.inactive ?? false, secure: opts.secure ?? true }),
   );
+  return def.metadata && def.metadata.children.length > 0 ? metadataQuotes(text) : text;
+}
+
+const TAG_RE = /<[^>]*>/g;
+const ATTR_RE = /='([^']*)'/g;
+/** libvirt writes <metadata> content with libxml2, which quotes attributes with '"'. */
+function metadataQuotes(text: string): string {
+  const start = text.indexOf('\n  <metadata>\n');
+  const end = text.indexOf('\n  </metadata>\n', start);
+  if (start < 0 || end < 0) return text;
+  const body = text
+    .slice(start + 14, end)
+    .replace(TAG_RE, (tag) => tag.replace(ATTR_RE, (_m, v: string) => `="${v.replace(/&apos;/g, "'")}"`));
+  return text.slice(0, start + 14) + body + text.slice(end);
 }

@@ -152,6 +152,32 @@ test('domain-qemu inputs: parse, fixed point, nothing lost', { skip: skipNoTestd
   assert.equal(lossless, inputs.length);
 });
 
+test('libvirt-formatted outputs (domain-qemu expected .xml, all arches) come back identical', {
+  skip: skipNoTestdata,
+}, () => {
+  let same = 0;
+  let total = 0;
+  const failures: string[] = [];
+  for (const c of manifest('domain-qemu').cases as { runs?: { expectedFiles: string[] }[] }[]) {
+    for (const run of c.runs ?? []) {
+      for (const f of run.expectedFiles) {
+        if (!f.endsWith('.xml')) continue;
+        total++;
+        const xml = readTestdata(f);
+        try {
+          if (formatDomain(parseDomain(xml, { random: fixedRandom }), { inactive: true }) === xml) same++;
+          else failures.push(`${f}: differs`);
+        } catch (e) {
+          failures.push(`${f}: ${(e as Error).message}`);
+        }
+      }
+    }
+  }
+  console.log(`domain-qemu expected outputs: ${same}/${total} identical after parse+format (inactive)`);
+  if (failures.length) console.log('  ' + failures.slice(0, 10).join('\n  '));
+  assert.ok(same >= total * 0.99, `only ${same}/${total}`);
+});
+
 test('domain-qemu inputs with assigned defaults: unique PCI slots, stable, schema-valid', {
   skip: skipNoTestdata || (!hasXmllint && 'xmllint not installed'),
 }, () => {

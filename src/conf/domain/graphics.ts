@@ -52,8 +52,6 @@ export function parseGraphics(el: XmlElement): GraphicsDef {
       if (autoport !== undefined) g.autoport = autoport;
       if (port !== undefined && port > 0) g.port = port;
     }
-    if (type === 'spice' && autoport === undefined && port === undefined && g.tlsPort === undefined)
-      g.autoport = true;
     if (type === 'vnc') {
       const ws = intAttr(el, 'websocket');
       if (ws !== undefined) g.websocket = ws;
@@ -128,25 +126,28 @@ export function formatGraphics(g: GraphicsDef, opts: FormatOpts): XmlElement {
   const first = g.listens[0];
   const port = (p: number | undefined) =>
     p !== undefined && p > 0 && (!g.autoport || !opts.inactive) ? p : g.autoport ? -1 : undefined;
+  const listenAttr = first && first.type === 'address' ? first.address : undefined;
   if (g.type === 'vnc') {
     if (first?.type === 'socket') {
       attrs.socket = first.socket;
-    } else {
+    } else if (first?.type !== 'none') {
       attrs.port = port(g.port);
       attrs.autoport = g.autoport ?? false;
       attrs.websocket = g.websocket;
-      attrs.sharePolicy = g.sharePolicy;
     }
+    attrs.listen = listenAttr;
+    attrs.sharePolicy = g.sharePolicy;
   } else if (g.type === 'spice') {
     const live = !g.autoport || !opts.inactive;
     attrs.port = g.port !== undefined && g.port > 0 && live ? g.port : undefined;
     attrs.tlsPort = g.tlsPort !== undefined && g.tlsPort > 0 && live ? g.tlsPort : undefined;
     attrs.autoport = g.autoport;
+    attrs.listen = listenAttr;
   } else if (g.type === 'rdp') {
     attrs.port = port(g.port);
     attrs.autoport = g.autoport;
+    attrs.listen = listenAttr;
   }
-  if (first && first.type === 'address' && first.address !== undefined) attrs.listen = first.address;
   attrs.keymap = g.keymap;
   if (g.type === 'spice') attrs.defaultMode = g.defaultMode;
   if (opts.secure) attrs.passwd = g.passwd;

@@ -4,7 +4,7 @@ import { elem, unknownParts } from '../../util/xml.js';
 import { parseMac } from '../../util/mac.js';
 import { type FormatOpts, formatDeviceInfo, parseDeviceInfo } from './device-info.js';
 import type { InterfaceDef, InterfaceType } from './domain-def.js';
-import { enumAttr, uintAttr, unsupported } from './parse-util.js';
+import { enumAttr, orderAttrs, uintAttr, unsupported, VIRTIO_OPTS } from './parse-util.js';
 import { VirError } from '../../util/errors.js';
 
 const TYPES: readonly InterfaceType[] = [
@@ -32,6 +32,16 @@ const MAC_ATTRS = ['address'];
 const MODEL_ATTRS = ['type'];
 const TARGET_ATTRS = ['dev', 'managed'];
 const DRIVER_ATTRS = ['name', 'queues'];
+const NET_DRIVER_ORDER = [
+  'name',
+  'txmode',
+  'ioeventfd',
+  'event_idx',
+  'queues',
+  'rx_queue_size',
+  'tx_queue_size',
+  ...VIRTIO_OPTS,
+];
 const NONE: string[] = [];
 
 /** Parses an <interface>. The MAC is left empty when absent (post-parse generates one). */
@@ -160,7 +170,11 @@ export function formatInterface(n: InterfaceDef, opts: FormatOpts): XmlElement {
         n.targetExtra,
       ),
     (n.model !== undefined || n.modelExtra) && elem('model', { type: n.model }, undefined, n.modelExtra),
-    n.driver && elem('driver', { name: n.driver.name, queues: n.driver.queues }, undefined, n.driver.extra),
+    n.driver &&
+      orderAttrs(
+        elem('driver', { name: n.driver.name, queues: n.driver.queues }, undefined, n.driver.extra),
+        NET_DRIVER_ORDER,
+      ),
     n.linkState && elem('link', { state: n.linkState }),
     n.mtu !== undefined && elem('mtu', { size: n.mtu }),
     ...formatDeviceInfo(n, opts),

@@ -79,3 +79,15 @@ export function onOff(v: boolean | undefined): string | undefined {
 export function yesNo(v: boolean | undefined): string | undefined {
   return v === undefined ? undefined : v ? 'yes' : 'no';
 }
+
+/** Reorders an element's attributes: names in `order` first, in that order, then the others as they were. */
+export function orderAttrs(el: XmlElement, order: readonly string[]): XmlElement {
+  const a = el.attrs;
+  const out: Record<string, string> = {};
+  for (const k of order) if (k in a) out[k] = a[k]!;
+  for (const k in a) if (!(k in out)) out[k] = a[k]!;
+  el.attrs = out;
+  return el;
+}
+/** libvirt writes virtio options (iommu, ats, packed, page_per_vq) in this order. */
+export const VIRTIO_OPTS = ['iommu', 'ats', 'packed', 'page_per_vq'];

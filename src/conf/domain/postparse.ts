@@ -39,7 +39,8 @@ function consoleCompat(def: DomainDef): void {
   }
   if (!s0) return;
   const c0 = d.consoles[0];
-  if (!c0) {
+  const t = s0.target?.type;
+  if (!c0 && t !== 'usb-serial' && t !== 'pci-serial') {
     const console: ChardevDef = {
       kind: 'console',
       source: structuredClone(s0.source),

@@ -3,7 +3,7 @@ import type { XmlElement } from '../../util/xml.js';
 import { elem, unknownParts } from '../../util/xml.js';
 import { type FormatOpts, formatDeviceInfo, parseDeviceInfo } from './device-info.js';
 import type { VideoDef, VideoModelType } from './domain-def.js';
-import { uintAttr, unsupported, yesNoAttr } from './parse-util.js';
+import { orderAttrs, uintAttr, unsupported, VIRTIO_OPTS, yesNoAttr } from './parse-util.js';
 
 export const VIDEO_TYPES: readonly VideoModelType[] = [
   'vga',
@@ -78,6 +78,8 @@ export function formatVideo(v: VideoDef, opts: FormatOpts): XmlElement {
           v.modelExtra,
         )
       : undefined;
-  const driver = v.driver && elem('driver', { name: v.driver.name }, undefined, v.driver.extra);
+  const driver =
+    v.driver &&
+    orderAttrs(elem('driver', { name: v.driver.name }, undefined, v.driver.extra), [...VIRTIO_OPTS, 'name']);
   return elem('video', {}, [driver, model, ...formatDeviceInfo(v, opts)], v.extra);
 }
