@@ -1,0 +1,334 @@
+// Machine-level options: -machine/-accel, -cpu, -m, -smp, -rtc, -boot, firmware, direct kernel boot, SMBIOS.
+import type { DomainDef } from '../../conf/domain/domain-def.js';
+import type { XmlElement } from '../../util/xml.js';
+import { type BuildState, internalError, notYet, unsupportedConfig } from './command-common.js';
+import { type OptValue, escapeOptValue, jsonArg, qemuOpts } from './qemu-opts.js';
+
+const KNOWN_FEATURES = ['acpi', 'apic', 'pae', 'hap', 'vmport', 'smm', 'privnet', 'viridian'];
+
+/** Checks the hypervisor type against the host and returns the accelerator to use. */
+export function chooseAccel(def: DomainDef, kvmAvailable: boolean): 'kvm' | 'tcg' {
+  if (def.type === 'kvm') {
+    if (!kvmAvailable) {
+      throw unsupportedConfig(
+        `domain '${def.name}' requires KVM (<domain type='kvm'>), but /dev/kvm is missing or not usable on this host; ` +
+          `enable virtualization in the firmware and load the kvm module, or use <domain type='qemu'> (TCG emulation)`,
+      );
+    }
+    return 'kvm';
+  }
+  if (def.type === 'qemu') return 'tcg';
+  throw unsupportedConfig(
+    `domain type '${def.type}' is not supported by the QEMU driver (use 'kvm' or 'qemu')`,
+  );
+}
+
+function feature(def: DomainDef, name: string): { present: boolean; state?: string } {
+  const f = def.features?.list.find((x) => x.name === name);
+  return f ? { present: true, state: f.state } : { present: false };
+}
+
+/** -machine TYPE,usb=off,dump-guest-core=off[,smm=..][,vmport=..][,hpet=off][,pflash*][,acpi=..] and -accel. */
+export function buildMachine(st: BuildState, accel: 'kvm' | 'tcg', pflash: boolean): void {
+  const { def } = st;
+  for (const f of def.features?.list ?? []) {
+    if (!KNOWN_FEATURES.includes(f.name)) throw notYet(`<features><${f.name}>`);
+  }
+  const type = def.os.machine ?? 'pc';
+  if (!/^[A-Za-z0-9._-]+$/.test(type)) throw unsupportedConfig(`machine type '${type}'`);
+  const o: [string, OptValue][] = [
+    ['usb', false],
+    ['dump-guest-core', def.memory.dumpCore === 'on'],
+  ];
+  const smm = feature(def, 'smm');
+  if (def.os.loader?.secure) {
+    if (smm.present && smm.state === 'off')
+      throw unsupportedConfig('secure boot requires SMM (<smm state="on"/>)');
+    o.push(['smm', true]);
+  } else if (smm.present) o.push(['smm', smm.state !== 'off']);
+  const vmport = feature(def, 'vmport');
+  if (vmport.present) o.push(['vmport', vmport.state !== 'off']);
+  if (pflash) {
+    o.push(['pflash0', 'libvirt-pflash0-format']);
+    if (def.os.nvram?.path || st.ctx.nvramPath || def.os.nvram?.template)
+      o.push(['pflash1', 'libvirt-pflash1-storage']);
+  }
+  const hpet = def.clock?.timers.find((t) => t.name === 'hpet');
+  if (hpet?.present === false) o.push(['hpet', false]);
+  o.push(['acpi', feature(def, 'acpi').present && feature(def, 'acpi').state !== 'off']);
+  st.args.push('-machine', qemuOpts(type, o), '-accel', accel);
+}
+
+/** -cpu: host-passthrough needs KVM; custom models with feature policies; qemu64 by default. */
+export function buildCpu(st: BuildState, accel: 'kvm' | 'tcg'): void {
+  const cpu = st.def.cpu;
+  if (cpu?.extra?.children?.some((c) => c.node.type === 'element' && c.node.name === 'numa'))
+    throw notYet('<cpu><numa>');
+  if (cpu?.extra?.children?.some((c) => c.node.type === 'element' && c.node.name === 'cache'))
+    throw notYet('<cpu><cache>');
+  const mode = cpu?.mode ?? (cpu?.model ? 'custom' : undefined);
+  let head: string;
+  const o: [string, OptValue][] = [];
+  switch (mode) {
+    case undefined:
+      head = 'qemu64';
+      break;
+    case 'host-passthrough':
+      if (accel !== 'kvm') {
+        throw unsupportedConfig(
+          `CPU mode 'host-passthrough' requires KVM, but domain '${st.def.name}' has type '${st.def.type}' (TCG); ` +
+            `use <domain type='kvm'> on a host with /dev/kvm, or <cpu mode='maximum'/> under TCG`,
+        );
+      }
+      head = 'host';
+      o.push(['migratable', cpu?.migratable ?? true]);
+      break;
+    case 'host-model':
+      head = accel === 'kvm' ? 'host' : 'max';
+      break;
+    case 'maximum':
+      head = 'max';
+      if (accel === 'kvm') o.push(['migratable', cpu?.migratable ?? true]);
+      break;
+    case 'custom':
+      head = cpu?.model ?? 'qemu64';
+      if (!/^[A-Za-z0-9._-]+$/.test(head)) throw unsupportedConfig(`CPU model '${head}'`);
+      break;
+    default:
+      throw notYet(`<cpu mode='${mode}'>`);
+  }
+  for (const f of cpu?.features ?? []) {
+    if (!/^[A-Za-z0-9._-]+$/.test(f.name)) throw unsupportedConfig(`CPU feature '${f.name}'`);
+    const p = f.policy ?? 'require';
+    if (p === 'optional') continue;
+    o.push([f.name, p === 'require' || p === 'force']);
+  }
+  st.args.push('-cpu', qemuOpts(head, o));
+}
+
+/** -m size=Nk[,slots=S,maxmem=Mk] and -overcommit. */
+export function buildMemory(st: BuildState): void {
+  const { def } = st;
+  const o: [string, OptValue][] = [['size', `${def.memory.kib}k`]];
+  if (def.maxMemory) {
+    if (!def.maxMemory.slots) throw unsupportedConfig('<maxMemory> needs a slots count');
+    o.push(['slots', def.maxMemory.slots], ['maxmem', `${def.maxMemory.kib}k`]);
+  }
+  st.args.push('-m', qemuOpts(undefined, o), '-overcommit', 'mem-lock=off');
+}
+
+/** -smp CUR[,maxcpus=MAX],sockets=,dies=,clusters=,cores=,threads= (libvirt's flat topology by default). */
+export function buildSmp(st: BuildState): void {
+  const { def } = st;
+  const max = def.vcpu?.max ?? 1;
+  const cur = def.vcpu?.current ?? max;
+  const t = def.cpu?.topology;
+  const o: [string, OptValue][] = [];
+  if (cur !== max) o.push(['maxcpus', max]);
+  if (t) {
+    const total = t.sockets * (t.dies ?? 1) * (t.clusters ?? 1) * t.cores * t.threads;
+    if (total !== max)
+      throw unsupportedConfig(`CPU topology (${total} vCPUs) does not match the maximum vCPU count ${max}`);
+    o.push(['sockets', t.sockets], ['dies', t.dies ?? 1]);
+    if (t.clusters !== undefined) o.push(['clusters', t.clusters]);
+    o.push(['cores', t.cores], ['threads', t.threads]);
+  } else o.push(['sockets', max], ['cores', 1], ['threads', 1]);
+  st.args.push('-smp', qemuOpts(String(cur), o));
+}
+
+function pad(n: number): string {
+  return String(n).padStart(2, '0');
+}
+
+/** -rtc base=...[,driftfix=slew] plus the PIT policy global; TZ env for offset='timezone'. */
+export function buildClock(st: BuildState, env: Record<string, string>): void {
+  const c = st.def.clock;
+  let base = 'utc';
+  if (c) {
+    switch (c.offset) {
+      case 'utc':
+        break;
+      case 'localtime':
+        base = 'localtime';
+        break;
+      case 'timezone':
+        if (!c.timezone || !/^[A-Za-z0-9_+/-]+$/.test(c.timezone))
+          throw unsupportedConfig(`clock timezone '${c.timezone}'`);
+        base = 'localtime';
+        env.TZ = c.timezone;
+        break;
+      case 'variable': {
+        if ((c.basis ?? 'utc') !== 'utc') throw notYet(`<clock offset='variable' basis='${c.basis}'>`);
+        if (st.ctx.now === undefined)
+          throw internalError('a variable clock needs the current time in the build context (ctx.now)');
+        const d = new Date(st.ctx.now + Number(c.adjustment ?? 0) * 1000);
+        base = `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}T${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
+        break;
+      }
+      default:
+        throw notYet(`<clock offset='${c.offset}'>`);
+    }
+  }
+  const o: [string, OptValue][] = [['base', base]];
+  const timers = c?.timers ?? [];
+  const globals: string[] = [];
+  for (const t of timers) {
+    if (t.name === 'rtc') {
+      if (t.tickpolicy === 'catchup') o.push(['driftfix', 'slew']);
+      else if (t.tickpolicy && t.tickpolicy !== 'delay')
+        throw notYet(`<timer name='rtc' tickpolicy='${t.tickpolicy}'>`);
+      if (t.track === 'guest') o.push(['clock', 'vm']);
+      else if (t.track === 'wall') o.push(['clock', 'host']);
+    } else if (t.name === 'pit') {
+      if (t.tickpolicy === 'delay') globals.push('-global', 'kvm-pit.lost_tick_policy=delay');
+      else if (t.tickpolicy === 'discard') globals.push('-global', 'kvm-pit.lost_tick_policy=discard');
+      else if (t.tickpolicy) throw notYet(`<timer name='pit' tickpolicy='${t.tickpolicy}'>`);
+    } else if (t.name === 'hpet') {
+      // handled on -machine
+    } else if (t.name === 'kvmclock' || t.name === 'tsc' || t.name === 'hypervclock') {
+      if (t.present !== undefined) throw notYet(`<timer name='${t.name}' present=...>`);
+    } else throw notYet(`<timer name='${t.name}'>`);
+  }
+  st.args.push('-rtc', qemuOpts(undefined, o), ...globals);
+}
+
+/** -global ...disable_s3/disable_s4 from <pm>. */
+export function buildPm(st: BuildState): void {
+  const pm = st.def.pm;
+  const dev = st.q35 ? 'ICH9-LPC' : 'PIIX4_PM';
+  if (pm?.suspendToMem !== undefined) st.args.push('-global', `${dev}.disable_s3=${pm.suspendToMem ? 0 : 1}`);
+  if (pm?.suspendToDisk !== undefined)
+    st.args.push('-global', `${dev}.disable_s4=${pm.suspendToDisk ? 0 : 1}`);
+}
+
+/** -boot menu/strict (boot order itself goes to per-device bootindex), and direct kernel boot. */
+export function buildBoot(st: BuildState): void {
+  const os = st.def.os;
+  const o: [string, OptValue][] = [];
+  if (os.bootMenu) {
+    o.push(['menu', os.bootMenu.enable]);
+    if (os.bootMenu.enable && os.bootMenu.timeout !== undefined) o.push(['splash-time', os.bootMenu.timeout]);
+  }
+  o.push(['strict', true]);
+  st.args.push('-boot', qemuOpts(undefined, o));
+  // These options take a raw path/string: QEMU does not parse them as QemuOpts.
+  if (os.kernel) st.args.push('-kernel', os.kernel);
+  if (os.initrd) st.args.push('-initrd', os.initrd);
+  if (os.cmdline) st.args.push('-append', os.cmdline);
+  if (os.dtb) st.args.push('-dtb', os.dtb);
+}
+
+/** Firmware: -bios for a ROM loader, or pflash -blockdev nodes (code read-only + NVRAM). Returns true for pflash. */
+export function buildFirmware(st: BuildState): boolean {
+  const os = st.def.os;
+  const l = os.loader;
+  if (os.firmware && !l?.path) {
+    throw notYet(
+      `<os firmware='${os.firmware}'> (firmware autoselection)`,
+      '; give <loader> and <nvram> paths',
+    );
+  }
+  if (!l?.path) return false;
+  if ((l.type ?? 'rom') === 'rom') {
+    st.args.push('-bios', l.path);
+    return false;
+  }
+  const ro = l.readonly ?? false;
+  st.args.push(
+    '-blockdev',
+    jsonArg({
+      driver: 'file',
+      filename: l.path,
+      'node-name': 'libvirt-pflash0-storage',
+      'auto-read-only': true,
+      discard: 'unmap',
+    }),
+    '-blockdev',
+    jsonArg({
+      'node-name': 'libvirt-pflash0-format',
+      'read-only': ro,
+      driver: 'raw',
+      file: 'libvirt-pflash0-storage',
+    }),
+  );
+  const nv = os.nvram?.path ?? st.ctx.nvramPath;
+  if (os.nvram?.template && !nv)
+    throw internalError('the NVRAM file was not created from its template before building the QEMU command');
+  if (nv) {
+    st.args.push(
+      '-blockdev',
+      jsonArg({ driver: 'file', filename: nv, 'node-name': 'libvirt-pflash1-storage', 'read-only': false }),
+    );
+  }
+  if (l.secure) st.args.push('-global', 'driver=cfi.pflash01,property=secure,value=on');
+  return true;
+}
+
+const SMBIOS_TYPES: Record<string, [number, Record<string, string>]> = {
+  bios: [0, { vendor: 'vendor', version: 'version', date: 'date', release: 'release' }],
+  system: [
+    1,
+    {
+      manufacturer: 'manufacturer',
+      product: 'product',
+      version: 'version',
+      serial: 'serial',
+      uuid: 'uuid',
+      sku: 'sku',
+      family: 'family',
+    },
+  ],
+  baseBoard: [
+    2,
+    {
+      manufacturer: 'manufacturer',
+      product: 'product',
+      version: 'version',
+      serial: 'serial',
+      asset: 'asset',
+      location: 'location',
+    },
+  ],
+  chassis: [
+    3,
+    { manufacturer: 'manufacturer', version: 'version', serial: 'serial', asset: 'asset', sku: 'sku' },
+  ],
+};
+
+function childEls(el: XmlElement): XmlElement[] {
+  return el.children.filter((c): c is XmlElement => c.type === 'element');
+}
+function textOfEl(el: XmlElement): string {
+  return el.children.map((c) => (c.type === 'text' ? c.text : '')).join('');
+}
+
+/** -smbios type=N,... from <sysinfo type='smbios'> when <os><smbios mode='sysinfo'/>. */
+export function buildSmbios(st: BuildState): void {
+  const { def } = st;
+  const smbios = def.os.extra?.children
+    ?.map((c) => c.node)
+    .find((n): n is XmlElement => n.type === 'element' && n.name === 'smbios');
+  const mode = smbios?.attrs.mode;
+  if (!mode || mode === 'emulate') return;
+  if (mode !== 'sysinfo') throw notYet(`<smbios mode='${mode}'>`);
+  const sys = def.extra?.children
+    ?.map((c) => c.node)
+    .find((n): n is XmlElement => n.type === 'element' && n.name === 'sysinfo' && n.attrs.type === 'smbios');
+  if (!sys) throw unsupportedConfig("<smbios mode='sysinfo'> needs a <sysinfo type='smbios'> element");
+  for (const block of childEls(sys)) {
+    if (block.name === 'oemStrings') {
+      const vals = childEls(block).map((e) => `value=${escapeOptValue(textOfEl(e))}`);
+      if (vals.length) st.args.push('-smbios', `type=11,${vals.join(',')}`);
+      continue;
+    }
+    const spec = SMBIOS_TYPES[block.name];
+    if (!spec) throw notYet(`<sysinfo><${block.name}>`);
+    const o: [string, OptValue][] = [];
+    for (const e of childEls(block)) {
+      const key = spec[1][e.attrs.name ?? ''];
+      if (!key) throw notYet(`<sysinfo><${block.name}><entry name='${e.attrs.name}'>`);
+      o.push([key, textOfEl(e)]);
+    }
+    if (o.length) st.args.push('-smbios', qemuOpts(undefined, [['type', spec[0]], ...o]));
+  }
+}
