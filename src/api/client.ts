@@ -31,9 +31,24 @@ export interface RemoteTarget {
   token?: string;
   /** qemu:///session: start the user's daemon when it is not running. */
   autostartSession: boolean;
+  /** qemu+tls: CA to trust (default: the system's), client certificate and key (PEM). */
+  tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer };
 }
 
 export const DEFAULT_TCP_PORT = 16510;
+export const DEFAULT_TLS_PORT = 16514;
+
+async function readParamFile(what: string, file: string): Promise<Buffer> {
+  const { readFile } = await import('node:fs/promises');
+  try {
+    return await readFile(file);
+  } catch (e) {
+    throw new VirError('AUTH_FAILED', `cannot read ${what} ${file}: ${(e as Error).message}`, {
+      domain: 'RPC',
+      cause: e,
+    });
+  }
+}
 
 /**
  * Parses qemu:///system, qemu:///session, qemu+unix:///system?socket=PATH,
@@ -78,27 +93,33 @@ export async function parseRemoteUri(
       },
     );
   }
-  if (transport === 'tcp') {
+  if (transport === 'tcp' || transport === 'tls') {
     if (!u.hostname) throw new VirError('NO_CONNECT', `URI '${uri}' names no host`, { domain: 'RPC' });
     let token = env.TVIRT_AUTH_TOKEN;
     const tokenFile = u.searchParams.get('token_file');
-    if (tokenFile) {
-      const { readFile } = await import('node:fs/promises');
-      try {
-        token = (await readFile(tokenFile, 'utf8')).split('\n')[0]!.trim().split(/\s+/)[0];
-      } catch (e) {
-        throw new VirError('AUTH_FAILED', `cannot read token file ${tokenFile}: ${(e as Error).message}`, {
-          domain: 'RPC',
-          cause: e,
-        });
-      }
+    if (tokenFile)
+      token = (await readParamFile('token file', tokenFile))
+        .toString('utf8')
+        .split('\n')[0]!
+        .trim()
+        .split(/\s+/)[0];
+    let tls: RemoteTarget['tls'];
+    if (transport === 'tls') {
+      tls = {};
+      const ca = u.searchParams.get('ca_file') ?? env.TVIRT_TLS_CA_FILE;
+      const cert = u.searchParams.get('cert_file') ?? env.TVIRT_TLS_CERT_FILE;
+      const key = u.searchParams.get('key_file') ?? env.TVIRT_TLS_KEY_FILE;
+      if (ca) tls.ca = await readParamFile('CA file', ca);
+      if (cert) tls.cert = await readParamFile('certificate file', cert);
+      if (key) tls.key = await readParamFile('key file', key);
     }
     return {
       uri,
       driver,
       host: u.hostname.replace(/^\[|\]$/g, ''),
-      port: u.port ? Number(u.port) : DEFAULT_TCP_PORT,
+      port: u.port ? Number(u.port) : tls ? DEFAULT_TLS_PORT : DEFAULT_TCP_PORT,
       ...(token ? { token } : {}),
+      ...(tls ? { tls } : {}),
       autostartSession: false,
     };
   }
@@ -127,16 +148,26 @@ export class RemoteConnection implements Connection {
   readonly uri: string;
   private readonly target: RemoteTarget;
   private readonly agent: Agent;
+  private readonly request: typeof request;
   private readonly listeners = new Set<(ev: TvirtEvent) => void>();
   private eventSocket: WebSocket | undefined;
   private eventsOpening: Promise<void> | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private closed = false;
 
-  constructor(target: RemoteTarget) {
+  /** `https` is the node:https module, needed (and loaded by connectRemote) for qemu+tls only. */
+  constructor(target: RemoteTarget, https?: typeof import('node:https')) {
     this.target = target;
     this.uri = target.uri;
-    this.agent = new Agent({ keepAlive: true, maxSockets: 8 });
+    if (target.tls) {
+      if (!https)
+        throw new VirError('INTERNAL_ERROR', 'TLS target without the https module', { domain: 'RPC' });
+      this.agent = new https.Agent({ keepAlive: true, maxSockets: 8, ...target.tls });
+      this.request = https.request as unknown as typeof request;
+    } else {
+      this.agent = new Agent({ keepAlive: true, maxSockets: 8 });
+      this.request = request;
+    }
   }
 
   private headers(): Record<string, string> {
@@ -150,7 +181,7 @@ export class RemoteConnection implements Connection {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const t = this.target;
     return new Promise<T>((resolve, reject) => {
-      const req = request(
+      const req = this.request(
         {
           agent: this.agent,
           method,
@@ -326,6 +357,7 @@ export class RemoteConnection implements Connection {
       path: API_PREFIX + path,
       headers: this.headers(),
       ...(t.socketPath ? { socketPath: t.socketPath } : { host: t.host!, port: t.port! }),
+      ...(t.tls ? { tls: t.tls } : {}),
     };
   }
 
@@ -436,7 +468,7 @@ async function startSessionDaemon(): Promise<void> {
 /** Opens a connection to tvirtd and checks that it answers. */
 export async function connectRemote(uri: string): Promise<Connection> {
   const target = await parseRemoteUri(uri);
-  const conn = new RemoteConnection(target);
+  const conn = new RemoteConnection(target, target.tls ? await import('node:https') : undefined);
   try {
     await conn.getVersion();
     return conn;

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { request } from 'node:http';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -318,5 +319,86 @@ describe('parseRemoteUri', () => {
     assert.deepEqual([t.host, t.port, t.token], ['h.example', 1234, 'abc']);
     for (const bad of ['xen:///system', 'qemu:///nowhere', 'qemu+ssh://h/system', 'not a uri'])
       await assert.rejects(parseRemoteUri(bad), (e) => isVirError(e, 'NO_CONNECT'));
+  });
+});
+
+describe('API over TLS', () => {
+  const haveOpenssl = spawnSync('openssl', ['version']).status === 0;
+  let tlsServer: ApiServer | undefined;
+  let certs: Record<'srvCert' | 'srvKey' | 'cliCert' | 'cliKey', string>;
+
+  function selfSigned(name: string, cn: string, san?: string): [string, string] {
+    const cert = join(dir, `${name}.crt`);
+    const key = join(dir, `${name}.key`);
+    const args = ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+    args.push('-keyout', key, '-out', cert, '-days', '1', '-subj', `/CN=${cn}`);
+    if (san) args.push('-addext', `subjectAltName=${san}`);
+    const r = spawnSync('openssl', args, { stdio: 'ignore' });
+    assert.equal(r.status, 0, 'openssl req');
+    return [cert, key];
+  }
+
+  before(async () => {
+    if (!haveOpenssl) return;
+    const [srvCert, srvKey] = selfSigned('srv', 'localhost', 'IP:127.0.0.1');
+    const [cliCert, cliKey] = selfSigned('cli', 'admin-client');
+    certs = { srvCert, srvKey, cliCert, cliKey };
+    const { readFile } = await import('node:fs/promises');
+    tlsServer = new ApiServer({
+      conn: fake,
+      tcp: {
+        host: '127.0.0.1',
+        port: 0,
+        tokens: tokenTable([{ token: RO, role: 'ro' }]),
+        tls: {
+          cert: await readFile(srvCert),
+          key: await readFile(srvKey),
+          clientCa: await readFile(cliCert),
+        },
+      },
+    });
+    await tlsServer.start();
+  });
+  after(async () => {
+    await tlsServer?.close();
+  });
+
+  it('serves qemu+tls with a token, and with a client certificate', {
+    skip: !haveOpenssl && 'no openssl',
+  }, async () => {
+    const base = `qemu+tls://127.0.0.1:${tlsServer!.tcpPort}/system?ca_file=${certs.srvCert}`;
+    process.env.TVIRT_AUTH_TOKEN = RO;
+    const ro = await connectRemote(base);
+    delete process.env.TVIRT_AUTH_TOKEN;
+    try {
+      assert.equal(await ro.getHostname(), 'fakehost');
+      await assert.rejects(ro.domainSuspend('test'), (e) => isVirError(e, 'OPERATION_DENIED'));
+    } finally {
+      await ro.close();
+    }
+    await assert.rejects(connectRemote(base), (e) => isVirError(e, 'AUTH_FAILED'));
+    const mtls = (await connectRemote(
+      `${base}&cert_file=${certs.cliCert}&key_file=${certs.cliKey}`,
+    )) as RemoteConnection;
+    try {
+      await mtls.domainSuspend('test');
+      await mtls.domainResume('test');
+      const seen: TvirtEvent[] = [];
+      const off = mtls.onEvent((e) => seen.push(e));
+      await mtls.eventsReady();
+      off();
+      const stream = await mtls.domainOpenConsole('test');
+      const got = new Promise<string>((resolve) => stream.once('data', (c: Buffer) => resolve(c.toString())));
+      stream.write('tls');
+      assert.equal(await got, 'echo:tls');
+      stream.destroy();
+    } finally {
+      await mtls.close();
+    }
+    // An untrusted server certificate fails the connection.
+    await assert.rejects(
+      connectRemote(`qemu+tls://127.0.0.1:${tlsServer!.tcpPort}/system?ca_file=${certs.cliCert}`),
+      (e) => isVirError(e, 'NO_CONNECT'),
+    );
   });
 });

@@ -2,6 +2,7 @@
 // optional TCP listener that requires a bearer token. Every error leaves through errorResponse().
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { connect } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { JobManager } from '../daemon/jobs.js';
@@ -26,8 +27,15 @@ export interface ApiServerOptions {
   /** Socket mode: 0o600 by default, 0o660 when a group is given. */
   socketGid?: number;
   /** TCP listener; needs at least one token (an unauthenticated TCP listener is refused). */
-  tcp?: { host: string; port: number; tokens: TokenEntry[] };
+  tcp?: { host: string; port: number; tokens: TokenEntry[]; tls?: TlsOptions };
   maxBodyBytes?: number;
+}
+
+/** TLS for the TCP listener. With `clientCa`, a client certificate signed by it authenticates (rw). */
+export interface TlsOptions {
+  cert: string | Buffer;
+  key: string | Buffer;
+  clientCa?: string | Buffer;
 }
 
 interface Caller {
@@ -144,10 +152,10 @@ export class ApiServer {
   lastActivity = Date.now();
 
   constructor(opts: ApiServerOptions) {
-    if (opts.tcp && opts.tcp.tokens.length === 0)
+    if (opts.tcp && opts.tcp.tokens.length === 0 && !opts.tcp.tls?.clientCa)
       throw new VirError(
         'AUTH_UNAVAILABLE',
-        'refusing to listen on TCP without authentication: give --tcp-auth-token-file with at least one token',
+        'refusing to listen on TCP without authentication: give --tcp-auth-token-file with at least one token, or TLS with a client CA',
         { domain: 'API' },
       );
     this.opts = opts;
@@ -166,7 +174,7 @@ export class ApiServer {
         });
       await removeIfExists(path);
       const mode = this.opts.socketGid === undefined ? 0o600 : 0o660;
-      const server = this.makeServer('unix', () => ({ role: 'rw', transport: 'unix' }));
+      const server = await this.makeServer('unix', () => ({ role: 'rw', transport: 'unix' }));
       const oldMask = process.umask(0o177);
       try {
         await new Promise<void>((resolve, reject) => {
@@ -185,12 +193,24 @@ export class ApiServer {
       this.log.info('listening', { socket: path, mode: mode.toString(8) });
     }
     if (this.opts.tcp) {
-      const { host, port, tokens } = this.opts.tcp;
-      const server = this.makeServer('tcp', (req) => {
-        const entry = authenticate(tokens, bearerToken(req.headers.authorization) ?? this.wsQueryToken(req));
-        if (!entry) return undefined;
-        return { role: entry.role, transport: 'tcp', ...(entry.name ? { name: entry.name } : {}) };
-      });
+      const { host, port, tokens, tls } = this.opts.tcp;
+      const server = await this.makeServer(
+        'tcp',
+        (req) => {
+          const sock = req.socket as TLSSocket;
+          if (tls?.clientCa && sock.encrypted && sock.authorized) {
+            const cn = sock.getPeerCertificate()?.subject?.CN;
+            return { role: 'rw', transport: 'tcp', ...(cn ? { name: String(cn) } : {}) };
+          }
+          const entry = authenticate(
+            tokens,
+            bearerToken(req.headers.authorization) ?? this.wsQueryToken(req),
+          );
+          if (!entry) return undefined;
+          return { role: entry.role, transport: 'tcp', ...(entry.name ? { name: entry.name } : {}) };
+        },
+        tls,
+      );
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(port, host, () => {
@@ -200,7 +220,7 @@ export class ApiServer {
       });
       this.tcpServer = server;
       this.servers.push(server);
-      this.log.info('listening', { tcp: `${host}:${this.tcpPort}` });
+      this.log.info('listening', { tcp: `${host}:${this.tcpPort}`, tls: tls !== undefined });
     }
   }
 
@@ -220,13 +240,31 @@ export class ApiServer {
     return new URL(req.url ?? '/', 'http://x').searchParams.get('access_token') ?? undefined;
   }
 
-  private makeServer(
+  private async makeServer(
     transport: 'unix' | 'tcp',
     identify: (req: IncomingMessage) => Caller | undefined,
-  ): Server {
-    const server = createServer({ requestTimeout: 300_000, headersTimeout: 30_000 }, (req, res) => {
+    tls?: TlsOptions,
+  ): Promise<Server> {
+    const base = { requestTimeout: 300_000, headersTimeout: 30_000 };
+    const handler = (req: IncomingMessage, res: ServerResponse) => {
       void this.handle(req, res, identify(req));
-    });
+    };
+    let server: Server;
+    if (tls) {
+      const https = await import('node:https');
+      server = https.createServer(
+        {
+          ...base,
+          cert: tls.cert,
+          key: tls.key,
+          minVersion: 'TLSv1.2',
+          ...(tls.clientCa ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: false } : {}),
+        },
+        handler,
+      );
+    } else {
+      server = createServer(base, handler);
+    }
     server.keepAliveTimeout = 60_000;
     server.on('connection', (s: Socket) => {
       this.sockets.add(s);

@@ -76,6 +76,8 @@ export interface OpenOptions {
   host?: string;
   port?: number;
   path: string;
+  /** wss:// with these (PEM) credentials. */
+  tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer };
 }
 
 /**
@@ -111,8 +113,8 @@ export async function openWebSocketStream(opts: OpenOptions): Promise<Duplex> {
 function newClient(opts: OpenOptions): WebSocket {
   const url = opts.socketPath
     ? `ws+unix:${opts.socketPath}:${opts.path}`
-    : `ws://${opts.host?.includes(':') ? `[${opts.host}]` : opts.host}:${opts.port}${opts.path}`;
-  return new WebSocket(url, { headers: opts.headers ?? {}, perMessageDeflate: false });
+    : `${opts.tls ? 'wss' : 'ws'}://${opts.host?.includes(':') ? `[${opts.host}]` : opts.host}:${opts.port}${opts.path}`;
+  return new WebSocket(url, { headers: opts.headers ?? {}, perMessageDeflate: false, ...(opts.tls ?? {}) });
 }
 
 function handshake(ws: WebSocket, opts: OpenOptions): Promise<WebSocket> {

@@ -25,6 +25,8 @@ const USAGE = `Usage: tvirtd [OPTIONS]
   --driver NAME                hypervisor driver: qemu or test (default: qemu when available)
   --listen-tcp HOST:PORT       also listen on TCP (needs --tcp-auth-token-file)
   --tcp-auth-token-file FILE   bearer tokens, one per line: TOKEN [rw|ro] [NAME]
+  --tls-cert FILE --tls-key FILE   serve TCP over TLS (PEM)
+  --tls-client-ca FILE         accept client certificates signed by this CA (read-write)
   --unix-group NAME            socket mode 0660 with this group (default 0600)
   --pid-file FILE              pid file (default RUNDIR/tvirtd.pid)
   --timeout SECONDS            exit after SECONDS without clients and running domains
@@ -39,6 +41,9 @@ export interface DaemonOptions {
   driver?: string;
   listenTcp?: string;
   tcpAuthTokenFile?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsClientCa?: string;
   unixGroup?: string;
   pidFile?: string;
   timeout?: number;
@@ -61,6 +66,9 @@ export function parseDaemonArgs(argv: string[]): DaemonOptions | 'help' {
       driver: { type: 'string' },
       'listen-tcp': { type: 'string' },
       'tcp-auth-token-file': { type: 'string' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
+      'tls-client-ca': { type: 'string' },
       'unix-group': { type: 'string' },
       'pid-file': { type: 'string' },
       timeout: { type: 'string' },
@@ -76,6 +84,11 @@ export function parseDaemonArgs(argv: string[]): DaemonOptions | 'help' {
   if (values.driver) o.driver = values.driver;
   if (values['listen-tcp']) o.listenTcp = values['listen-tcp'];
   if (values['tcp-auth-token-file']) o.tcpAuthTokenFile = values['tcp-auth-token-file'];
+  if (values['tls-cert']) o.tlsCert = values['tls-cert'];
+  if (values['tls-key']) o.tlsKey = values['tls-key'];
+  if (values['tls-client-ca']) o.tlsClientCa = values['tls-client-ca'];
+  if (!o.tlsCert !== !o.tlsKey) fail('--tls-cert and --tls-key go together');
+  if (o.tlsClientCa && !o.tlsCert) fail('--tls-client-ca needs --tls-cert and --tls-key');
   if (values['unix-group']) o.unixGroup = values['unix-group'];
   if (values['pid-file']) o.pidFile = values['pid-file'];
   if (values.timeout !== undefined) {
@@ -134,12 +147,19 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     ...(opts.session ? { session: true } : {}),
   });
   const tcp = opts.listenTcp ? parseListen(opts.listenTcp) : undefined;
-  if (tcp && !opts.tcpAuthTokenFile)
+  if (tcp && !opts.tcpAuthTokenFile && !opts.tlsClientCa)
     throw new VirError(
       'AUTH_UNAVAILABLE',
-      'refusing to listen on TCP without authentication: give --tcp-auth-token-file',
+      'refusing to listen on TCP without authentication: give --tcp-auth-token-file (or --tls-client-ca)',
       { domain: 'DAEMON' },
     );
+  const tls = opts.tlsCert
+    ? {
+        cert: await readFile(opts.tlsCert),
+        key: await readFile(opts.tlsKey!),
+        ...(opts.tlsClientCa ? { clientCa: await readFile(opts.tlsClientCa) } : {}),
+      }
+    : undefined;
   const tokens = opts.tcpAuthTokenFile
     ? parseTokenFile(await readFile(opts.tcpAuthTokenFile, 'utf8'), opts.tcpAuthTokenFile)
     : [];
@@ -176,7 +196,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       log: log.child({ component: 'api' }),
       socketPath: paths.socketPath,
       ...(gid === undefined ? {} : { socketGid: gid }),
-      ...(tcp ? { tcp: { ...tcp, tokens } } : {}),
+      ...(tcp ? { tcp: { ...tcp, tokens, ...(tls ? { tls } : {}) } } : {}),
     });
     await server.start();
 
