@@ -84,8 +84,8 @@ export interface CmdContext {
 
 export interface ShellState {
   uri: string;
-  /** All groups, loaded. */
-  groups: CommandGroup[];
+  /** Loads and returns every command group, in help order. */
+  loadGroups(): Promise<CommandGroup[]>;
   find(name: string): CommandDef | undefined;
   /** Set by quit/exit. */
   quit: boolean;

@@ -32,13 +32,19 @@ export async function interactiveShell(session: Session, env: NodeJS.ProcessEnv)
     history: loadHistory(histFile),
     historySize: 500,
     completer: (line: string, cb: (err: Error | null, result: [string[], string]) => void) => {
-      const commands = session.shell.groups.flatMap((g) => g.commands);
-      completeLine(line, commands, async () =>
-        (await (await session.conn()).listDomains({})).map((d) => d.name),
-      ).then(
-        (r) => cb(null, r),
-        () => cb(null, [[], line]),
-      );
+      session.shell
+        .loadGroups()
+        .then((groups) =>
+          completeLine(
+            line,
+            groups.flatMap((g) => g.commands),
+            async () => (await (await session.conn()).listDomains({})).map((d) => d.name),
+          ),
+        )
+        .then(
+          (r) => cb(null, r),
+          () => cb(null, [[], line]),
+        );
     },
   });
   const lines: string[] = [];

@@ -2,7 +2,7 @@
 import { parseCommand, type ParsedCommand } from './args.js';
 import { splitCommands } from './batch.js';
 import { CliError, type ShellState } from './command.js';
-import { groups, findCommand } from './commands/index.js';
+import { findCommand, loadAllGroups, loadGroupsFor } from './commands/index.js';
 import { type CliIO, makeContext, type SessionOptions } from './context.js';
 import { defaultUri, openConnection } from './connect.js';
 import type { Connection } from '../drivers/connection.js';
@@ -35,7 +35,13 @@ export class Session {
     uri: string,
     private readonly opener: (uri: string) => Promise<Connection> = openConnection,
   ) {
-    this.shell = { uri, groups, find: findCommand, quit: false, reconnect: () => this.close() };
+    this.shell = {
+      uri,
+      loadGroups: loadAllGroups,
+      find: findCommand,
+      quit: false,
+      reconnect: () => this.close(),
+    };
   }
 
   /** The connection, opened at first use. */
@@ -58,6 +64,7 @@ export class Session {
   /** Parses every command first (a syntax error runs nothing), then runs them; returns the exit status. */
   async runWords(cmds: string[][]): Promise<number> {
     let parsed: ParsedCommand[];
+    await loadGroupsFor(cmds.map((w) => w[0]!));
     try {
       parsed = cmds.map((w) => parseCommand(w, findCommand));
     } catch (e) {
@@ -170,7 +177,7 @@ export async function runCli(
   }
   if (g.help) {
     const { allHelp } = await import('./help.js');
-    io.stdout(`${usage}${allHelp(groups).replace(/^Grouped commands:\n\n/, '')}`);
+    io.stdout(`${usage}${allHelp(await loadAllGroups()).replace(/^Grouped commands:\n\n/, '')}`);
     return 0;
   }
   const interactive = g.rest.length === 0;

@@ -1,20 +1,85 @@
-// The command groups, in `help` order. A new group (storage, network ...) is one module exporting a
-// CommandGroup, added to this list; its handlers import heavy code lazily to keep start-up small.
+// The command groups, in `help` order. Each group lives in its own module, loaded only when one of
+// its commands is used (start-up stays small). A new group (storage, network ...) is one module
+// exporting a CommandGroup plus one entry here naming its commands (a test checks they agree).
 import type { CommandDef, CommandGroup } from '../command.js';
-import { domainGroup } from './domain.js';
-import { hostGroup } from './host.js';
-import { monitorGroup } from './monitor.js';
-import { virshGroup } from './virsh.js';
 
-export const groups: CommandGroup[] = [domainGroup, monitorGroup, hostGroup, virshGroup];
+export interface GroupEntry {
+  keyword: string;
+  commands: readonly string[];
+  load(): Promise<CommandGroup>;
+}
 
-let byName: Map<string, CommandDef> | undefined;
+export const groupIndex: GroupEntry[] = [
+  {
+    keyword: 'domain',
+    commands: [
+      'autostart',
+      'console',
+      'create',
+      'define',
+      'desc',
+      'destroy',
+      'domid',
+      'domname',
+      'domuuid',
+      'dumpxml',
+      'edit',
+      'reboot',
+      'reset',
+      'resume',
+      'setmem',
+      'setmaxmem',
+      'setvcpus',
+      'shutdown',
+      'start',
+      'suspend',
+      'undefine',
+      'vncdisplay',
+    ],
+    load: async () => (await import('./domain.js')).domainGroup,
+  },
+  {
+    keyword: 'monitor',
+    commands: ['domblklist', 'domiflist', 'dominfo', 'domstate', 'list'],
+    load: async () => (await import('./monitor.js')).monitorGroup,
+  },
+  {
+    keyword: 'host',
+    commands: ['capabilities', 'hostname', 'host-validate', 'nodeinfo', 'uri', 'validate', 'version'],
+    load: async () => (await import('./host.js')).hostGroup,
+  },
+  {
+    keyword: 'virsh',
+    commands: ['cd', 'echo', 'exit', 'help', 'pwd', 'quit', 'connect'],
+    load: async () => (await import('./virsh.js')).virshGroup,
+  },
+];
 
-/** Finds a command by name in every group. */
-export function findCommand(name: string): CommandDef | undefined {
-  if (!byName) {
-    byName = new Map();
-    for (const g of groups) for (const c of g.commands) byName.set(c.name, c);
+const loaded = new Map<string, CommandGroup>();
+const byName = new Map<string, CommandDef>();
+
+async function loadEntry(e: GroupEntry): Promise<CommandGroup> {
+  let g = loaded.get(e.keyword);
+  if (!g) {
+    g = await e.load();
+    loaded.set(e.keyword, g);
+    for (const c of g.commands) byName.set(c.name, c);
   }
+  return g;
+}
+
+/** Loads the groups holding the named commands (unknown names are left for the parser to report). */
+export async function loadGroupsFor(names: Iterable<string>): Promise<void> {
+  const want = new Set(names);
+  await Promise.all(groupIndex.filter((e) => e.commands.some((c) => want.has(c))).map(loadEntry));
+}
+
+/** Every group, in help order. */
+export function loadAllGroups(): Promise<CommandGroup[]> {
+  return Promise.all(groupIndex.map(loadEntry));
+}
+
+/** Finds a command among the loaded groups. */
+export function findCommand(name: string): CommandDef | undefined {
   return byName.get(name);
 }

@@ -1,6 +1,6 @@
 // Domain Monitoring commands: list, dominfo, domstate, domblklist, domiflist.
 import type { DomainListFilter, DomainStateName, DomainSummary } from '../../drivers/connection.js';
-import { childrenNamed, child, attr, parseXml, type XmlElement } from '../../util/xml.js';
+import type { XmlElement } from '../../util/xml.js';
 import type { CommandDef, CommandGroup } from '../command.js';
 import { exclusive } from '../context.js';
 import { keyValue, reasonText, renderTable, stateText } from '../format.js';
@@ -147,9 +147,16 @@ const domstateCmd: CommandDef = {
   },
 };
 
+// Small tree readers, so that util/xml (and saxes, costly to load) is imported only when XML is read.
+const attr = (el: XmlElement, name: string): string | undefined => el.attrs[name];
+const childrenNamed = (el: XmlElement, name: string): XmlElement[] =>
+  el.children.filter((c): c is XmlElement => c.type === 'element' && c.name === name);
+const child = (el: XmlElement, name: string): XmlElement | undefined => childrenNamed(el, name)[0];
+
 async function domainXmlTree(ctx: Parameters<CommandDef['handler']>[0]): Promise<XmlElement> {
   const dom = await lookupDomain(ctx);
   const xml = await (await ctx.conn()).domainGetXMLDesc(dom.uuid, { inactive: ctx.flag('inactive') });
+  const { parseXml } = await import('../../util/xml.js');
   return parseXml(xml);
 }
 

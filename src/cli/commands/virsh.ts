@@ -1,6 +1,5 @@
 // The shell's own commands ("Virsh itself" in virsh): help, quit, exit, echo, connect, cd, pwd.
 import { CliError, type CommandDef, type CommandGroup } from '../command.js';
-import { allHelp, commandHelp, groupHelp } from '../help.js';
 
 const helpCmd: CommandDef = {
   name: 'help',
@@ -16,8 +15,10 @@ const helpCmd: CommandDef = {
   ],
   async handler(ctx) {
     const name = ctx.str('command');
+    const groups = await ctx.shell.loadGroups();
+    const { allHelp, commandHelp, groupHelp } = await import('../help.js');
     if (name === undefined) {
-      ctx.print(allHelp(ctx.shell.groups));
+      ctx.print(allHelp(groups));
       return;
     }
     const def = ctx.shell.find(name);
@@ -25,7 +26,7 @@ const helpCmd: CommandDef = {
       ctx.print(commandHelp(def));
       return;
     }
-    const g = ctx.shell.groups.find((x) => x.keyword === name);
+    const g = groups.find((x) => x.keyword === name);
     if (g) {
       ctx.print(groupHelp(g));
       return;
