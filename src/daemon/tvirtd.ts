@@ -3,7 +3,7 @@
 // WebSocket API on a UNIX socket (and TCP with a token when asked).
 import { createWriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseTokenFile } from '../api/auth.js';
 import { ApiServer } from '../api/server.js';
@@ -131,6 +131,7 @@ async function claimPidFile(file: string): Promise<void> {
     throw new VirError('OPERATION_FAILED', `tvirtd is already running with pid ${pid} (pid file ${file})`, {
       domain: 'DAEMON',
     });
+  await mkdirp(dirname(file), 0o755).catch(() => {}); // exists already in the usual case
   await writeFileAtomic(file, `${process.pid}\n`, { mode: 0o644 });
 }
 
