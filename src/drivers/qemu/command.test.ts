@@ -1,41 +1,14 @@
 // Tests for buildQemuCommand: golden argv files (UPDATE_GOLDEN=1 rewrites), accelerator choice, refusals, escaping.
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { type DomainDef, domainAssignDefaults, parseDomain } from '../../conf/domain/index.js';
 import { isVirError, type VirError } from '../../util/errors.js';
 import { buildQemuCommand, channelSocketPath, type QemuBuildContext, renderCommandLines } from './command.js';
+import { GOLDEN_CASES, goldenCtx, loadCase, testdata } from './command-cases.test.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const testdata = join(here, 'testdata');
 const UPDATE = process.env.UPDATE_GOLDEN === '1';
-
-/** Golden cases: every testdata/*.xml except QMP ones (owned elsewhere). */
-export const GOLDEN_CASES = readdirSync(testdata)
-  .filter((f) => f.endsWith('.xml') && !f.startsWith('qmp-'))
-  .map((f) => f.slice(0, -4))
-  .sort();
-
-/** The context golden files are rendered with. */
-export function goldenCtx(name: string): QemuBuildContext {
-  return {
-    monitorPath: `/run/tvirt/qemu/${name}/monitor.sock`,
-    runtimeDir: `/run/tvirt/qemu/${name}`,
-    kvmAvailable: true,
-    taps: [{ ifname: 'vnet0' }, { ifname: 'vnet1' }],
-    vncPort: 5900,
-    spicePort: 5901,
-  };
-}
-
-/** Parses a golden case with defaults assigned (pc unless the XML says otherwise). */
-export function loadCase(name: string): DomainDef {
-  const def = parseDomain(readFileSync(join(testdata, `${name}.xml`), 'utf8'));
-  domainAssignDefaults(def, { arch: 'x86_64', machine: 'pc' });
-  return def;
-}
 
 const MINI = `<domain type='qemu'><name>mini</name><uuid>11111111-2222-4333-8444-555555555555</uuid>
 <memory>65536</memory><os><type arch='x86_64' machine='pc'>hvm</type></os><devices>DEVICES</devices>TOP</domain>`;

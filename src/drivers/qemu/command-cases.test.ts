@@ -1,0 +1,34 @@
+// Shared helpers of the command tests: the golden cases in testdata/ and the context they are rendered with.
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type DomainDef, domainAssignDefaults, parseDomain } from '../../conf/domain/index.js';
+import type { QemuBuildContext } from './command.js';
+
+/** Folder of the golden XML/argv pairs. */
+export const testdata = join(dirname(fileURLToPath(import.meta.url)), 'testdata');
+
+/** Golden cases: every testdata/*.xml except QMP ones (owned elsewhere). */
+export const GOLDEN_CASES = readdirSync(testdata)
+  .filter((f) => f.endsWith('.xml') && !f.startsWith('qmp-'))
+  .map((f) => f.slice(0, -4))
+  .sort();
+
+/** The context golden files are rendered with. */
+export function goldenCtx(name: string): QemuBuildContext {
+  return {
+    monitorPath: `/run/tvirt/qemu/${name}/monitor.sock`,
+    runtimeDir: `/run/tvirt/qemu/${name}`,
+    kvmAvailable: true,
+    taps: [{ ifname: 'vnet0' }, { ifname: 'vnet1' }],
+    vncPort: 5900,
+    spicePort: 5901,
+  };
+}
+
+/** Parses a golden case with defaults assigned (pc unless the XML says otherwise). */
+export function loadCase(name: string): DomainDef {
+  const def = parseDomain(readFileSync(join(testdata, `${name}.xml`), 'utf8'));
+  domainAssignDefaults(def, { arch: 'x86_64', machine: 'pc' });
+  return def;
+}
