@@ -1,4 +1,5 @@
 // Character devices (<serial>, <parallel>, <console>, <channel>) and the chardev <source> shared by rng/redirdev.
+import { confError } from '../../util/errors.js';
 import type { Extra, XmlElement } from '../../util/xml.js';
 import { elem, unknownParts } from '../../util/xml.js';
 import { type FormatOpts, formatDeviceInfo, parseDeviceInfo } from './device-info.js';
@@ -111,6 +112,15 @@ export function parseChardevSource(
         }
         if (!enabled && timeout !== undefined)
           xmlErr(`reconnect timeout is set but reconnect is disabled in ${what}`);
+        if (enabled && timeout === 0) {
+          throw confError(
+            'INVALID_ARG',
+            `chardev reconnect source timeout cannot be '0' in ${what} <source><reconnect>`,
+          );
+        }
+        if (enabled && c.attrs.mode === 'bind') {
+          throw confError('INTERNAL_ERROR', `chardev reconnect is possible only for connect mode (${what})`);
+        }
         s.reconnect = timeout === undefined ? { enabled } : { enabled, timeout };
       }
       const e = unknownParts(c, sourceKnown(type), known);

@@ -29,7 +29,8 @@ const NONE: string[] = [];
 export function parseController(el: XmlElement): ControllerDef {
   const type = enumAttr(el, 'type', CONTROLLER_TYPES, 'controller type');
   if (!type) return xmlErr('missing type attribute in element <controller>');
-  const c: ControllerDef = { type, index: uintAttr(el, 'index') ?? 0 };
+  // index -1: not given; post-parse assigns the next free one like libvirt.
+  const c: ControllerDef = { type, index: uintAttr(el, 'index') ?? -1 };
   const a = el.attrs;
   if (a.model !== undefined) c.model = a.model;
   const ports = uintAttr(el, 'ports');

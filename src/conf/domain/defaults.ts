@@ -1,5 +1,6 @@
 // domainAssignDefaults: default controllers, device models and addresses so a defined domain stays stable (QEMU x86 rules, simplified).
 import type { PciAddress } from './address.js';
+import { sortControllers } from './postparse.js';
 import type { ControllerDef, ControllerType, DiskBus, DiskDef, DomainDef } from './domain-def.js';
 
 /** Host facts the QEMU driver passes at define time. */
@@ -127,6 +128,7 @@ export function domainAssignDefaults(def: DomainDef, opts: AssignDefaultsOpts): 
     if (c.target?.type === 'virtio' && !c.address)
       c.address = { type: 'virtio-serial', controller: 0, bus: 0, port: i + 1 };
   }
+  sortControllers(ctrls);
   if (x86) assignPci(def, q35);
 }
 

@@ -174,6 +174,15 @@ export function parseDisk(el: XmlElement): DiskDef {
     return xmlErr(
       "missing target dev attribute in element <disk><target>: every disk needs a target such as dev='vda'",
     );
+  if (/^(hd|sd|vd|xvd|ubd)[a-z]+[0-9]+$/.test(dev)) {
+    throw confError(
+      'CONFIG_UNSUPPORTED',
+      `invalid disk target '${dev}', partitions can't appear in disk targets`,
+    );
+  }
+  if (device === 'lun' && type !== 'block' && type !== 'network') {
+    throw confError('CONFIG_UNSUPPORTED', "disk device='lun' is only valid for block type disk source");
+  }
   disk.target.dev = dev;
   const bus = targetEl.attrs.bus;
   if (bus !== undefined) {
@@ -190,6 +199,12 @@ export function parseDisk(el: XmlElement): DiskDef {
   if (rr !== undefined) disk.target.rotationRate = rr;
   const te = unknownParts(targetEl, TARGET_ATTRS, NONE);
   if (te) disk.target.extra = te;
+  const src = disk.source;
+  if (type === 'network' && src && !src.protocol)
+    xmlErr(`missing network source protocol type in element <disk><source> (target '${dev}')`);
+  if (type === 'volume' && src && (!src.pool || !src.volume)) {
+    xmlErr(`'pool' and 'volume' attributes are required for <disk type='volume'><source> (target '${dev}')`);
+  }
   parseDeviceInfo(el, disk);
   const extra = unknownParts(el, DISK_ATTRS, DISK_CHILDREN);
   if (extra) disk.extra = extra;

@@ -227,3 +227,62 @@ test('malformed documents are XML_ERROR, never a crash', () => {
     }
   }
 });
+
+test('controllers without index get the next free one; USB companions share their group', () => {
+  const d = parseDomain(
+    dom(
+      '',
+      `<controller type='usb' model='ich9-ehci1'/><controller type='usb' model='ich9-uhci1'/><controller type='usb' model='ich9-uhci1'/>
+       <controller type='pci' model='pci-root'/><controller type='pci' model='pci-bridge'/><controller type='usb' model='nec-xhci'/>`,
+    ),
+    { random },
+  );
+  assert.deepEqual(
+    d.devices.controllers.map((c) => `${c.type}${c.index}:${c.model}`),
+    [
+      'usb0:ich9-ehci1',
+      'usb0:ich9-uhci1',
+      'usb1:ich9-uhci1',
+      'usb2:nec-xhci',
+      'pci0:pci-root',
+      'pci1:pci-bridge',
+    ],
+  );
+  rejects(
+    dom('', `<controller type='sata' index='1'/><controller type='sata' index='1'/>`),
+    'XML_ERROR',
+    /Multiple 'sata'/,
+  );
+  rejects(dom('', `<controller type='pci' index='1' model='pci-root'/>`), 'XML_ERROR', /index 0/);
+});
+
+test('boot order, disk target and chardev rules', () => {
+  const disk = (dev: string, extra = '') =>
+    `<disk type='file'><source file='/${dev}'/><target dev='${dev}'/>${extra}</disk>`;
+  rejects(
+    dom('', disk('vda', "<boot order='1'/>") + disk('vdb', "<boot order='1'/>")),
+    'XML_ERROR',
+    /boot order/,
+  );
+  rejects(
+    dom('', disk('vda', "<boot order='1'/>")).replace('</type>', "</type><boot dev='hd'/>"),
+    'XML_ERROR',
+    /per-device boot/,
+  );
+  rejects(dom('', disk('vdb1')), 'CONFIG_UNSUPPORTED', /partitions/);
+  rejects(
+    dom('', `<disk type='network'><source name='x'/><target dev='vda'/></disk>`),
+    'XML_ERROR',
+    /protocol/,
+  );
+  rejects(dom('', `<interface type='bridge'><source/></interface>`), 'XML_ERROR', /bridge/);
+  rejects(dom('', `<serial type='tcp'><source mode='connect' service='1'/></serial>`), 'XML_ERROR', /host/);
+  rejects(dom('', `<serial type='file'/>`), 'XML_ERROR', /path/);
+  rejects(
+    dom(
+      '',
+      `<serial type='tcp'><source mode='connect' host='h' service='1'><reconnect enabled='yes' timeout='0'/></source></serial>`,
+    ),
+    'INVALID_ARG',
+  );
+});

@@ -4,7 +4,7 @@ import { elem, unknownParts } from '../../util/xml.js';
 import { parseMac } from '../../util/mac.js';
 import { type FormatOpts, formatDeviceInfo, parseDeviceInfo } from './device-info.js';
 import type { InterfaceDef, InterfaceType } from './domain-def.js';
-import { enumAttr, orderAttrs, uintAttr, unsupported, VIRTIO_OPTS } from './parse-util.js';
+import { enumAttr, orderAttrs, uintAttr, unsupported, VIRTIO_OPTS, xmlErr } from './parse-util.js';
 import { VirError } from '../../util/errors.js';
 
 const TYPES: readonly InterfaceType[] = [
@@ -130,6 +130,11 @@ export function parseInterface(el: XmlElement): InterfaceDef {
         break;
       }
     }
+  }
+  const need =
+    type === 'network' ? 'network' : type === 'bridge' ? 'bridge' : type === 'direct' ? 'dev' : undefined;
+  if (need && !(need === 'network' ? n.network : need === 'bridge' ? n.bridge : n.dev)) {
+    xmlErr(`No <source> '${need}' attribute specified with <interface type='${type}'/>`);
   }
   parseDeviceInfo(el, n);
   const extra = unknownParts(el, ATTRS, CHILDREN);

@@ -2,7 +2,7 @@
 import type { XmlElement } from '../../util/xml.js';
 import { elem, textElem, textOf, unknownParts } from '../../util/xml.js';
 import type { OsDef } from './domain-def.js';
-import { enumAttr, uintAttr, xmlErr, yesNoAttr } from './parse-util.js';
+import { enumAttr, uintAttr, unsupported, xmlErr, yesNoAttr } from './parse-util.js';
 
 const BOOT_DEVS = ['fd', 'hd', 'cdrom', 'network'] as const;
 const CHILDREN = ['type', 'loader', 'nvram', 'kernel', 'initrd', 'cmdline', 'dtb', 'boot', 'bootmenu'];
@@ -38,7 +38,10 @@ export function parseOs(el: XmlElement | undefined): OsDef {
         const enable = yesNoAttr(c, 'enable');
         os.bootMenu = { enable: enable ?? false };
         const t = uintAttr(c, 'timeout');
-        if (t !== undefined) os.bootMenu.timeout = t;
+        if (t !== undefined) {
+          if (t > 65535) unsupported('invalid value for boot menu timeout, must be in range [0,65535]');
+          os.bootMenu.timeout = t;
+        }
         const e = unknownParts(c, ['enable', 'timeout'], NONE);
         if (e) os.bootMenu.extra = e;
         break;

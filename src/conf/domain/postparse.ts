@@ -2,7 +2,7 @@
 import { generateMac, type RandomBytes, defaultRandomBytes } from '../../util/mac.js';
 import { type UuidSource, randomUuid } from '../../util/uuid.js';
 import { clipTunes } from './cputune.js';
-import type { ChardevDef, DomainDef } from './domain-def.js';
+import type { ChardevDef, ControllerDef, DomainDef } from './domain-def.js';
 
 /** Where post-parse takes randomness from (injected so that conf/ stays pure and testable). */
 export interface RandomSource {
@@ -25,6 +25,45 @@ export function domainPostParse(def: DomainDef, random: RandomSource = {}): void
   if (v0 && v0.type !== 'none' && !def.devices.videos.some((v) => v.primary)) v0.primary = true;
   if (def.cputune) clipTunes(def.cputune, def.vcpu.max);
   consoleCompat(def);
+  controllerIndexes(def);
+}
+
+const USB_COMPANIONS = ['ich9-ehci1', 'ich9-uhci1', 'ich9-uhci2', 'ich9-uhci3'];
+
+/**
+ * Gives controllers written without index the next free one (USB companions join the group of the
+ * controller before them while it lacks their model), then orders them by type and index as libvirt does.
+ */
+function controllerIndexes(def: DomainDef): void {
+  const ctrls = def.devices.controllers;
+  if (ctrls.length === 0) return;
+  let prevUsb: ControllerDef | undefined;
+  for (const c of ctrls) {
+    if (c.index < 0) {
+      let idx = -1;
+      if (
+        c.type === 'usb' &&
+        prevUsb &&
+        c.model &&
+        USB_COMPANIONS.includes(c.model) &&
+        USB_COMPANIONS.includes(prevUsb.model ?? '')
+      ) {
+        const group = prevUsb.index;
+        if (!ctrls.some((o) => o.type === 'usb' && o.index === group && o.model === c.model)) idx = group;
+      }
+      if (idx < 0) idx = ctrls.reduce((m, o) => (o.type === c.type && o.index > m ? o.index : m), -1) + 1;
+      c.index = idx;
+    }
+    if (c.type === 'usb') prevUsb = c;
+  }
+  sortControllers(ctrls);
+}
+
+/** libvirt keeps controllers grouped by type (in order of first appearance) and sorted by index. */
+export function sortControllers(ctrls: ControllerDef[]): void {
+  const typeRank = new Map<string, number>();
+  for (const c of ctrls) if (!typeRank.has(c.type)) typeRank.set(c.type, typeRank.size);
+  ctrls.sort((a, b) => typeRank.get(a.type)! - typeRank.get(b.type)! || a.index - b.index);
 }
 
 /** libvirt's virDomainDefAddConsoleCompat: the first serial port doubles as the first console. */
