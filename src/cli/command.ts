@@ -31,6 +31,8 @@ export interface CommandDef {
   options: OptDef[];
   /** False for commands that never talk to the hypervisor (help, quit, validate ...). */
   needsConnection?: boolean;
+  /** Left out of `help` listings (as virsh's VSH_CMD_FLAG_HIDDEN). */
+  hidden?: boolean;
   /** Listing/info commands that honour --json. */
   json?: boolean;
   handler(ctx: CmdContext): Promise<void>;

@@ -1,6 +1,6 @@
 // Tab completion for the interactive shell and the bash script: commands, options, domain names.
 import { splitCommands } from './batch.js';
-import type { CommandDef } from './command.js';
+import type { CmdContext, CommandDef } from './command.js';
 
 /**
  * Completions for the last word of `line`. `domains` is asked only when a domain name may come next.
@@ -54,4 +54,38 @@ export async function completeLine(
   if (!wantsDomain) return [[], current];
   const names = (await domains().catch(() => [])).filter((n) => n.startsWith(current));
   return [names.sort().map((n) => `${n} `), current];
+}
+
+/**
+ * Completes a whole shell command line ("tvirt -c URI dominfo te"), for the bash script: global
+ * options are skipped, a -c URI is used to list domains. Returns the candidate words.
+ */
+export async function completeCommandLine(ctx: CmdContext, line: string): Promise<string[]> {
+  const words = line.split(/\s+/);
+  const endsWithSpace = /\s$/.test(line);
+  let i = words[0] && !words[0].startsWith('-') ? 1 : 0;
+  let uri: string | undefined;
+  while (i < words.length - (endsWithSpace ? 0 : 1)) {
+    const w = words[i]!;
+    if (w === '-c' || w === '--connect') {
+      uri = words[i + 1];
+      i += 2;
+    } else if (w.startsWith('--connect=')) {
+      uri = w.slice(10);
+      i++;
+    } else if (w.startsWith('-') && w !== '') i++;
+    else break;
+  }
+  const rest = words.slice(i).join(' ');
+  if (uri !== undefined && uri !== ctx.shell.uri) {
+    ctx.shell.uri = uri;
+    await ctx.shell.reconnect();
+  }
+  const groups = await ctx.shell.loadGroups();
+  const [cands] = await completeLine(
+    rest,
+    groups.flatMap((g) => g.commands.filter((c) => !c.hidden)),
+    async () => (await (await ctx.conn()).listDomains({})).map((d) => d.name),
+  );
+  return cands.map((c) => c.trimEnd());
 }

@@ -77,7 +77,7 @@ export function commandHelp(def: CommandDef): string {
 /** One group's listing, as in `help` and `help KEYWORD`. */
 export function groupHelp(g: CommandGroup): string {
   let out = ` ${g.title} (help keyword '${g.keyword}'):\n`;
-  for (const c of g.commands) out += `    ${c.name.padEnd(30)} ${c.summary}\n`;
+  for (const c of g.commands) if (!c.hidden) out += `    ${c.name.padEnd(30)} ${c.summary}\n`;
   return `${out}\n`;
 }
 

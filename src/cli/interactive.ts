@@ -60,11 +60,22 @@ export async function interactiveShell(session: Session, env: NodeJS.ProcessEnv)
     for (const w of waiters.splice(0)) w(undefined);
   });
   const readLine = (prompt: string): Promise<string | undefined> => {
-    if (lines.length > 0) return Promise.resolve(lines.shift());
-    if (closed) return Promise.resolve(undefined);
-    rl.setPrompt(prompt);
-    rl.prompt();
-    return new Promise((res) => waiters.push(res));
+    if (tty) {
+      rl.setPrompt(prompt);
+      rl.prompt();
+    } else {
+      session.io.stdout(prompt);
+    }
+    const got =
+      lines.length > 0 || closed
+        ? Promise.resolve(lines.shift())
+        : new Promise<string | undefined>((res) => waiters.push(res));
+    // Without a terminal nothing echoes the input; virsh shows it after the prompt.
+    if (tty) return got;
+    return got.then((l) => {
+      if (l !== undefined) session.io.stdout(`${l}\n`);
+      return l;
+    });
   };
   session.io.readLine = readLine;
   if (!session.options.quiet) {
@@ -79,12 +90,8 @@ export async function interactiveShell(session: Session, env: NodeJS.ProcessEnv)
     // History is a convenience; a read-only home must not stop the shell.
   }
   while (!session.shell.quit) {
-    const line = await readLine(session.options.readonly ? 'tvirt > ' : 'tvirt # ');
-    if (line === undefined) {
-      if (!session.options.quiet) session.io.stdout('\n');
-      break;
-    }
-    if (!tty) session.io.stdout(`${line}\n`);
+    const line = await readLine(process.getuid?.() === 0 ? 'tvirt # ' : 'tvirt > ');
+    if (line === undefined) break;
     if (line.trim() === '') continue;
     try {
       appendFileSync(histFile, `${line}\n`);
@@ -93,6 +100,8 @@ export async function interactiveShell(session: Session, env: NodeJS.ProcessEnv)
     }
     status = await session.runString(line);
   }
+  // A line break after the last prompt, as virsh.
+  session.io.stdout('\n');
   rl.close();
   return status;
 }

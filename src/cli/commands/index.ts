@@ -50,7 +50,7 @@ export const groupIndex: GroupEntry[] = [
   },
   {
     keyword: 'virsh',
-    commands: ['cd', 'echo', 'exit', 'help', 'pwd', 'quit', 'connect'],
+    commands: ['cd', 'complete', 'echo', 'exit', 'help', 'pwd', 'quit', 'connect'],
     load: async () => (await import('./virsh.js')).virshGroup,
   },
 ];

@@ -122,8 +122,21 @@ const cdCmd: CommandDef = {
   },
 };
 
+const completeCmd: CommandDef = {
+  name: 'complete',
+  summary: 'internal command for autocompletion',
+  description: 'Prints the completions of a whole tvirt command line (used by the bash completion script).',
+  hidden: true,
+  options: [{ name: 'string', type: 'argv', emptyOk: true, help: 'the command line, as typed so far' }],
+  async handler(ctx) {
+    const { completeCommandLine } = await import('../complete.js');
+    const out = await completeCommandLine(ctx, ctx.argv('string').join(' '));
+    if (out.length > 0) ctx.print(`${out.join('\n')}\n`);
+  },
+};
+
 export const virshGroup: CommandGroup = {
   keyword: 'virsh',
   title: 'Virsh itself',
-  commands: [cdCmd, echoCmd, quit('exit'), helpCmd, pwdCmd, quit('quit'), connectCmd],
+  commands: [cdCmd, completeCmd, echoCmd, quit('exit'), helpCmd, pwdCmd, quit('quit'), connectCmd],
 };

@@ -1,0 +1,182 @@
+// The shell as a process: the interactive loop fed from a pipe, edit with a scripted $EDITOR,
+// global options, and connection errors.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { joinConsole } from './commands/console.js';
+import { hostChecks } from './commands/host-validate.js';
+import { parseGlobal, runCli } from './shell.js';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const ts = import.meta.url.endsWith('.ts');
+const entry = join(here, ts ? 'tvirt.ts' : 'tvirt.js');
+const dir = mkdtempSync(join(tmpdir(), 'tvirt-shell-test-'));
+const prompt = process.getuid?.() === 0 ? 'tvirt # ' : 'tvirt > ';
+
+function tvirtProc(args: string[], input: string, env: Record<string, string> = {}) {
+  return spawnSync(process.execPath, [...(ts ? ['--import', 'tsx'] : []), entry, ...args], {
+    input,
+    encoding: 'utf8',
+    env: { ...process.env, TVIRT_HISTORY: join(dir, 'history'), ...env },
+  });
+}
+
+describe('interactive shell', () => {
+  it('reads commands from stdin with virsh prompts and blank lines', () => {
+    const r = tvirtProc(['-c', 'test:///default'], 'list\ndomstate test\nquit\n');
+    assert.equal(
+      r.stdout,
+      "Welcome to tvirt, the virtualization interactive terminal.\n\nType:  'help' for help with commands\n       'quit' to quit\n\n" +
+        `${prompt}list\n Id   Name   State\n----------------------\n 1    test   running\n\n` +
+        `${prompt}domstate test\nrunning\n\n${prompt}quit\n\n`,
+    );
+    assert.equal(r.status, 0);
+  });
+  it('keeps state between lines and reports errors per line', () => {
+    const r = tvirtProc(['-q', '-c', 'test:///default'], 'destroy test\nstart test; list\nfoo\n');
+    assert.equal(
+      r.stdout,
+      `${prompt}destroy test\n${prompt}start test; list\n 2    test   running\n${prompt}foo\n${prompt}\n`,
+    );
+    assert.equal(r.stderr, "error: unknown command: 'foo'\n");
+  });
+});
+
+describe('edit', () => {
+  const editor = (name: string, body: string) => {
+    const p = join(dir, name);
+    writeFileSync(p, `#!/bin/sh\n${body}\n`);
+    chmodSync(p, 0o755);
+    return p;
+  };
+  it('reports an unchanged file', () => {
+    const r = tvirtProc(['-c', 'test:///default', 'edit test'], '', {
+      EDITOR: editor('noop.sh', 'true'),
+      VISUAL: '',
+    });
+    assert.equal(r.stdout, "Domain 'test' XML configuration not changed.\n\n");
+    assert.equal(r.status, 0);
+  });
+  it('applies an edited definition to the persistent config', () => {
+    const ed = editor('vcpu.sh', `sed -i "s/>2<\\/vcpu>/>1<\\/vcpu>/" "$1"`);
+    const r = tvirtProc(['-c', 'test:///default', 'edit test; dumpxml test --inactive'], '', {
+      EDITOR: ed,
+      VISUAL: '',
+    });
+    assert.match(r.stdout, /^Domain 'test' XML configuration edited\.\n\n/);
+    assert.match(r.stdout, /<vcpu placement='static'>1<\/vcpu>/);
+  });
+  it('fails on invalid XML without a terminal, leaving the domain alone', () => {
+    const ed = editor('break.sh', `echo '<domain' > "$1"`);
+    const r = tvirtProc(['-c', 'test:///default', 'edit test; domstate test'], '', {
+      EDITOR: ed,
+      VISUAL: '',
+    });
+    assert.match(r.stderr, /^error: Failed\.\nerror: XML error: /);
+    assert.equal(r.stdout, '\nrunning\n\n');
+  });
+});
+
+describe('global options and connections', () => {
+  it('parses global options up to the command', () => {
+    const g = parseGlobal(['-c', 'test:///default', '-q', '--json', 'list', '-q']);
+    assert.equal(g.uri, 'test:///default');
+    assert.equal(g.quiet, true);
+    assert.equal(g.json, true);
+    assert.deepEqual(g.rest, ['list', '-q']);
+    assert.equal(parseGlobal(['--connect=qemu:///system']).uri, 'qemu:///system');
+  });
+  it('reports a connection failure as virsh', async () => {
+    let err = '';
+    const code = await runCli(
+      ['-c', 'bogus:///x', 'list'],
+      { stdout: () => {}, stderr: (t) => (err += t) },
+      {},
+      async () => {
+        throw new Error("cannot connect to URI 'bogus:///x'");
+      },
+    );
+    assert.equal(code, 1);
+    assert.equal(
+      err,
+      "error: failed to connect to the hypervisor\nerror: cannot connect to URI 'bogus:///x'\n",
+    );
+  });
+  it('does not connect for help', async () => {
+    let out = '';
+    const code = await runCli(
+      ['help', 'help'],
+      { stdout: (t) => (out += t), stderr: () => {} },
+      {},
+      async () => {
+        throw new Error('must not connect');
+      },
+    );
+    assert.equal(code, 0);
+    assert.match(out, /^ {2}NAME\n {4}help - print help\n/);
+  });
+});
+
+describe('console plumbing', () => {
+  it('copies both ways and stops at Ctrl+]', async () => {
+    const guest = new PassThrough();
+    const input = new PassThrough();
+    const output = new PassThrough();
+    let shown = '';
+    output.on('data', (d: Buffer) => (shown += d.toString()));
+    const done = joinConsole(guest, input, output);
+    const typed: Buffer[] = [];
+    const sink = new PassThrough();
+    guest.pipe(sink);
+    sink.on('data', (d: Buffer) => typed.push(d));
+    input.write('ls\r');
+    await new Promise((r) => setImmediate(r));
+    input.write(Buffer.from([0x61, 0x1d, 0x62]));
+    assert.equal(await done, 'escape');
+    assert.equal(Buffer.concat(typed).toString(), 'ls\ra');
+    assert.ok(shown.length >= 0);
+  });
+});
+
+describe('host-validate checks', () => {
+  it('passes on a KVM host', async () => {
+    const r = await hostChecks({
+      cpuinfo: async () => 'flags\t\t: fpu vme vmx sse\n',
+      exists: async () => true,
+      onPath: async () => true,
+    });
+    assert.ok(r.every((c) => c.result === 'PASS'));
+    assert.deepEqual(
+      r.map((c) => c.check),
+      [
+        'for hardware virtualization',
+        'if device /dev/kvm exists',
+        'if device /dev/kvm is accessible',
+        'if device /dev/net/tun exists',
+        'for qemu-system-x86_64 on PATH',
+        'for qemu-img on PATH',
+      ],
+    );
+  });
+  it('fails without VT flags or tools, with advice', async () => {
+    const r = await hostChecks({
+      cpuinfo: async () => 'flags : fpu\n',
+      exists: async () => false,
+      onPath: async () => false,
+    });
+    assert.equal(r[0]!.result, 'FAIL');
+    assert.match(r[0]!.advice!, /Only emulated CPUs are available/);
+    assert.ok(r.filter((c) => c.result === 'FAIL').length >= 3);
+  });
+  it('prints virt-host-validate lines', async () => {
+    let out = '';
+    const code = await runCli(['host-validate'], { stdout: (t) => (out += t), stderr: () => {} });
+    assert.match(out, /^ {2}QEMU: Checking for hardware virtualization {33}: (PASS|FAIL)/);
+    assert.ok(code === 0 || code === 1);
+  });
+});
