@@ -98,7 +98,7 @@ export function buildDnsmasqFiles(def: NetworkDef, paths: DnsmasqPaths): Dnsmasq
   L.push('strict-order');
   const dns = def.dns;
   const wantDns = dns?.enable !== false;
-  if (dns && dns.forwarders.length) {
+  if (dns?.forwarders.length) {
     let noResolv = false;
     for (const f of dns.forwarders) {
       let s = 'server=';

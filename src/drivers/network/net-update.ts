@@ -424,19 +424,26 @@ export function networkDefUpdateSection(
 ): void {
   switch (section) {
     case 'ip-dhcp-host':
-      return updateDhcpHost(def, cmd, xml, parentIndex);
+      updateDhcpHost(def, cmd, xml, parentIndex);
+      return;
     case 'ip-dhcp-range':
-      return updateDhcpRange(def, cmd, xml, parentIndex);
+      updateDhcpRange(def, cmd, xml, parentIndex);
+      return;
     case 'forward-interface':
-      return updateForwardInterface(def, cmd, xml);
+      updateForwardInterface(def, cmd, xml);
+      return;
     case 'portgroup':
-      return updatePortgroup(def, cmd, xml);
+      updatePortgroup(def, cmd, xml);
+      return;
     case 'dns-host':
-      return updateDnsHost(def, cmd, xml);
+      updateDnsHost(def, cmd, xml);
+      return;
     case 'dns-txt':
-      return updateDnsTxt(def, cmd, xml);
+      updateDnsTxt(def, cmd, xml);
+      return;
     case 'dns-srv':
-      return updateDnsSrv(def, cmd, xml);
+      updateDnsSrv(def, cmd, xml);
+      return;
     default:
       fail('NO_SUPPORT', `can't update '${section}' section of network '${def.name}'`);
   }
