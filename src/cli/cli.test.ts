@@ -184,6 +184,45 @@ describe('tvirt -c test:///default, output as virsh prints it', () => {
   });
 });
 
+describe('read-only connections (-r)', () => {
+  it('refuse changes with libvirt messages and change nothing', async () => {
+    let out = '';
+    let err = '';
+    const code = await runCli(
+      ['-r', '-c', 'test:///default', `destroy test; define ${a}; setmem test 1; list --all`],
+      {
+        stdout: (t) => {
+          out += t;
+        },
+        stderr: (t) => {
+          err += t;
+        },
+      },
+    );
+    assert.equal(
+      err,
+      "error: Failed to destroy domain 'test'\nerror: operation forbidden: read only access prevents virDomainDestroy\n" +
+        `error: Failed to define domain from ${a}\nerror: operation forbidden: read only access prevents virDomainDefineXML\n` +
+        'error: operation forbidden: read only access prevents virDomainSetMemoryFlags\n',
+    );
+    assert.equal(out, `\n\n\n${listTest}`);
+    assert.equal(code, 0);
+  });
+});
+
+describe('vncdisplay', () => {
+  it('prints the display of a VNC domain', async () => {
+    const g = join(dir, 'g.xml');
+    writeFileSync(
+      g,
+      "<domain type='test'><name>g1</name><memory>1048576</memory><os><type>hvm</type></os><devices><graphics type='vnc' port='5901' listen='127.0.0.1'/></devices></domain>",
+    );
+    const r = await tvirt(`create ${g}; vncdisplay g1; dumpxml g1`);
+    assert.match(r.out, /^Domain 'g1' created from .*\n\n127\.0\.0\.1:1\n\n/);
+    assert.match(r.out, /<model type='cirrus' vram='16384' heads='1' primary='yes'\/>/);
+  });
+});
+
 describe('bad input: virsh error text, exit 1, no state change', () => {
   it('unknown command runs nothing of the batch', async () => {
     assert.deepEqual(await tvirt('list; foo; list'), {
@@ -289,6 +328,8 @@ describe('same output as virsh -c test:///default', {
     "desc test 'a b;c'; desc test; desc test a\\;b; desc test",
     'list --name --uuid; list --id; list --all --id; list --uuid --title; list --state-shutoff; list --table --name',
     'help dominfo; help setmem; help desc; help domstate; help shutdown; help foo',
+    'define /nonexistent.xml; dominfo ""; setmem test; setvcpus test 1 --maximum',
+    'list --all --state-running --state-paused --persistent --no-autostart',
   ];
   for (const b of batches) {
     it(b, async () => {

@@ -47,7 +47,10 @@ export class Session {
   /** The connection, opened at first use. */
   conn = (): Promise<Connection> => {
     if (!this.connection) {
-      this.connection = this.opener(this.shell.uri).catch((e: unknown) => {
+      this.connection = this.opener(this.shell.uri).then(async (c) =>
+        this.options.readonly ? (await import('./readonly.js')).readOnly(c) : c,
+      );
+      this.connection = this.connection.catch((e: unknown) => {
         this.connection = undefined;
         throw new CliError('failed to connect to the hypervisor', e instanceof Error ? e.message : String(e));
       });

@@ -9,6 +9,22 @@ const io = {
   stderr: (t: string) => {
     process.stderr.write(t);
   },
+  /** One answer from the terminal (edit's "Try again?"); undefined at end of input. */
+  async readLine(prompt: string): Promise<string | undefined> {
+    const { createInterface } = await import('node:readline');
+    const rl = createInterface({ input: process.stdin, output: process.stdout });
+    return new Promise((resolve) => {
+      let answered = false;
+      rl.on('close', () => {
+        if (!answered) resolve(undefined);
+      });
+      rl.question(prompt, (a) => {
+        answered = true;
+        rl.close();
+        resolve(a);
+      });
+    });
+  },
 };
 
 runCli(process.argv.slice(2), io).then(

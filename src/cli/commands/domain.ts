@@ -346,9 +346,13 @@ const vncdisplayCmd: CommandDef = {
     const vnc = devices
       ? childrenNamed(devices, 'graphics').find((g) => attr(g, 'type') === 'vnc')
       : undefined;
-    const port = Number(vnc ? (attr(vnc, 'port') ?? '-1') : '-1');
-    if (!vnc || !(port > 0)) throw new CliError('Failed to get VNC port. Is this domain using VNC?');
-    const listen = attr(vnc, 'listen') ?? attr(child(vnc, 'listen') ?? vnc, 'address');
+    // As virsh: any integer port is printed, even -1 of a port not chosen yet.
+    const portText = vnc ? attr(vnc, 'port') : undefined;
+    if (!vnc || portText === undefined || !/^-?\d+$/.test(portText)) {
+      throw new CliError('Failed to get VNC port. Is this domain using VNC?');
+    }
+    const port = Number(portText);
+    const listen = attr(vnc, 'listen');
     if (listen === undefined || listen === '0.0.0.0' || listen === '::') ctx.print(`:${port - 5900}\n`);
     else if (listen.includes(':')) ctx.print(`[${listen}]:${port - 5900}\n`);
     else ctx.print(`${listen}:${port - 5900}\n`);

@@ -89,6 +89,10 @@ export class TestDriverState {
     def.onPoweroff ??= 'destroy';
     def.onReboot ??= 'restart';
     def.onCrash ??= 'destroy';
+    // Graphics without a video device get the test hypervisor's default one.
+    if (def.devices.graphics.length > 0 && def.devices.videos.length === 0) {
+      def.devices.videos.push({ type: 'cirrus', vram: 16384, heads: 1, primary: true, hasModel: true });
+    }
     delete def.id;
     return def;
   }

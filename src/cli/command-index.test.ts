@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { groupIndex } from './index.js';
+import { groupIndex } from './commands/index.js';
 
 describe('command index', () => {
   it('names exactly the commands each group module defines', async () => {
