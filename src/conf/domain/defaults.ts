@@ -1,5 +1,7 @@
 // domainAssignDefaults: default controllers, device models and addresses so a defined domain stays stable (QEMU x86 rules, simplified).
+import { elem } from '../../util/xml.js';
 import type { PciAddress } from './address.js';
+import { deviceRank } from './devices.js';
 import { sortControllers } from './postparse.js';
 import type { ControllerDef, ControllerType, DiskBus, DiskDef, DomainDef } from './domain-def.js';
 
@@ -58,6 +60,14 @@ export function domainAssignDefaults(def: DomainDef, opts: AssignDefaultsOpts): 
         delete x.address;
     }
   }
+  for (const disk of d.disks) {
+    // QEMU is the only driver; images without a declared format are opened raw (never probed).
+    if (disk.type !== 'vhostuser') {
+      disk.driver ??= {};
+      disk.driver.name ??= 'qemu';
+      if (disk.source || disk.device === 'disk') disk.driver.type ??= 'raw';
+    }
+  }
   for (const disk of d.disks) disk.target.bus ??= busFromName(disk.target.dev, q35, disk.device);
   for (const n of d.interfaces)
     if (n.model === undefined && n.type !== 'hostdev') n.model = x86 ? 'rtl8139' : 'virtio';
@@ -75,14 +85,33 @@ export function domainAssignDefaults(def: DomainDef, opts: AssignDefaultsOpts): 
     }
     if (v.heads === undefined) delete v.heads;
   }
-  if (x86 && d.graphics.length > 0 && !d.inputs.some((i) => i.bus === 'ps2')) {
-    d.inputs.push({ type: 'mouse', bus: 'ps2' }, { type: 'keyboard', bus: 'ps2' });
+  if (x86) {
+    // PC machines always have the i8042 PS/2 mouse and keyboard.
+    if (!d.inputs.some((i) => i.type === 'mouse' && i.bus === 'ps2'))
+      d.inputs.push({ type: 'mouse', bus: 'ps2' });
+    if (!d.inputs.some((i) => i.type === 'keyboard' && i.bus === 'ps2'))
+      d.inputs.push({ type: 'keyboard', bus: 'ps2' });
+    // QEMU's own default CPU model, recorded so the guest ABI does not change under it.
+    def.cpu ??= {
+      mode: 'custom',
+      match: 'exact',
+      check: 'none',
+      model: 'qemu64',
+      fallback: 'forbid',
+      features: [],
+    };
   }
   for (const i of d.inputs) {
     if (i.type === 'mouse' || i.type === 'keyboard') i.bus ??= x86 ? 'ps2' : 'usb';
     else if (i.type === 'tablet') i.bus ??= 'usb';
   }
   d.memballoon ??= { model: 'virtio' };
+  // An audio backend for sound devices and graphics: spice carries audio itself, else none.
+  if (!d.others.some((o) => o.name === 'audio') && !d.graphics.some((g) => g.type === 'dbus')) {
+    const type = d.graphics.some((g) => g.type === 'spice') ? 'spice' : 'none';
+    d.others.push(elem('audio', { id: 1, type }));
+    d.others.sort((a, b) => deviceRank(a.name) - deviceRank(b.name));
+  }
 
   const ctrls = d.controllers;
   const has = (type: ControllerType, index = 0) => ctrls.some((c) => c.type === type && c.index === index);
@@ -90,6 +119,12 @@ export function domainAssignDefaults(def: DomainDef, opts: AssignDefaultsOpts): 
     if (!has(c.type, c.index)) ctrls.push(c);
   };
   if (x86) {
+    for (const c of ctrls) {
+      if (c.model !== undefined) continue;
+      if (c.type === 'usb') c.model = q35 ? 'qemu-xhci' : 'piix3-uhci';
+      else if (c.type === 'pci' && c.index === 0) c.model = q35 ? 'pcie-root' : 'pci-root';
+      else if (c.type === 'scsi') c.model = 'lsilogic';
+    }
     add({ type: 'pci', index: 0, model: q35 ? 'pcie-root' : 'pci-root' });
     add({ type: 'usb', index: 0, model: q35 ? 'qemu-xhci' : 'piix3-uhci' });
     add(q35 ? { type: 'sata', index: 0 } : { type: 'ide', index: 0 });
@@ -163,6 +198,7 @@ function assignPci(def: DomainDef, q35: boolean): void {
   for (const c of d.controllers) {
     if (c.address) continue;
     if (c.type === 'usb' && c.index === 0 && c.model === 'piix3-uhci' && !q35) c.address = pci(1, 2);
+    else if (c.type === 'ide' && c.index === 0 && !q35) c.address = pci(1, 1);
     else if (c.type === 'sata' && c.index === 0 && q35) c.address = pci(0x1f, 2);
   }
   const primary = d.videos.find((v) => v.primary) ?? d.videos[0];

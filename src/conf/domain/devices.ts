@@ -62,7 +62,8 @@ const ORDER = [
   'pstore',
 ];
 
-function rank(name: string): number {
+/** Position of a device kind in libvirt's formatted order (unknown kinds last). */
+export function deviceRank(name: string): number {
   const i = ORDER.indexOf(name);
   return i < 0 ? ORDER.length : i;
 }
@@ -160,7 +161,7 @@ export function parseDevices(el: XmlElement | undefined): DevicesDef {
     }
   }
   // Keep kept devices in the order they are written back, so that parse(format(x)) equals parse(x).
-  if (d.others.length > 1) d.others.sort((a, b) => rank(a.name) - rank(b.name));
+  if (d.others.length > 1) d.others.sort((a, b) => deviceRank(a.name) - deviceRank(b.name));
   return d;
 }
 

@@ -14,6 +14,10 @@ export interface RandomSource {
 export function domainPostParse(def: DomainDef, random: RandomSource = {}): void {
   if (!def.uuid) def.uuid = (random.uuid ?? randomUuid)().toLowerCase();
   if (def.currentMemory === undefined || def.currentMemory === 0) def.currentMemory = def.memory.kib;
+  def.clock ??= { offset: 'utc', timers: [] };
+  def.onPoweroff ??= 'destroy';
+  def.onReboot ??= 'restart';
+  def.onCrash ??= 'destroy';
   def.vcpu ??= { max: 1 };
   def.vcpu.placement ??= 'static';
   if (def.vcpu.current === def.vcpu.max) delete def.vcpu.current;
@@ -26,6 +30,15 @@ export function domainPostParse(def: DomainDef, random: RandomSource = {}): void
   if (def.cputune) clipTunes(def.cputune, def.vcpu.max);
   consoleCompat(def);
   controllerIndexes(def);
+  if (def.os.type === 'hvm' && def.os.bootDevs.length === 0 && !hasDeviceBoot(def))
+    def.os.bootDevs.push('hd');
+}
+
+/** True when any device carries <boot order>, including kept devices such as hostdev. */
+function hasDeviceBoot(def: DomainDef): boolean {
+  const d = def.devices;
+  for (const list of [d.disks, d.interfaces, d.redirdevs]) for (const x of list) if (x.boot) return true;
+  return d.others.some((o) => o.children.some((c) => c.type === 'element' && c.name === 'boot'));
 }
 
 const USB_COMPANIONS = ['ich9-ehci1', 'ich9-uhci1', 'ich9-uhci2', 'ich9-uhci3'];
