@@ -127,7 +127,7 @@ export function domainAssignDefaults(def: DomainDef, opts: AssignDefaultsOpts): 
     }
     add({ type: 'pci', index: 0, model: q35 ? 'pcie-root' : 'pci-root' });
     add({ type: 'usb', index: 0, model: q35 ? 'qemu-xhci' : 'piix3-uhci' });
-    add(q35 ? { type: 'sata', index: 0 } : { type: 'ide', index: 0 });
+    if (q35) add({ type: 'sata', index: 0 }); // ICH9 AHCI; the PIIX3 IDE controller is added only for IDE disks
   }
   const maxIdx = (bus: DiskBus, per: number) =>
     d.disks
@@ -158,6 +158,18 @@ export function domainAssignDefaults(def: DomainDef, opts: AssignDefaultsOpts): 
     else if (bus === 'scsi')
       disk.address = { type: 'drive', controller: Math.floor(idx / 7), bus: 0, target: 0, unit: idx % 7 };
     else if (bus === 'fdc') disk.address = { type: 'drive', controller: 0, bus: 0, target: 0, unit: idx };
+  }
+  if (x86) {
+    for (const s of d.serials) {
+      s.target ??= {};
+      if (s.target.type === undefined) s.target.type = 'isa-serial';
+      if (s.target.model === undefined && s.target.type === 'isa-serial') s.target.model = 'isa-serial';
+    }
+    for (const c of d.consoles) {
+      c.target ??= {};
+      c.target.type ??= 'serial';
+      c.target.port ??= 0;
+    }
   }
   for (const [i, c] of d.channels.entries()) {
     if (c.target?.type === 'virtio' && !c.address)
