@@ -74,6 +74,15 @@ export class Session {
       this.report(e);
       return 1;
     }
+    // Like virsh, a command line connects before running anything; a failure runs nothing.
+    if (!this.options.interactive && parsed.some((p) => p.def.needsConnection !== false)) {
+      try {
+        await this.conn();
+      } catch (e) {
+        this.report(e);
+        return 1;
+      }
+    }
     let status = 0;
     for (const p of parsed) {
       status = await this.runOne(p);

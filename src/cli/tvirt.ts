@@ -27,6 +27,14 @@ const io = {
   },
 };
 
+// `tvirt list | head`: a closed pipe ends the program quietly, as for other Unix tools.
+for (const s of [process.stdout, process.stderr]) {
+  s.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
+}
+
 runCli(process.argv.slice(2), io).then(
   (code) => {
     process.exitCode = code;

@@ -441,8 +441,8 @@ export const domainGroup: CommandGroup = {
       "Domain '%s' resumed\n",
       async (ctx, uuid) => (await ctx.conn()).domainResume(uuid),
     ),
-    setmemCmd,
     setmaxmemCmd,
+    setmemCmd,
     setvcpusCmd,
     simple(
       'shutdown',
