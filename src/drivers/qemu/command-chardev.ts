@@ -137,7 +137,13 @@ export function buildChardevs(st: BuildState): void {
     if (t !== 'virtio') throw notYet(`<channel> target type '${t}'`);
     const name = c.target?.name;
     const id = `charchannel${i}`;
-    const def = name ? channelSocketPath(st.ctx.runtimeDir, name) : undefined;
+    const a0 = c.address?.type === 'virtio-serial' ? c.address : undefined;
+    const pp = (n: number | undefined) => String(n ?? 0).padStart(2, '0');
+    // Unnamed channels get libvirt's vioser-CC-BB-PP.sock name.
+    const def = channelSocketPath(
+      st.ctx.runtimeDir,
+      name ?? `vioser-${pp(a0?.controller)}-${pp(a0?.bus)}-${pp(a0?.port ?? i + 1)}.sock`,
+    );
     st.args.push('-chardev', chardevArg(c.source, id, `channel ${i}`, def));
     const dev: JsonProps = { driver: 'virtserialport' };
     const a = c.address?.type === 'virtio-serial' ? c.address : undefined;
@@ -155,10 +161,14 @@ export function buildChardevs(st: BuildState): void {
       throw unsupportedConfig(`channel ${i}: address type '${c.address.type}'`);
     st.args.push('-device', jsonArg(dev));
   });
-  d.consoles.forEach((c, i) => {
+  // libvirt keeps consoles[0] for the serial console when there is a serial port: virtio
+  // consoles are then numbered from 1 (charconsole1, console1).
+  const offset = serials.length > 0 && (d.consoles[0]?.target?.type ?? 'serial') !== 'serial' ? 1 : 0;
+  d.consoles.forEach((c, j) => {
+    const i = j + offset;
     const t = c.target?.type ?? 'serial';
     if (t === 'serial') {
-      if (i === 0) return;
+      if (j === 0) return;
       throw unsupportedConfig(`only the first <console> may have target type 'serial'`);
     }
     if (t !== 'virtio') throw notYet(`<console> target type '${t}'`);

@@ -91,8 +91,14 @@ function controllerDevice(st: BuildState, c: ControllerDef): JsonProps | undefin
       if (model === 'none') return undefined;
       const driver = USB_MODELS[model];
       if (!driver) throw notYet(`<controller type='usb' model='${model}'>`);
-      if (c.master) {
-        return { driver, masterbus: `${usbControllerId(c.index)}.0`, firstport: c.master.startport, ...at };
+      // ICH9 UHCI companions of an EHCI controller with the same index (libvirt's implicit <master>).
+      const companion = /^ich9-uhci([1-6])$/.exec(model);
+      const ehci = st.def.devices.controllers.some(
+        (x) => x.type === 'usb' && x.index === c.index && x.model === 'ich9-ehci1',
+      );
+      const start = c.master?.startport ?? (companion && ehci ? (Number(companion[1]) - 1) * 2 : undefined);
+      if (start !== undefined) {
+        return { driver, masterbus: `${usbControllerId(c.index)}.0`, firstport: start, ...at };
       }
       const p: JsonProps = { driver };
       if (c.ports !== undefined && driver.endsWith('xhci')) {
@@ -143,6 +149,12 @@ export function buildControllers(st: BuildState): void {
   if (!cs.some((c) => c.type === 'usb') && needsUsb(st)) implicit.push({ type: 'usb', index: 0 });
   if (!cs.some((c) => c.type === 'virtio-serial') && needsVirtioSerial(st.def))
     implicit.push({ type: 'virtio-serial', index: 0 });
+  for (const ch of [...st.def.devices.channels, ...st.def.devices.consoles]) {
+    const a = ch.address;
+    if (a?.type !== 'virtio-serial') continue;
+    const known = [...cs, ...implicit].some((c) => c.type === 'virtio-serial' && c.index === a.controller);
+    if (!known) implicit.push({ type: 'virtio-serial', index: a.controller });
+  }
   for (const c of [...sorted, ...implicit]) {
     const dev = controllerDevice(st, c);
     if (dev) st.args.push('-device', jsonArg(dev));
@@ -192,6 +204,7 @@ export function buildSounds(st: BuildState): void {
     const isa = s.model === 'sb16' || s.model === 'usb';
     const at = isa ? {} : addressProps(st, s.address, `sound ${i}`, true);
     const simple: Record<string, string> = { ac97: 'AC97', es1370: 'ES1370', sb16: 'sb16', usb: 'usb-audio' };
+    if (s.model === 'pcspk') return; // on -machine pcspk-audiodev
     if (simple[s.model]) {
       st.args.push('-device', jsonArg({ driver: simple[s.model], id, audiodev: st.audiodev, ...at }));
       return;
@@ -222,7 +235,11 @@ export function buildWatchdogs(st: BuildState): void {
       st.args.push('-global', 'ICH9-LPC.noreboot=off');
     } else throw notYet(`<watchdog model='${w.model}'>`);
   });
-  if (ws.length === 0) return;
+  if (ws.length === 0) {
+    // q35's ICH9 has the iTCO watchdog built in; libvirt lets it reset the guest by default.
+    if (st.q35) st.args.push('-global', 'ICH9-LPC.noreboot=off', '-watchdog-action', 'reset');
+    return;
+  }
   const actions = new Set(ws.map((w) => w.action ?? 'reset'));
   if (actions.size > 1) throw unsupportedConfig('all watchdogs must have the same action');
   let action = [...actions][0]!;
@@ -258,7 +275,7 @@ export function buildMiscDevices(st: BuildState): void {
     if (r.backendModel === 'random') {
       st.args.push(
         '-object',
-        jsonArg({ 'qom-type': 'rng-random', id: obj, filename: r.device ?? '/dev/urandom' }),
+        jsonArg({ 'qom-type': 'rng-random', id: obj, filename: r.device ?? '/dev/random' }),
       );
     } else if (r.backendModel === 'builtin') {
       st.args.push('-object', jsonArg({ 'qom-type': 'rng-builtin', id: obj }));
@@ -286,7 +303,7 @@ export function buildMiscDevices(st: BuildState): void {
       const a = p.address?.type === 'isa' ? p.address : undefined;
       const ioport = a?.attrs.iobase !== undefined ? Number.parseInt(a.attrs.iobase, 16) : undefined;
       st.args.push('-device', jsonArg({ driver: 'pvpanic', ioport }));
-    } else if (model === 'pci') {
+    } else if (model === 'pci' || model === 'pvpanic') {
       st.args.push(
         '-device',
         jsonArg({ driver: 'pvpanic-pci', ...addressProps(st, p.address, 'panic', true) }),

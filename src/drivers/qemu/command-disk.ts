@@ -59,6 +59,14 @@ function cacheOf(mode: string | undefined): Cache | undefined {
   }
 }
 
+/**
+ * Block driver of a host block device: host_cdrom only for a real optical drive (libvirt asks the
+ * kernel; a pure builder goes by the conventional names /dev/cdrom, /dev/sr*), host_device otherwise.
+ */
+function blockDriver(cd: boolean, path: string): string {
+  return cd && /^\/dev\/(cdrom\d*|sr\d+|dvd\d*)$/.test(path) ? 'host_cdrom' : 'host_device';
+}
+
 /** Where a disk's bytes are: driver ('file' | 'host_device' | 'host_cdrom') and path. */
 function storageOf(st: BuildState, d: DiskDef, i: number): { driver: string; path: string; format?: string } {
   const what = `<disk type='${d.type}'> (target ${d.target.dev})`;
@@ -67,7 +75,7 @@ function storageOf(st: BuildState, d: DiskDef, i: number): { driver: string; pat
     case 'file':
       return { driver: 'file', path: d.source!.file! };
     case 'block':
-      return { driver: cd ? 'host_cdrom' : 'host_device', path: d.source!.dev! };
+      return { driver: blockDriver(cd, d.source!.dev!), path: d.source!.dev! };
     case 'volume': {
       const r = st.ctx.diskSources?.[i];
       if (!r) {
@@ -75,7 +83,7 @@ function storageOf(st: BuildState, d: DiskDef, i: number): { driver: string; pat
           `disk ${d.target.dev} uses pool '${d.source?.pool}' volume '${d.source?.volume}', which was not resolved to a path before building the QEMU command`,
         );
       }
-      const drv = r.kind === 'block' ? (cd ? 'host_cdrom' : 'host_device') : 'file';
+      const drv = r.kind === 'block' ? blockDriver(cd, r.path) : 'file';
       return r.format ? { driver: drv, path: r.path, format: r.format } : { driver: drv, path: r.path };
     }
     default:
@@ -180,13 +188,15 @@ function buildDisk(st: BuildState, d: DiskDef, i: number, nodeIdx: number): void
   if (idx < 0) throw unsupportedConfig(`disk target '${dev}' is not a valid disk name (vda, sdb, hdc ...)`);
   const cd = d.device === 'cdrom';
   const ro = d.readonly || cd;
-  const cache = cacheOf(d.driver?.cache);
+  // A disk shared between guests must not be cached on the host (libvirt's default for shareable).
+  const cache = cacheOf(d.driver?.cache ?? (d.shareable && !ro ? 'none' : undefined));
   const cacheObj = cache ? { cache: { direct: cache.direct, 'no-flush': cache.noFlush } } : {};
   const fe = frontend(st, d, idx);
   let drive: string | undefined;
   if (hasSource(d)) {
     const s = storageOf(st, d, i);
-    let fmt = d.driver?.type ?? s.format ?? 'raw';
+    // A pool knows a volume's real format; otherwise the XML's (the defaults pass writes raw).
+    let fmt = s.format ?? d.driver?.type ?? 'raw';
     if (fmt === 'iso' || fmt === 'aio') fmt = 'raw';
     if (!FORMATS.includes(fmt)) throw unsupportedConfig(`disk ${dev}: image format '${fmt}'`);
     const storageName = `libvirt-${nodeIdx}-storage`;
@@ -227,8 +237,7 @@ function buildDisk(st: BuildState, d: DiskDef, i: number, nodeIdx: number): void
   if (d.serial !== undefined) props.serial = d.serial;
   if (d.target.rotationRate !== undefined && props.driver !== 'usb-storage')
     props.rotation_rate = d.target.rotationRate;
-  if (d.target.removable !== undefined && props.driver === 'usb-storage')
-    props.removable = d.target.removable;
+  if (props.driver === 'usb-storage') props.removable = d.target.removable ?? false;
   const ep = d.driver?.errorPolicy;
   if (ep && ep !== 'default') {
     const v = ep === 'enospace' ? 'enospc' : ep;

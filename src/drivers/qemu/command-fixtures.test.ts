@@ -163,16 +163,21 @@ function norm([opt, val]: Frag, idx: number): [string, string] | undefined {
   }
   if (opt === '-machine') return [opt, val.replace(/,memory-backend=pc\.ram/, '')];
   if (opt === '-global' || opt === '-watchdog-action') return [`${opt} ${val}`, val];
-  if (SCALAR_OPTS.includes(opt))
-    return [opt === '-smbios' ? `${opt} ${idx}` : opt, opt === '-uuid' ? val.toLowerCase() : val];
+  if (opt === '-smbios') return [`${opt} ${val.split(',')[0]}`, val];
+  if (SCALAR_OPTS.includes(opt)) return [opt, opt === '-uuid' ? val.toLowerCase() : val];
   return undefined;
 }
 function fragments(fr: Frag[]): Map<string, string> {
   const m = new Map<string, string>();
-  fr.forEach((f, i) => {
-    const n = norm(f, i);
+  const seen = new Map<string, number>();
+  for (const f of fr) {
+    // Devices without an id are keyed by driver and occurrence (pvpanic#0, ich9-usb-uhci1#1 ...).
+    const drv = f[0] === '-device' ? (/"driver":"([^"]+)"/.exec(f[1])?.[1] ?? '') : '';
+    const k = seen.get(drv) ?? 0;
+    seen.set(drv, k + 1);
+    const n = norm(f, k);
     if (n) m.set(n[0], n[1]);
-  });
+  }
   return m;
 }
 
@@ -228,10 +233,11 @@ describe('argv fragments agree with libvirt (qemuxmlconfdata x86_64-latest)', {
       .map((f) => f.slice(0, -'.x86_64-latest.args'.length))
       .filter((n) => existsSync(join(testdataDir!, DIR, `${n}.xml`)));
     const results = all.map(runCase);
-    const verbose = process.env.TVIRT_FIXTURE_DIFF === '1';
+    // TVIRT_FIXTURE_DIFF=1 prints the differing fragments of curated cases, =all of every case.
+    const verbose = process.env.TVIRT_FIXTURE_DIFF;
     const lines: string[] = [];
     for (const r of results) {
-      if (!CURATED.includes(r.name) && !verbose) continue;
+      if (!CURATED.includes(r.name) && verbose !== 'all') continue;
       lines.push(
         `${r.refused ? 'refused' : `${r.agree}/${r.total}`.padStart(7)}  ${r.name}${r.refused ? `  (${r.refused})` : ''}`,
       );

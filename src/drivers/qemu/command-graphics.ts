@@ -68,11 +68,12 @@ function buildSpice(st: BuildState, g: GraphicsDef): void {
   } else {
     const plain = g.autoport ? st.ctx.spicePort : g.port;
     const tls = g.autoport ? st.ctx.spiceTlsPort : g.tlsPort;
-    if (plain === undefined && tls === undefined)
+    if (g.autoport && plain === undefined)
       throw internalError('no SPICE port was chosen for autoport graphics');
     if (tls !== undefined && tls > 0) throw notYet('SPICE TLS (tlsPort)');
+    // No port at all: a SPICE server without a TCP listener (libvirt's port=0).
     o.push(['port', plain ?? 0]);
-    o.push(['addr', checkHostAddress(l.address, 'SPICE listen address')]);
+    if (plain !== undefined) o.push(['addr', checkHostAddress(l.address, 'SPICE listen address')]);
   }
   if (g.image) o.push(['image-compression', spiceEnum(g.image.compression)]);
   if (g.passwd === undefined) o.push(['disable-ticketing', true]);
@@ -109,13 +110,13 @@ function videoDevice(v: VideoDef, primary: boolean, i: number): JsonProps | unde
       return undefined;
     case 'vga':
       if (!primary) throw notYet(`secondary <video> model 'vga'`);
-      return { driver: 'VGA', id, vgamem_mb: mb(v.vgamem) };
+      return { driver: 'VGA', id, vgamem_mb: mb(v.vgamem) ?? 16 };
     case 'cirrus':
       if (!primary) throw notYet(`secondary <video> model 'cirrus'`);
       return { driver: 'cirrus-vga', id };
     case 'vmvga':
       if (!primary) throw notYet(`secondary <video> model 'vmvga'`);
-      return { driver: 'vmware-svga', id, vgamem_mb: mb(v.vgamem) };
+      return { driver: 'vmware-svga', id, vgamem_mb: mb(v.vgamem) ?? 16 };
     case 'bochs':
       return { driver: 'bochs-display', id, vgamem: v.vram === undefined ? undefined : v.vram * 1024 };
     case 'qxl':

@@ -53,6 +53,7 @@ export function buildMachine(st: BuildState, accel: 'kvm' | 'tcg', pflash: boole
     if (def.os.nvram?.path || st.ctx.nvramPath || def.os.nvram?.template)
       o.push(['pflash1', 'libvirt-pflash1-storage']);
   }
+  if (def.devices.sounds.some((s) => s.model === 'pcspk')) o.push(['pcspk-audiodev', st.audiodev]);
   const hpet = def.clock?.timers.find((t) => t.name === 'hpet');
   if (hpet?.present === false) o.push(['hpet', false]);
   o.push(['acpi', feature(def, 'acpi').present && feature(def, 'acpi').state !== 'off']);
@@ -109,10 +110,12 @@ export function buildCpu(st: BuildState, accel: 'kvm' | 'tcg'): void {
 /** -m size=Nk[,slots=S,maxmem=Mk] and -overcommit. */
 export function buildMemory(st: BuildState): void {
   const { def } = st;
-  const o: [string, OptValue][] = [['size', `${def.memory.kib}k`]];
+  // QEMU on x86 wants RAM in whole MiB: round up like libvirt (qemuDomainAlignMemorySizes).
+  const mib = (kib: number) => Math.ceil(kib / 1024) * 1024;
+  const o: [string, OptValue][] = [['size', `${mib(def.memory.kib)}k`]];
   if (def.maxMemory) {
     if (!def.maxMemory.slots) throw unsupportedConfig('<maxMemory> needs a slots count');
-    o.push(['slots', def.maxMemory.slots], ['maxmem', `${def.maxMemory.kib}k`]);
+    o.push(['slots', def.maxMemory.slots], ['maxmem', `${mib(def.maxMemory.kib)}k`]);
   }
   st.args.push('-m', qemuOpts(undefined, o), '-overcommit', 'mem-lock=off');
 }

@@ -92,7 +92,11 @@ function checkSupported(def: DomainDef): void {
   }
   for (const el of def.devices.others) {
     if (el.name === 'audio') {
-      if ((el.attrs.type ?? 'none') !== 'none') throw notYet(`<audio type='${el.attrs.type}'>`);
+      const t = el.attrs.type ?? 'none';
+      if (t !== 'none' && t !== 'spice') throw notYet(`<audio type='${t}'>`);
+      if (t === 'spice' && !def.devices.graphics.some((g) => g.type === 'spice')) {
+        throw unsupportedConfig("<audio type='spice'> needs <graphics type='spice'>");
+      }
       continue;
     }
     throw notYet(`<${el.name}>`, el.attrs.type ? `of type '${el.attrs.type}'` : '');
@@ -155,7 +159,7 @@ export function buildQemuCommand(def: DomainDef, ctx: QemuBuildContext): QemuCom
     args: [],
     q35: /q35/.test(def.os.machine ?? ''),
     bootIndex: bootIndexes(def),
-    audiodev: 'audio1',
+    audiodev: `audio${/^[0-9]+$/.test(def.devices.others.find((e) => e.name === 'audio')?.attrs.id ?? '') ? def.devices.others.find((e) => e.name === 'audio')!.attrs.id : '1'}`,
     usedSlots: new Set(),
   };
   st.usedSlots = usedRootSlots(def, st.q35);
@@ -201,7 +205,9 @@ export function buildQemuCommand(def: DomainDef, ctx: QemuBuildContext): QemuCom
   buildInterfaces(st);
   buildChardevs(st);
   buildInputs(st);
-  a.push('-audiodev', jsonArg({ id: st.audiodev, driver: 'none' }));
+  // One audio backend feeds sound cards and VNC: the first <audio> (none or spice), else none.
+  const audio = def.devices.others.find((e) => e.name === 'audio');
+  a.push('-audiodev', jsonArg({ id: st.audiodev, driver: audio?.attrs.type ?? 'none' }));
   buildGraphics(st);
   buildVideos(st);
   buildSounds(st);
