@@ -13,6 +13,14 @@ writeFileSync(
   a,
   "<domain type='test'>\n  <name>vm1</name>\n  <memory>1048576</memory>\n  <vcpu>1</vcpu>\n  <os><type>hvm</type></os>\n</domain>\n",
 );
+const named = (n: string) => {
+  const p = join(dir, `n-${n.replace(/ /g, '_')}.xml`);
+  writeFileSync(
+    p,
+    `<domain type='test'><name>${n}</name><memory>1048576</memory><os><type>hvm</type></os></domain>`,
+  );
+  return p;
+};
 const bad = join(dir, 'bad.xml');
 writeFileSync(bad, '<domain');
 
@@ -330,6 +338,8 @@ describe('same output as virsh -c test:///default', {
     'help dominfo; help setmem; help desc; help domstate; help shutdown; help foo',
     'define /nonexistent.xml; dominfo ""; setmem test; setvcpus test 1 --maximum',
     'list --all --state-running --state-paused --persistent --no-autostart',
+    `define ${named('Zed')}; define ${named('alpha')}; define ${named('Beta')}; define ${named('my vm')}; define ${named('日本')}; list --all; start alpha; start 'my vm'; list --name`,
+    'domname test; domid 1; domuuid 1; domname 6695eb01-f6a4-8304-79aa-97f2502e193f; dominfo 6695eb01f6a4830479aa97f2502e193f',
   ];
   for (const b of batches) {
     it(b, async () => {

@@ -1,6 +1,6 @@
 // Domain Management commands: lifecycle (define, start, shutdown ...), ids, XML, memory, vcpus, desc.
 import { CliError, failWith, type CmdContext, type CommandDef, type CommandGroup } from '../command.js';
-import { domainOpt, lookupDomain, modifyFlags, modifyOpts, readUserFile } from './util.js';
+import { domainOpt, type LookupBy, lookupDomain, modifyFlags, modifyOpts, readUserFile } from './util.js';
 
 /** A command that looks the domain up, calls one driver method and prints virsh's message. */
 function simple(
@@ -155,6 +155,7 @@ const idCmd = (
   name: string,
   summary: string,
   help: string,
+  by: LookupBy,
   pick: (d: { id: number | null; name: string; uuid: string }) => string,
 ): CommandDef => ({
   name,
@@ -162,7 +163,7 @@ const idCmd = (
   options: [domainOpt(help)],
   json: true,
   async handler(ctx) {
-    const dom = await lookupDomain(ctx);
+    const dom = await lookupDomain(ctx, 'domain', by);
     if (ctx.json) ctx.printJson({ id: dom.id, name: dom.name, uuid: dom.uuid });
     else ctx.print(`${pick(dom)}\n`);
   },
@@ -409,11 +410,27 @@ export const domainGroup: CommandGroup = {
         (await ctx.conn()).domainDestroy(uuid, ctx.flag('graceful') ? { graceful: true } : {}),
       [{ name: 'graceful', type: 'bool', help: 'terminate gracefully' }],
     ),
-    idCmd('domid', 'convert a domain name or UUID to domain id', 'domain name or uuid', (d) =>
-      d.id === null ? '-' : String(d.id),
+    idCmd(
+      'domid',
+      'convert a domain name or UUID to domain id',
+      'domain name or uuid',
+      { name: true, uuid: true },
+      (d) => (d.id === null ? '-' : String(d.id)),
     ),
-    idCmd('domname', 'convert a domain id or UUID to domain name', 'domain id or uuid', (d) => d.name),
-    idCmd('domuuid', 'convert a domain name or id to domain UUID', 'domain id or name', (d) => d.uuid),
+    idCmd(
+      'domname',
+      'convert a domain id or UUID to domain name',
+      'domain id or uuid',
+      { id: true, uuid: true },
+      (d) => d.name,
+    ),
+    idCmd(
+      'domuuid',
+      'convert a domain name or id to domain UUID',
+      'domain id or name',
+      { id: true, name: true },
+      (d) => d.uuid,
+    ),
     dumpxmlCmd,
     editCmd,
     simple(

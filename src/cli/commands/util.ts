@@ -20,16 +20,39 @@ export const modifyOpts = (config = 'affect next boot', live = 'affect running d
   { name: 'current', type: 'bool', help: 'affect current domain' },
 ];
 
-/** Resolves the domain option like virsh (id, uuid, name); NO_DOMAIN becomes "failed to get domain". */
-export async function lookupDomain(ctx: CmdContext, opt = 'domain'): Promise<DomainSummary> {
+/** How a domain argument may be matched (virsh's VIRSH_BYID | VIRSH_BYUUID | VIRSH_BYNAME). */
+export interface LookupBy {
+  id?: boolean;
+  uuid?: boolean;
+  name?: boolean;
+}
+const anyWay: LookupBy = { id: true, uuid: true, name: true };
+
+/**
+ * Resolves the domain option like virsh (id, uuid, name, as `by` allows); a domain that cannot be
+ * found, or only in a way `by` excludes, gives virsh's "failed to get domain".
+ */
+export async function lookupDomain(
+  ctx: CmdContext,
+  opt = 'domain',
+  by: LookupBy = anyWay,
+): Promise<DomainSummary> {
   const ref = ctx.req(opt);
   const conn = await ctx.conn();
+  const missing = () => new CliError(`failed to get domain '${ref}'`);
+  let dom: DomainSummary;
   try {
-    return await conn.domainLookup(ref);
+    dom = await conn.domainLookup(ref);
   } catch (e) {
-    if (isVirError(e, 'NO_DOMAIN')) throw new CliError(`failed to get domain '${ref}'`);
+    if (isVirError(e, 'NO_DOMAIN')) throw missing();
     throw e;
   }
+  const matched =
+    (by.id && dom.id !== null && ref === String(dom.id)) ||
+    (by.uuid && ref.toLowerCase() === dom.uuid) ||
+    (by.name && ref === dom.name);
+  if (!matched) throw missing();
+  return dom;
 }
 
 /** Reads a file given on the command line, with virsh's message when it cannot. */
