@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { isVirError } from '../util/errors.js';
-import { ConfigStore } from './config-store.js';
+import { ConfigStore, driverStores } from './config-store.js';
 import { driverDirs, rootPaths, sessionPaths, systemPaths } from './paths.js';
 
 let dir: string;
@@ -40,6 +40,18 @@ describe('ConfigStore', () => {
     assert.equal(await store.isAutostart('vm1'), false);
     assert.equal(await store.load('vm1'), undefined);
     assert.equal(await store.remove('vm1'), false);
+  });
+
+  it('keeps runtime status apart from definitions', async () => {
+    const stores = driverStores(driverDirs(rootPaths(dir), 'qemu'));
+    await stores.domainStatus.save('vm', '<domstatus/>');
+    await stores.networks.save('default', '<network/>');
+    await stores.networks.setAutostart('default', true);
+    assert.equal(await readFile(join(dir, 'run/qemu/vm.xml'), 'utf8'), '<domstatus/>\n');
+    assert.equal(
+      await readlink(join(dir, 'etc/qemu/networks/autostart/default.xml')),
+      join(dir, 'etc/qemu/networks/default.xml'),
+    );
   });
 
   it('refuses names that could escape its directory', async () => {

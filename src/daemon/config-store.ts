@@ -155,3 +155,28 @@ export class ConfigStore {
     return (await listDir(this.autostartDir)).filter((f) => f.endsWith('.xml')).map((f) => f.slice(0, -4));
   }
 }
+
+/**
+ * The stores of one driver: persistent definitions with autostart under the config dir, runtime
+ * status XML (live definitions of running objects) apart under the run dir.
+ */
+export function driverStores(dirs: {
+  domains: string;
+  domainsAutostart: string;
+  networks: string;
+  networksAutostart: string;
+  pools: string;
+  poolsAutostart: string;
+  domainStatus: string;
+  networkStatus: string;
+  poolStatus: string;
+}) {
+  return {
+    domains: new ConfigStore({ dir: dirs.domains, autostartDir: dirs.domainsAutostart }),
+    networks: new ConfigStore({ dir: dirs.networks, autostartDir: dirs.networksAutostart }),
+    pools: new ConfigStore({ dir: dirs.pools, autostartDir: dirs.poolsAutostart }),
+    domainStatus: new ConfigStore({ dir: dirs.domainStatus }),
+    networkStatus: new ConfigStore({ dir: dirs.networkStatus }),
+    poolStatus: new ConfigStore({ dir: dirs.poolStatus }),
+  };
+}

@@ -32,8 +32,8 @@ export function registerDriver(name: string, factory: DriverFactory): void {
 
 /** Modules that register built-in drivers, tried lazily so a missing one does not break the daemon. */
 const builtins: Record<string, string> = {
+  // The QEMU driver plugs in by exporting `createDaemonDriver: DriverFactory` from this module.
   qemu: '../drivers/qemu/daemon-driver.js',
-  test: '../drivers/test/daemon-driver.js',
 };
 
 /** A connection's optional reload hook. */
@@ -43,44 +43,27 @@ function reloadOf(conn: Connection): (() => Promise<void>) | undefined {
 }
 
 async function loadBuiltin(name: string): Promise<DriverFactory | undefined> {
-  if (name === 'test') {
-    const f = await testDriverFactory();
-    if (f) return f;
-  }
+  if (name === 'test') return testDriverFactory();
   const spec = builtins[name];
   if (!spec) return undefined;
+  const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
+  const url = new URL(spec.replace(/\.js$/, `.${ext}`), import.meta.url);
   try {
-    const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
-    const url = new URL(spec.replace(/\.js$/, `.${ext}`), import.meta.url).href;
-    const mod = (await import(url)) as { createDaemonDriver?: DriverFactory };
+    const mod = (await import(url.href)) as { createDaemonDriver?: DriverFactory };
     return mod.createDaemonDriver;
-  } catch {
-    return undefined;
+  } catch (e) {
+    // Not built into this tree: the driver is unavailable. Any other failure is a real error.
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'ERR_MODULE_NOT_FOUND' && err.message.includes(url.pathname)) return undefined;
+    throw e;
   }
 }
 
 /** The test driver (src/drivers/test): an in-memory hypervisor with test:///default's objects. */
-async function testDriverFactory(): Promise<DriverFactory | undefined> {
-  let mod: Record<string, unknown> | undefined;
-  for (const file of ['driver', 'index']) {
-    try {
-      const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
-      mod = (await import(new URL(`../drivers/test/${file}.${ext}`, import.meta.url).href)) as Record<
-        string,
-        unknown
-      >;
-      break;
-    } catch {
-      // try the next candidate
-    }
-  }
-  if (!mod) return undefined;
-  const open = (mod.openTestConnection ?? mod.createTestConnection ?? mod.connectTest) as
-    | ((uri?: string) => Connection | Promise<Connection>)
-    | undefined;
-  if (typeof open !== 'function') return undefined;
+async function testDriverFactory(): Promise<DriverFactory> {
+  const { openTestConnection } = await import('../drivers/test/driver.js');
   return async () => {
-    const connection = await open('test:///default');
+    const connection = openTestConnection();
     const reload = reloadOf(connection);
     return reload ? { connection, reload } : { connection };
   };
