@@ -1,6 +1,6 @@
 // domainAssignDefaults: default controllers, device models and addresses so a defined domain stays stable (QEMU x86 rules, simplified).
 import { elem } from '../../util/xml.js';
-import type { PciAddress } from './address.js';
+import { assignPciAddresses } from './pci-assign.js';
 import { deviceRank } from './devices.js';
 import { sortControllers } from './postparse.js';
 import type { ControllerDef, ControllerType, DiskBus, DiskDef, DomainDef } from './domain-def.js';
@@ -106,6 +106,9 @@ export function domainAssignDefaults(def: DomainDef, opts: AssignDefaultsOpts): 
     else if (i.type === 'tablet') i.bus ??= 'usb';
   }
   d.memballoon ??= { model: 'virtio' };
+  // Q35 machines have the ICH9 TCO watchdog built in.
+  if (q35 && !d.watchdogs.some((w) => w.model === 'itco'))
+    d.watchdogs.push({ model: 'itco', action: 'reset' });
   // An audio backend for sound devices and graphics: spice carries audio itself, else none.
   if (!d.others.some((o) => o.name === 'audio') && !d.graphics.some((g) => g.type === 'dbus')) {
     const type = d.graphics.some((g) => g.type === 'spice') ? 'spice' : 'none';
@@ -125,9 +128,9 @@ export function domainAssignDefaults(def: DomainDef, opts: AssignDefaultsOpts): 
       else if (c.type === 'pci' && c.index === 0) c.model = q35 ? 'pcie-root' : 'pci-root';
       else if (c.type === 'scsi') c.model = 'lsilogic';
     }
-    add({ type: 'pci', index: 0, model: q35 ? 'pcie-root' : 'pci-root' });
     add({ type: 'usb', index: 0, model: q35 ? 'qemu-xhci' : 'piix3-uhci' });
     if (q35) add({ type: 'sata', index: 0 }); // ICH9 AHCI; the PIIX3 IDE controller is added only for IDE disks
+    add({ type: 'pci', index: 0, model: q35 ? 'pcie-root' : 'pci-root' });
   }
   const maxIdx = (bus: DiskBus, per: number) =>
     d.disks
@@ -176,75 +179,5 @@ export function domainAssignDefaults(def: DomainDef, opts: AssignDefaultsOpts): 
       c.address = { type: 'virtio-serial', controller: 0, bus: 0, port: i + 1 };
   }
   sortControllers(ctrls);
-  if (x86) assignPci(def, q35);
-}
-
-/** Gives every PCI device without an address a slot on bus 0 (QEMU's i440fx/q35 layout). */
-function assignPci(def: DomainDef, q35: boolean): void {
-  const d = def.devices;
-  const used = new Set<number>();
-  const all = [
-    d.disks,
-    d.controllers,
-    d.interfaces,
-    d.videos,
-    d.sounds,
-    d.rngs,
-    d.watchdogs,
-    d.memballoon ? [d.memballoon] : [],
-  ];
-  for (const list of all)
-    for (const x of list) if (x.address?.type === 'pci' && x.address.bus === 0) used.add(x.address.slot);
-  const pci = (slot: number, fn = 0): PciAddress => ({ type: 'pci', domain: 0, bus: 0, slot, function: fn });
-  used.add(0);
-  if (!q35)
-    used.add(1); // PIIX3: ISA bridge, IDE, USB UHCI at 00:01.x
-  else used.add(0x1f); // ICH9: LPC, SATA, SMBus at 00:1f.x
-  let next = q35 ? 1 : 2;
-  const take = () => {
-    while (used.has(next)) next++;
-    if (next > 0x1f) return undefined;
-    used.add(next);
-    return pci(next);
-  };
-  for (const c of d.controllers) {
-    if (c.address) continue;
-    if (c.type === 'usb' && c.index === 0 && c.model === 'piix3-uhci' && !q35) c.address = pci(1, 2);
-    else if (c.type === 'ide' && c.index === 0 && !q35) c.address = pci(1, 1);
-    else if (c.type === 'sata' && c.index === 0 && q35) c.address = pci(0x1f, 2);
-  }
-  const primary = d.videos.find((v) => v.primary) ?? d.videos[0];
-  if (primary && !primary.address && primary.type !== 'none') {
-    const slot = q35 ? 1 : 2;
-    if (!used.has(slot)) {
-      used.add(slot);
-      primary.address = pci(slot);
-    }
-  }
-  for (const c of d.controllers) {
-    if (c.address || c.model === 'none') continue;
-    if (c.type === 'pci' && (c.model === 'pci-root' || c.model === 'pcie-root')) continue;
-    if (c.type === 'ide' || c.type === 'fdc' || (c.type === 'sata' && q35 && c.index === 0)) continue;
-    if (['usb', 'scsi', 'virtio-serial', 'sata', 'pci'].includes(c.type)) {
-      const a = take();
-      if (a) c.address = a;
-    }
-  }
-  for (const n of d.interfaces)
-    if (!n.address && n.model !== 'usb-net' && n.type !== 'hostdev') setIf(n, take);
-  for (const v of d.videos) if (!v.address && v.type !== 'none' && v.type !== 'ramfb') setIf(v, take);
-  for (const s of d.sounds) if (!s.address && s.model !== 'pcspk' && s.model !== 'usb') setIf(s, take);
-  for (const disk of d.disks) if (!disk.address && disk.target.bus === 'virtio') setIf(disk, take);
-  for (const r of d.rngs) if (!r.address && r.model.startsWith('virtio')) setIf(r, take);
-  for (const w of d.watchdogs) if (!w.address && w.model === 'i6300esb') setIf(w, take);
-  const b = d.memballoon;
-  if (b && !b.address && b.model !== 'none') setIf(b, take);
-}
-
-function setIf(
-  dev: { address?: PciAddress | DomainDef['devices']['disks'][number]['address'] },
-  take: () => PciAddress | undefined,
-) {
-  const a = take();
-  if (a) dev.address = a;
+  if (x86) assignPciAddresses(def, q35);
 }
