@@ -143,6 +143,9 @@ function connectError(t: RemoteTarget, e: NodeJS.ErrnoException): VirError {
 
 const enc = encodeURIComponent;
 
+/** Idle kept-alive sockets are dropped before the server's 60 s keep-alive timeout. */
+const IDLE_SOCKET_MS = 30_000;
+
 /** A Connection served by a remote tvirtd. */
 export class RemoteConnection implements Connection {
   readonly uri: string;
@@ -162,10 +165,15 @@ export class RemoteConnection implements Connection {
     if (target.tls) {
       if (!https)
         throw new VirError('INTERNAL_ERROR', 'TLS target without the https module', { domain: 'RPC' });
-      this.agent = new https.Agent({ keepAlive: true, maxSockets: 8, ...target.tls });
+      this.agent = new https.Agent({
+        keepAlive: true,
+        maxSockets: 8,
+        timeout: IDLE_SOCKET_MS,
+        ...target.tls,
+      });
       this.request = https.request as unknown as typeof request;
     } else {
-      this.agent = new Agent({ keepAlive: true, maxSockets: 8 });
+      this.agent = new Agent({ keepAlive: true, maxSockets: 8, timeout: IDLE_SOCKET_MS });
       this.request = request;
     }
   }
@@ -175,7 +183,7 @@ export class RemoteConnection implements Connection {
   }
 
   /** One API call. Non-2xx answers become the server's VirError. */
-  call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  call<T>(method: string, path: string, body?: unknown, retried = false): Promise<T> {
     if (this.closed)
       return Promise.reject(new VirError('INVALID_CONN', 'the connection is closed', { domain: 'RPC' }));
     const payload = body === undefined ? undefined : JSON.stringify(body);
@@ -215,7 +223,12 @@ export class RemoteConnection implements Connection {
           });
         },
       );
-      req.on('error', (e: NodeJS.ErrnoException) => reject(connectError(t, e)));
+      req.on('error', (e: NodeJS.ErrnoException) => {
+        // A kept-alive socket the server closed meanwhile: replay a read once on a fresh socket.
+        if (req.reusedSocket && e.code === 'ECONNRESET' && method === 'GET' && !retried)
+          resolve(this.call<T>(method, path, body, true));
+        else reject(connectError(t, e));
+      });
       req.end(payload);
     });
   }

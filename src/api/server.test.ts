@@ -11,7 +11,7 @@ import { JobManager } from '../daemon/jobs.js';
 import type { TvirtEvent } from '../drivers/connection.js';
 import { isVirError, VirError } from '../util/errors.js';
 import { tokenTable } from './auth.js';
-import { connectRemote, parseRemoteUri, type RemoteConnection } from './client.js';
+import { connectRemote, parseRemoteUri, RemoteConnection } from './client.js';
 import { FakeConnection } from './fake-connection.test-util.js';
 import { ApiServer } from './server.js';
 
@@ -184,6 +184,36 @@ describe('API over the UNIX socket', () => {
     await client.domainUndefine('raw');
   });
 
+  it('serializes concurrent modifying calls on one domain while reads answer at once', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
+    fake.trace.length = 0;
+    fake.gate = async (op) => {
+      if (op === 'suspend') await held;
+    };
+    try {
+      const suspend = client.domainSuspend('test');
+      const resume = client.domainResume('test');
+      while (!fake.trace.includes('start:suspend')) await new Promise((r) => setTimeout(r, 5));
+      assert.equal((await client.domainGetState('test')).state, 'running');
+      const active = await client.listJobs({ active: true });
+      assert.deepEqual(
+        active.map((j) => [j.operation, j.state]),
+        [
+          ['suspend', 'running'],
+          ['resume', 'queued'],
+        ],
+      );
+      release();
+      await Promise.all([suspend, resume]);
+      assert.deepEqual(fake.trace, ['start:suspend', 'end:suspend', 'start:resume', 'end:resume']);
+    } finally {
+      fake.gate = async () => {};
+    }
+  });
+
   it('lists jobs', async () => {
     await client.domainSuspend('test');
     await client.domainResume('test');
@@ -252,7 +282,12 @@ describe('API over TCP', () => {
     assert.equal(JSON.parse(wrong.body).error.code, 'AUTH_FAILED');
     process.env.TVIRT_AUTH_TOKEN = 'wrong-token-0123456789';
     await assert.rejects(connectRemote(tcpUri()), (e) => isVirError(e, 'AUTH_FAILED'));
+    const unauth = new RemoteConnection(await parseRemoteUri(tcpUri()));
     delete process.env.TVIRT_AUTH_TOKEN;
+    unauth.onEvent(() => {});
+    await assert.rejects(unauth.eventsReady(), (e) => isVirError(e, 'AUTH_FAILED'));
+    await assert.rejects(unauth.domainOpenConsole('test'), (e) => isVirError(e, 'AUTH_FAILED'));
+    await unauth.close();
   });
 
   it('lets a read-only token read but not modify (403)', async () => {
