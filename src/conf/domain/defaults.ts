@@ -92,14 +92,28 @@ export function domainAssignDefaults(def: DomainDef, opts: AssignDefaultsOpts): 
     if (!d.inputs.some((i) => i.type === 'keyboard' && i.bus === 'ps2'))
       d.inputs.push({ type: 'keyboard', bus: 'ps2' });
     // QEMU's own default CPU model, recorded so the guest ABI does not change under it.
-    def.cpu ??= {
-      mode: 'custom',
-      match: 'exact',
-      check: 'none',
-      model: 'qemu64',
-      fallback: 'forbid',
-      features: [],
-    };
+    def.cpu ??= { features: [] };
+    const cpu = def.cpu;
+    if (cpu.mode === undefined && cpu.model === undefined) {
+      Object.assign(cpu, {
+        mode: 'custom',
+        match: 'exact',
+        check: 'none',
+        model: 'qemu64',
+        fallback: 'forbid',
+      });
+    }
+  }
+  const cpu = def.cpu;
+  if (cpu) {
+    if (cpu.mode === undefined && cpu.model !== undefined) cpu.mode = 'custom';
+    if (cpu.mode === 'custom' && cpu.model !== undefined) cpu.match ??= 'exact';
+    if (cpu.mode === 'host-passthrough' || cpu.mode === 'maximum') {
+      cpu.check ??= 'none';
+      if (cpu.mode === 'host-passthrough') cpu.migratable ??= true;
+    } else if (cpu.mode === 'host-model') cpu.check ??= 'partial';
+    else if (cpu.mode === 'custom' && cpu.model !== undefined)
+      cpu.check ??= def.type === 'kvm' ? 'partial' : 'none';
   }
   for (const i of d.inputs) {
     if (i.type === 'mouse' || i.type === 'keyboard') i.bus ??= x86 ? 'ps2' : 'usb';

@@ -237,6 +237,30 @@ function pciKeys(def: DomainDef): string[] {
   return all.flatMap((x) => (x.address?.type === 'pci' ? [addressKey(x.address)] : []));
 }
 
+test('domain-qemu: parse + domainAssignDefaults compared with libvirt x86_64-latest outputs (informational)', {
+  skip: skipNoTestdata,
+}, () => {
+  let same = 0;
+  let total = 0;
+  for (const c of manifest('domain-qemu').cases as {
+    input?: string;
+    runs?: { suffix: string; expect: string; expectedFiles: string[] }[];
+  }[]) {
+    for (const run of c.runs ?? []) {
+      if (run.suffix !== '.x86_64-latest' || run.expect !== 'success' || !c.input) continue;
+      const f = run.expectedFiles.find((x) => x.endsWith('.xml'));
+      if (!f) continue;
+      total++;
+      const def = parseDomain(readTestdata(c.input), { random: fixedRandom });
+      domainAssignDefaults(def, { arch: 'x86_64', machine: def.os.machine ?? 'pc' });
+      if (sameXmlText(formatDomain(def, { inactive: true }), readTestdata(f))) same++;
+    }
+  }
+  // Not required to match (the QEMU driver owns capability-dependent defaults); guards against regressions.
+  console.log(`domain-qemu defaults vs libvirt x86_64-latest: ${same}/${total} identical`);
+  assert.ok(same >= total * 0.5, `only ${same}/${total}`);
+});
+
 test('formatted outputs validate against domain.rng wherever the input does', {
   skip: skipNoTestdata || (!hasXmllint && 'xmllint not installed'),
 }, () => {
