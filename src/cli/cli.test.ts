@@ -340,6 +340,9 @@ describe('same output as virsh -c test:///default', {
     'list --all --state-running --state-paused --persistent --no-autostart',
     `define ${named('Zed')}; define ${named('alpha')}; define ${named('Beta')}; define ${named('my vm')}; define ${named('日本')}; list --all; start alpha; start 'my vm'; list --name`,
     'domname test; domid 1; domuuid 1; domname 6695eb01-f6a4-8304-79aa-97f2502e193f; dominfo 6695eb01f6a4830479aa97f2502e193f',
+    'destroy 1; start 6695eb01-f6a4-8304-79aa-97f2502e193f; autostart 2; undefine 2; reboot 2; reset 2; suspend 2; resume 2; destroy 2; autostart 2',
+    "shutdown test --mode foo; echo a 'b c' --xml '<x>'; echo --shell \"it's\" plain; list --uuid --name --id",
+    'desc 1; desc 1 --title',
   ];
   for (const b of batches) {
     it(b, async () => {

@@ -2,7 +2,10 @@
 import { CliError, failWith, type CmdContext, type CommandDef, type CommandGroup } from '../command.js';
 import { domainOpt, type LookupBy, lookupDomain, modifyFlags, modifyOpts, readUserFile } from './util.js';
 
-/** A command that looks the domain up, calls one driver method and prints virsh's message. */
+/**
+ * A command that looks the domain up, calls one driver method and prints virsh's message, naming
+ * the domain as the user wrote it (virsh prints the argument, not the looked-up name).
+ */
 function simple(
   name: string,
   summary: string,
@@ -11,6 +14,7 @@ function simple(
   success: string,
   call: (ctx: CmdContext, uuid: string) => Promise<void>,
   extraOpts: CommandDef['options'] = [],
+  before?: (ctx: CmdContext) => void,
 ): CommandDef {
   return {
     name,
@@ -19,12 +23,14 @@ function simple(
     options: [domainOpt(), ...extraOpts],
     async handler(ctx) {
       const dom = await lookupDomain(ctx);
+      before?.(ctx);
+      const arg = ctx.req('domain');
       try {
         await call(ctx, dom.uuid);
       } catch (e) {
-        failWith(failure.replace('%s', dom.name), e);
+        failWith(failure.replace('%s', arg), e);
       }
-      ctx.printExtra(success.replace('%s', dom.name));
+      ctx.printExtra(success.replace('%s', arg));
     },
   };
 }
@@ -36,7 +42,7 @@ function shutdownMode(ctx: CmdContext): { mode?: 'acpi' | 'agent' } {
   for (const x of m) {
     if (!['acpi', 'agent', 'initctl', 'signal', 'paravirt'].includes(x)) {
       throw new CliError(
-        `Unknown mode ${x} value, expecting 'acpi', 'agent', 'initctl', 'signal' or 'paravirt'`,
+        `Unknown mode ${x} value, expecting 'acpi', 'agent', 'initctl', 'signal', or 'paravirt'`,
       );
     }
     if (x !== 'acpi' && x !== 'agent') {
@@ -142,12 +148,13 @@ const undefineCmd: CommandDef = {
     const flags: { removeAllStorage?: boolean; nvram?: boolean } = {};
     if (ctx.flag('remove-all-storage')) flags.removeAllStorage = true;
     if (ctx.flag('nvram')) flags.nvram = true;
+    const arg = ctx.req('domain');
     try {
       await (await ctx.conn()).domainUndefine(dom.uuid, flags);
     } catch (e) {
-      failWith(`Failed to undefine domain '${dom.name}'`, e);
+      failWith(`Failed to undefine domain '${arg}'`, e);
     }
-    ctx.printExtra(`Domain '${dom.name}' has been undefined\n`);
+    ctx.printExtra(`Domain '${arg}' has been undefined\n`);
   },
 };
 
@@ -200,13 +207,15 @@ const autostartCmd: CommandDef = {
     } catch (e) {
       failWith(
         on
-          ? `Failed to mark domain '${dom.name}' as autostarted`
-          : `Failed to unmark domain '${dom.name}' as autostarted`,
+          ? `Failed to mark domain '${ctx.req('domain')}' as autostarted`
+          : `Failed to unmark domain '${ctx.req('domain')}' as autostarted`,
         e,
       );
     }
     ctx.printExtra(
-      on ? `Domain '${dom.name}' marked as autostarted\n` : `Domain '${dom.name}' unmarked as autostarted\n`,
+      on
+        ? `Domain '${ctx.req('domain')}' marked as autostarted\n`
+        : `Domain '${ctx.req('domain')}' unmarked as autostarted\n`,
     );
   },
 };
@@ -312,7 +321,9 @@ const descCmd: CommandDef = {
       if (ctx.flag('edit')) {
         const current = await conn.domainGetMetadata(dom.uuid, type, flags);
         const { editText } = await import('../editor.js');
-        const edited = (await editText(current, '.txt')).replace(/\n+$/, '');
+        let edited = await editText(current, '.txt');
+        // Editors add a final newline; a title cannot hold one (virsh strips it for titles only).
+        if (type === 'title' && edited.endsWith('\n')) edited = edited.slice(0, -1);
         if (edited === current) {
           ctx.printExtra(`${Cap} not changed\n`);
           return;
@@ -441,6 +452,7 @@ export const domainGroup: CommandGroup = {
       "Domain '%s' is being rebooted\n",
       async (ctx, uuid) => (await ctx.conn()).domainReboot(uuid, shutdownMode(ctx)),
       [modeOpt],
+      shutdownMode,
     ),
     simple(
       'reset',
@@ -469,6 +481,7 @@ export const domainGroup: CommandGroup = {
       "Domain '%s' is being shutdown\n",
       async (ctx, uuid) => (await ctx.conn()).domainShutdown(uuid, shutdownMode(ctx)),
       [modeOpt],
+      shutdownMode,
     ),
     startCmd,
     simple(

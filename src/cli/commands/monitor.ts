@@ -68,8 +68,8 @@ const listCmd: CommandDef = {
       let out = '';
       for (const d of doms) {
         const parts: string[] = [];
-        if (byId) parts.push(String(d.id));
         if (byUuid) parts.push(d.uuid);
+        if (byId) parts.push(String(d.id));
         if (byName) parts.push(d.name);
         out += `${parts.join(' ')}\n`;
       }

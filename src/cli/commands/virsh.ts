@@ -73,7 +73,8 @@ const echoCmd: CommandDef = {
     }
     const line = words.join(' ');
     if (ctx.flag('err')) ctx.error(line);
-    else ctx.print(`${line}\n`);
+    // No newline of its own: the blank line after every command ends it (as virsh).
+    else ctx.print(line);
   },
 };
 
