@@ -340,13 +340,13 @@ export class ApiServer {
       const { status: st, body } = e instanceof HttpError ? errorResponse(e.vir, e.status) : errorResponse(e);
       status = st;
       if (!(e instanceof VirError) && !(e instanceof HttpError))
-        this.log.error('request failed', { method: req.method, url: req.url, err: e });
+        this.log.error('request failed', { method: req.method, path: req.url?.split('?')[0], err: e });
       if (!res.headersSent) sendJson(res, status, body);
       else res.destroy();
     } finally {
       this.log.debug('request', {
         method: req.method,
-        url: req.url,
+        path: req.url?.split('?')[0], // never log query strings: they may carry tokens
         status,
         ms: Date.now() - started,
         transport: caller?.transport,
