@@ -74,6 +74,8 @@ export interface BuildState {
   audiodev: string;
   /** Slots on PCI bus 0 taken by explicit addresses or the chipset; auto placement avoids them. */
   usedSlots: Set<number>;
+  /** Slot kept for the primary video adapter without an address (libvirt: 00:02 on pc, 00:01 on q35). */
+  videoSlot?: number;
 }
 
 /** Slots of bus 0 that explicit addresses or the chipset occupy (for {@link addressProps} auto placement). */
@@ -96,6 +98,16 @@ export function usedRootSlots(def: DomainDef, q35: boolean): Set<number> {
   for (const l of lists)
     for (const x of l) if (x.address?.type === 'pci' && x.address.bus === 0) used.add(x.address.slot);
   return used;
+}
+
+/** Reserves the conventional slot of the primary video adapter when it has no address. */
+export function reserveVideoSlot(st: BuildState): void {
+  const v = st.def.devices.videos.find((x) => x.primary) ?? st.def.devices.videos[0];
+  const slot = st.q35 ? 1 : 2;
+  if (v && !v.address && v.type !== 'none' && !st.usedSlots.has(slot)) {
+    st.usedSlots.add(slot);
+    st.videoSlot = slot;
+  }
 }
 
 /** CONFIG_UNSUPPORTED naming the element tvirt cannot run yet. */

@@ -1,7 +1,14 @@
 // <graphics> (VNC, SPICE) -> `-vnc`/`-spice`, and <video> -> display adapter `-device`s.
 import type { GraphicsDef, GraphicsListen, VideoDef } from '../../conf/domain/domain-def.js';
-import { type BuildState, addressProps, internalError, notYet, unsupportedConfig } from './command-common.js';
-import { type JsonProps, type OptValue, checkHostAddress, jsonArg, qemuOpts } from './qemu-opts.js';
+import {
+  type BuildState,
+  addressProps,
+  pciBusName,
+  internalError,
+  notYet,
+  unsupportedConfig,
+} from './command-common.js';
+import { checkHostAddress, hex, type JsonProps, jsonArg, type OptValue, qemuOpts } from './qemu-opts.js';
 
 function listenAddress(g: GraphicsDef): { socket?: string; address: string } {
   const l: GraphicsListen | undefined = g.listens[0];
@@ -143,7 +150,13 @@ export function buildVideos(st: BuildState): void {
     const primary = v.primary ?? i === 0;
     const dev = videoDevice(v, primary, i);
     if (!dev) return;
-    Object.assign(dev, addressProps(st, v.address, `video ${i}`, true));
+    const keep = primary && !v.address && st.videoSlot !== undefined;
+    Object.assign(
+      dev,
+      keep
+        ? { bus: pciBusName(st, 0), addr: hex(st.videoSlot!) }
+        : addressProps(st, v.address, `video ${i}`, true),
+    );
     st.args.push('-device', jsonArg(dev));
   });
 }

@@ -1,9 +1,9 @@
 // Sanity with a real QEMU: each golden case's command line is accepted by qemu-system-x86_64 (paused with -S).
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { DomainDef } from '../../conf/domain/index.js';
 import { buildQemuCommand } from './command.js';
@@ -25,7 +25,8 @@ function localize(def: DomainDef, name: string): string | undefined {
   def.devices.disks.forEach((d, i) => {
     if (!d.source || !(d.source.file || d.source.dev)) return;
     const fmt = d.driver?.type ?? 'raw';
-    const p = join(dir, `${name}-disk${i}.${fmt}`);
+    // Keep the original base name: odd characters (commas, '=') must reach QEMU intact.
+    const p = join(dir, `${name}-${i}-${basename(d.source.file ?? d.source.dev!)}`);
     const r = spawnSync('qemu-img', ['create', '-q', '-f', fmt, p, '16M'], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
     d.type = 'file';
@@ -38,7 +39,20 @@ function localize(def: DomainDef, name: string): string | undefined {
     def.os.initrd = join(guestDir, 'initrd.gz');
   }
   for (const s of [...def.devices.serials, ...def.devices.channels]) {
-    if (s.source.path) s.source.path = join(dir, `${name}-${s.kind}`);
+    if (s.source.path) s.source.path = join(dir, `${name}-${basename(s.source.path)}`);
+    if (s.source.type === 'tcp' && s.source.mode !== 'connect')
+      s.source.service = String(45000 + GOLDEN_CASES.indexOf(name));
+  }
+  for (const g of def.devices.graphics) {
+    for (const l of g.listens) if (l.socket) l.socket = join(dir, `${name}-${basename(l.socket)}`);
+  }
+  for (const r of def.devices.rngs) if (r.backendModel === 'egd') r.backendModel = 'builtin'; // no egd daemon here
+  if (def.os.nvram?.path) {
+    const vars = def.os.loader?.path?.replace('OVMF_CODE', 'OVMF_VARS') ?? '';
+    if (!existsSync(vars) || !existsSync(def.os.loader!.path!))
+      return `OVMF firmware not installed (${vars})`;
+    def.os.nvram.path = join(dir, `${name}-${basename(def.os.nvram.path)}`);
+    copyFileSync(vars, def.os.nvram.path);
   }
   return undefined;
 }
@@ -52,7 +66,7 @@ describe('real QEMU accepts the command lines', { skip }, () => {
       const ctx = {
         ...goldenCtx(name),
         kvmAvailable: false,
-        monitorPath: join(dir, `${name}.mon`),
+        monitorPath: join(dir, `${def.name}.mon`),
         runtimeDir: dir,
       };
       ctx.vncPort = 5900 + 60 + GOLDEN_CASES.indexOf(name);
@@ -77,6 +91,8 @@ describe('real QEMU accepts the command lines', { skip }, () => {
       const errors = stderr.split('\n').filter((l) => /qemu-system-x86_64: /.test(l) && !/warning:/.test(l));
       assert.equal(code, 'running', `QEMU exited (${code}):\n${stderr}`);
       assert.deepEqual(errors, []);
+      // The QMP socket exists at exactly the (escaped) path: names with commas reach QEMU intact.
+      assert.ok(existsSync(ctx.monitorPath), `no monitor socket at ${ctx.monitorPath}`);
     });
   }
 });

@@ -6,6 +6,7 @@ import {
   type QemuBuildContext,
   type QemuCommand,
   internalError,
+  reserveVideoSlot,
   usedRootSlots,
   notYet,
   unsupportedConfig,
@@ -163,6 +164,7 @@ export function buildQemuCommand(def: DomainDef, ctx: QemuBuildContext): QemuCom
     usedSlots: new Set(),
   };
   st.usedSlots = usedRootSlots(def, st.q35);
+  reserveVideoSlot(st);
   const env: Record<string, string> = { LC_ALL: 'C', ...(ctx.env ?? {}) };
   const a = st.args;
   a.push(
