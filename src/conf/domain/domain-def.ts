@@ -106,18 +106,21 @@ export interface DomainDef {
   maxMemory?: { kib: number; slots?: number };
   /** <memory> in KiB. */
   memory: { kib: number; dumpCore?: 'on' | 'off' };
-  /** <currentMemory> in KiB; defaults to memory. */
-  currentMemory?: number;
-  vcpu?: { max: number; current?: number; placement?: 'static' | 'auto'; cpuset?: string };
+  /** <currentMemory> in KiB (the balloon target); defaults to memory. */
+  currentMemory: number;
+  /** <vcpu>: max vCPUs (default 1), current (when fewer are online at boot), placement (default static), host cpuset. */
+  vcpu: { max: number; current?: number; placement: 'static' | 'auto'; cpuset?: string };
   cputune?: CputuneDef;
   resource?: { partition?: string; extra?: Extra };
   os: OsDef;
   features?: FeaturesDef;
   cpu?: CpuDef;
-  clock?: ClockDef;
-  onPoweroff?: LifecycleAction;
-  onReboot?: LifecycleAction;
-  onCrash?: LifecycleAction;
+  /** <clock>; offset 'utc' when not given. */
+  clock: ClockDef;
+  /** Lifecycle actions; defaults destroy / restart / destroy like libvirt. */
+  onPoweroff: LifecycleAction;
+  onReboot: LifecycleAction;
+  onCrash: LifecycleAction;
   pm?: { suspendToMem?: boolean; suspendToDisk?: boolean; extra?: Extra };
   devices: DevicesDef;
   /** Unmodeled top-level attributes and elements (seclabel, numatune, iothreads, ...). */

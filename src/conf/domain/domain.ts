@@ -116,7 +116,13 @@ export function parseDomainXml(xml: string): DomainDef {
     name: textOf(el.name).trim(),
     uuid: '',
     memory: { kib: 0 },
+    currentMemory: 0,
+    vcpu: { max: 1, placement: 'static' },
     os: parseOs(el.os),
+    clock: { offset: 'utc', timers: [] },
+    onPoweroff: 'destroy',
+    onReboot: 'restart',
+    onCrash: 'destroy',
     devices: emptyDevices(),
   };
   const id = root.attrs.id;
@@ -156,9 +162,8 @@ export function parseDomainXml(xml: string): DomainDef {
     const max = t === '' ? 1 : Number(t);
     if (!/^[0-9]+$/.test(t === '' ? '1' : t) || max === 0)
       xmlErr(`invalid maximum number of vCPUs '${t}' in element <vcpu>`);
-    def.vcpu = { max };
     const placement = enumAttr(v, 'placement', ['static', 'auto'] as const, 'vcpu placement mode');
-    if (placement) def.vcpu.placement = placement;
+    def.vcpu = { max, placement: placement ?? 'static' };
     if (v.attrs.cpuset !== undefined) def.vcpu.cpuset = v.attrs.cpuset;
     const cur = uintAttr(v, 'current');
     if (cur !== undefined) def.vcpu.current = cur;
@@ -189,18 +194,14 @@ export function formatDomainElement(def: DomainDef, opts: FormatOpts): XmlElemen
     def.metadata,
     def.maxMemory && textElem('maxMemory', def.maxMemory.kib, { slots: def.maxMemory.slots, unit: 'KiB' }),
     textElem('memory', def.memory.kib, { dumpCore: def.memory.dumpCore, unit: 'KiB' }),
-    textElem('currentMemory', def.currentMemory ?? def.memory.kib, { unit: 'KiB' }),
-    textElem('vcpu', v?.max ?? 1, {
-      placement: v?.placement ?? 'static',
-      cpuset: v?.cpuset,
-      current: v?.current,
-    }),
+    textElem('currentMemory', def.currentMemory || def.memory.kib, { unit: 'KiB' }),
+    textElem('vcpu', v.max, { placement: v.placement, cpuset: v.cpuset, current: v.current }),
     def.cputune && formatCputune(def.cputune),
     def.resource && formatResource(def.resource),
     formatOs(def.os),
     def.features && formatFeatures(def.features),
     def.cpu && formatCpu(def.cpu),
-    def.clock && formatClock(def.clock),
+    formatClock(def.clock),
     textElem('on_poweroff', def.onPoweroff),
     textElem('on_reboot', def.onReboot),
     textElem('on_crash', def.onCrash),

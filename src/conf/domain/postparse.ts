@@ -13,13 +13,7 @@ export interface RandomSource {
 /** Fills what libvirt's generic parser fills. Idempotent: running it on a formatted-then-parsed def changes nothing. */
 export function domainPostParse(def: DomainDef, random: RandomSource = {}): void {
   if (!def.uuid) def.uuid = (random.uuid ?? randomUuid)().toLowerCase();
-  if (def.currentMemory === undefined || def.currentMemory === 0) def.currentMemory = def.memory.kib;
-  def.clock ??= { offset: 'utc', timers: [] };
-  def.onPoweroff ??= 'destroy';
-  def.onReboot ??= 'restart';
-  def.onCrash ??= 'destroy';
-  def.vcpu ??= { max: 1 };
-  def.vcpu.placement ??= 'static';
+  if (def.currentMemory === 0) def.currentMemory = def.memory.kib;
   if (def.vcpu.current === def.vcpu.max) delete def.vcpu.current;
   const bytes = random.bytes ?? defaultRandomBytes;
   for (const n of def.devices.interfaces) {

@@ -16,7 +16,7 @@ export function domainValidate(def: DomainDef): void {
   if (def.memory.kib === 0 && !hasNuma(def)) {
     throw confError('XML_ERROR', 'Memory size must be specified via <memory> or in the <numa> configuration');
   }
-  if (def.currentMemory !== undefined && def.currentMemory > def.memory.kib && !hasNuma(def)) {
+  if (def.currentMemory > def.memory.kib && !hasNuma(def)) {
     throw confError(
       'XML_ERROR',
       `current memory (<currentMemory> ${def.currentMemory} KiB) must not be above maximum memory (<memory> ${def.memory.kib} KiB)`,
@@ -29,7 +29,7 @@ export function domainValidate(def: DomainDef): void {
     );
   }
   const v = def.vcpu;
-  if (v?.current !== undefined && v.current > v.max) {
+  if (v.current !== undefined && v.current > v.max) {
     throw confError(
       'XML_ERROR',
       `current vcpus count (${v.current}) must be at most maximum vcpus count (${v.max}) in element <vcpu>`,
@@ -56,7 +56,7 @@ export function domainValidate(def: DomainDef): void {
   }
   validateBoot(def);
   validateControllers(def);
-  if (def.vcpu?.cpuset !== undefined) {
+  if (def.vcpu.cpuset !== undefined) {
     try {
       parseBitmap(def.vcpu.cpuset, 'vcpu cpuset');
     } catch {
