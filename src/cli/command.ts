@@ -86,6 +86,8 @@ export interface CmdContext {
 
 export interface ShellState {
   uri: string;
+  /** Connections opened from now on are read-only (-r, connect --readonly). */
+  readonly: boolean;
   /** Loads and returns every command group, in help order. */
   loadGroups(): Promise<CommandGroup[]>;
   find(name: string): CommandDef | undefined;

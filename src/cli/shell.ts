@@ -37,6 +37,7 @@ export class Session {
   ) {
     this.shell = {
       uri,
+      readonly: options.readonly,
       loadGroups: loadAllGroups,
       find: findCommand,
       quit: false,
@@ -48,7 +49,7 @@ export class Session {
   conn = (): Promise<Connection> => {
     if (!this.connection) {
       this.connection = this.opener(this.shell.uri).then(async (c) =>
-        this.options.readonly ? (await import('./readonly.js')).readOnly(c) : c,
+        this.shell.readonly ? (await import('./readonly.js')).readOnly(c) : c,
       );
       this.connection = this.connection.catch((e: unknown) => {
         this.connection = undefined;

@@ -90,6 +90,7 @@ const connectCmd: CommandDef = {
   async handler(ctx) {
     const uri = ctx.str('name');
     if (uri !== undefined) ctx.shell.uri = uri;
+    ctx.shell.readonly = ctx.flag('readonly');
     await ctx.shell.reconnect();
     await ctx.conn();
   },

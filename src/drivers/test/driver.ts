@@ -493,7 +493,7 @@ class TestConnection implements Connection {
       }
     }
     for (const def of defs) {
-      const v = (def.vcpu ??= { max: 1 });
+      const v = (def.vcpu ??= { max: 1, placement: 'static' });
       if (flags.maximum) {
         const cur = v.current ?? v.max;
         v.max = count;
