@@ -20,7 +20,10 @@
 #
 # Guest behaviour:
 #   - prints exactly 'TVIRT-GUEST-BOOTED' on its own line on ttyS0 once per boot, when the shell is up
-#   - a root shell (busybox sh, prompt 'tvirt# ') on the console; respawned if it exits
+#   - a root shell (busybox sh, prompt 'tvirt# ', followed by an ESC[6n cursor query) on the console;
+#     respawned if it exits. Type only after the marker. Without a disk it stays in the initramfs
+#     (after a 5 s wait for /dev/vda) and still prints the marker.
+#   - system_powerdown sent before the marker may be lost (acpid is not running yet)
 #   - QMP system_powerdown -> acpid -> sync, remount / read-only, poweroff -f (QEMU exits)
 #   - 'reboot' / 'poweroff' in the guest work (busybox init); data written under /data persists
 #

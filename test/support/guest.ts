@@ -16,7 +16,10 @@ export interface TestGuest {
 
 /** Printed on ttyS0, on its own line, once per boot when the console shell is ready. */
 export const GUEST_MARKER = 'TVIRT-GUEST-BOOTED';
-/** The console shell's prompt. */
+/**
+ * The console shell's prompt. busybox ash follows each prompt with a cursor-position query
+ * (ESC [ 6 n) that cannot be turned off: strip /\x1b\[6n/g from console text before matching.
+ */
 export const GUEST_PROMPT = 'tvirt# ';
 /** Kernel command line that works; append ' tvirt.net=1' to DHCP eth0 (virtio-net). */
 export const GUEST_CMDLINE = 'console=ttyS0 quiet';
