@@ -211,7 +211,11 @@ export function formatDomainElement(def: DomainDef, opts: FormatOpts): XmlElemen
   return elem('domain', { type: def.type, id: opts.inactive ? undefined : def.id }, kid, def.extra);
 }
 
-/** Formats a DomainDef as libvirt does. Defaults: live (not inactive), secure (passwords written). */
+/**
+ * Formats a DomainDef in libvirt's element order and style. `inactive` leaves out live-only facts
+ * (domain id, autoport-chosen ports, pty paths, generated tap names, live aliases, channel state);
+ * `secure` writes graphics passwords (virsh dumpxml --security-info). Defaults: live and secure.
+ */
 export function formatDomain(def: DomainDef, opts: { inactive?: boolean; secure?: boolean } = {}): string {
   const text = formatXml(
     formatDomainElement(def, { inactive: opts.inactive ?? false, secure: opts.secure ?? true }),
