@@ -343,6 +343,9 @@ describe('same output as virsh -c test:///default', {
     'destroy 1; start 6695eb01-f6a4-8304-79aa-97f2502e193f; autostart 2; undefine 2; reboot 2; reset 2; suspend 2; resume 2; destroy 2; autostart 2',
     "shutdown test --mode foo; echo a 'b c' --xml '<x>'; echo --shell \"it's\" plain; list --uuid --name --id",
     'desc 1; desc 1 --title',
+    `define ${a}; desc vm1 hi; desc vm1 --live; desc vm1 --live x; desc vm1 --config; setmem vm1 1024 --config; setmem vm1 1024 --current; dominfo vm1; setvcpus vm1 1 --config; setmaxmem vm1 2048 --live`,
+    'list; quit; list',
+    'connect --name test:///default --readonly; destroy test',
   ];
   for (const b of batches) {
     it(b, async () => {

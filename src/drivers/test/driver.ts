@@ -520,6 +520,8 @@ class TestConnection implements Connection {
 
   async domainGetMetadata(ref: string, type: 'title' | 'description', flags?: ModifyFlags): Promise<string> {
     const d = await this.dom(ref);
+    // libvirt's test driver answers a --live query of an inactive domain from its definition.
+    if (!isActive(d)) return d.config?.[type] ?? '';
     const [def] = this.targets(d, flags?.live && flags.config ? { live: true } : flags);
     return def![type] ?? '';
   }
