@@ -157,6 +157,7 @@ describe('host-validate checks', () => {
         'for hardware virtualization',
         'if device /dev/kvm exists',
         'if device /dev/kvm is accessible',
+        'if device /dev/vhost-net exists',
         'if device /dev/net/tun exists',
         'for qemu-system-x86_64 on PATH',
         'for qemu-img on PATH',

@@ -75,6 +75,15 @@ export async function hostChecks(
     });
   }
   out.push(
+    (await ex('/dev/vhost-net'))
+      ? { check: 'if device /dev/vhost-net exists', result: 'PASS' }
+      : {
+          check: 'if device /dev/vhost-net exists',
+          result: 'WARN',
+          advice: "Load the 'vhost_net' module to improve performance of virtio networking",
+        },
+  );
+  out.push(
     (await ex('/dev/net/tun'))
       ? { check: 'if device /dev/net/tun exists', result: 'PASS' }
       : {
