@@ -261,7 +261,7 @@ export function parseChardev(el: XmlElement, kind: ChardevKind): ChardevDef {
     for (const m of c.children)
       if (m.type === 'element' && m.name === 'model' && m.attrs.name !== undefined)
         target.model = m.attrs.name;
-    const e = unknownParts(c, TARGET_ATTRS, TARGET_CHILDREN);
+    const e = unknownParts(c, TARGET_ATTRS, target.model === undefined ? NONE : TARGET_CHILDREN);
     if (e) target.extra = e;
     break;
   }

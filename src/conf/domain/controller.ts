@@ -20,6 +20,7 @@ export const CONTROLLER_TYPES: readonly ControllerType[] = [
 ];
 const ATTRS = ['type', 'index', 'model', 'ports', 'vectors'];
 const CHILDREN = ['master', 'model', 'target', 'driver', 'alias', 'address'];
+const CHILDREN_NO_MODEL = CHILDREN.filter((x) => x !== 'model');
 const MASTER_ATTRS = ['startport'];
 const TARGET_ATTRS = ['chassisNr', 'chassis', 'port', 'busNr', 'index'];
 const DRIVER_ATTRS = ['queues', 'iothread'];
@@ -69,7 +70,8 @@ export function parseController(el: XmlElement): ControllerDef {
     if (ports !== undefined) c.maxPorts = ports;
   }
   parseDeviceInfo(el, c, false);
-  const extra = unknownParts(el, ATTRS, CHILDREN);
+  // A <model> without name is not modeled: keep it as written.
+  const extra = unknownParts(el, ATTRS, c.modelName === undefined ? CHILDREN_NO_MODEL : CHILDREN);
   if (extra) c.extra = extra;
   return c;
 }

@@ -50,6 +50,7 @@ export function parseGraphics(el: XmlElement): GraphicsDef {
       g.autoport = true;
     } else {
       if (autoport !== undefined) g.autoport = autoport;
+      else if (type !== 'spice') g.autoport = false;
       if (port !== undefined && port > 0) g.port = port;
     }
     if (type === 'vnc') {

@@ -99,8 +99,9 @@ export function parseInterface(el: XmlElement): InterfaceDef {
             unsupported(`unknown interface model type '${m}' in element <interface><model>`);
           n.model = m;
         }
+        // An empty extra keeps a <model/> without type in place.
         const e = unknownParts(c, MODEL_ATTRS, NONE);
-        if (e) n.modelExtra = e;
+        if (e || m === undefined) n.modelExtra = e ?? {};
         break;
       }
       case 'target': {
@@ -121,12 +122,14 @@ export function parseInterface(el: XmlElement): InterfaceDef {
       }
       case 'mtu': {
         const s = uintAttr(c, 'size');
-        if (s !== undefined) n.mtu = s;
+        if (s === undefined) xmlErr("missing 'size' attribute in element <interface><mtu>");
+        n.mtu = s;
         break;
       }
       case 'link': {
         const st = enumAttr(c, 'state', ['up', 'down'] as const, 'interface link state');
-        if (st) n.linkState = st;
+        if (!st) xmlErr("missing 'state' attribute in element <interface><link>");
+        n.linkState = st;
         break;
       }
     }
