@@ -140,10 +140,13 @@ export function buildChardevs(st: BuildState): void {
     const a0 = c.address?.type === 'virtio-serial' ? c.address : undefined;
     const pp = (n: number | undefined) => String(n ?? 0).padStart(2, '0');
     // Unnamed channels get libvirt's vioser-CC-BB-PP.sock name.
-    const def = channelSocketPath(
-      st.ctx.runtimeDir,
-      name ?? `vioser-${pp(a0?.controller)}-${pp(a0?.bus)}-${pp(a0?.port ?? i + 1)}.sock`,
-    );
+    const def =
+      c.source.type === 'unix' && !c.source.path
+        ? channelSocketPath(
+            st.ctx.runtimeDir,
+            name ?? `vioser-${pp(a0?.controller)}-${pp(a0?.bus)}-${pp(a0?.port ?? i + 1)}.sock`,
+          )
+        : undefined;
     st.args.push('-chardev', chardevArg(c.source, id, `channel ${i}`, def));
     const dev: JsonProps = { driver: 'virtserialport' };
     const a = c.address?.type === 'virtio-serial' ? c.address : undefined;
@@ -156,7 +159,9 @@ export function buildChardevs(st: BuildState): void {
     dev.nr = nr;
     dev.chardev = id;
     dev.id = `channel${i}`;
-    if (name !== undefined) dev.name = name;
+    // The SPICE agent channel has a well-known port name.
+    const portName = name ?? (c.source.type === 'spicevmc' ? 'com.redhat.spice.0' : undefined);
+    if (portName !== undefined) dev.name = portName;
     if (c.address && c.address.type !== 'virtio-serial')
       throw unsupportedConfig(`channel ${i}: address type '${c.address.type}'`);
     st.args.push('-device', jsonArg(dev));

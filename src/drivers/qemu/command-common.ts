@@ -1,5 +1,6 @@
 // Shared pieces of the QEMU command builder: the build context, the command value, errors, addresses.
 import type { AddressDef, DomainDef } from '../../conf/domain/domain-def.js';
+import type { Extra } from '../../util/xml.js';
 import { VirError } from '../../util/errors.js';
 import { hex, type JsonProps } from './qemu-opts.js';
 
@@ -108,6 +109,43 @@ export function reserveVideoSlot(st: BuildState): void {
     st.usedSlots.add(slot);
     st.videoSlot = slot;
   }
+}
+
+/**
+ * Reads the kept-but-unmodeled attributes of a <driver> element (libvirt knobs such as queue_size):
+ * returns the values of `known` and refuses any other attribute with CONFIG_UNSUPPORTED naming it.
+ */
+export function driverExtras(
+  extra: Extra | undefined,
+  known: readonly string[],
+  element: string,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of extra?.attrs ?? []) {
+    if (!known.includes(k)) throw notYet(`<${element}><driver ${k}='${v}'>`);
+    out[k] = v;
+  }
+  return out;
+}
+
+/** libvirt's virtio <driver> options and their QEMU property names. */
+export const VIRTIO_OPTIONS: Record<string, string> = {
+  iommu: 'iommu_platform',
+  ats: 'ats',
+  packed: 'packed',
+  page_per_vq: 'page-per-vq',
+};
+
+/** QEMU properties for the virtio options found in driver extras. */
+export function virtioOptionProps(x: Record<string, string>): JsonProps {
+  const p: JsonProps = {};
+  for (const [k, prop] of Object.entries(VIRTIO_OPTIONS)) if (x[k] !== undefined) p[prop] = onOffValue(x[k]);
+  return p;
+}
+
+/** on/yes -> true, off/no -> false (driver attribute values). */
+export function onOffValue(v: string | undefined): boolean | undefined {
+  return v === undefined ? undefined : v === 'on' || v === 'yes';
 }
 
 /** CONFIG_UNSUPPORTED naming the element tvirt cannot run yet. */

@@ -4,6 +4,10 @@ import { chardevArg, needsVirtioSerial } from './command-chardev.js';
 import {
   type BuildState,
   addressProps,
+  driverExtras,
+  onOffValue,
+  VIRTIO_OPTIONS,
+  virtioOptionProps,
   notYet,
   unsupportedConfig,
   usbControllerId,
@@ -113,6 +117,15 @@ function controllerDevice(st: BuildState, c: ControllerDef): JsonProps | undefin
       if (!driver) throw notYet(`<controller type='scsi' model='${model}'>`);
       const p: JsonProps = { driver, id: `scsi${c.index}` };
       if (c.driver?.queues !== undefined && driver.startsWith('virtio')) p.num_queues = c.driver.queues;
+      const x = driverExtras(
+        c.driver?.extra,
+        ['cmd_per_lun', 'max_sectors', 'ioeventfd', ...Object.keys(VIRTIO_OPTIONS)],
+        'controller',
+      );
+      if (x.cmd_per_lun !== undefined) p.cmd_per_lun = Number(x.cmd_per_lun);
+      if (x.max_sectors !== undefined) p.max_sectors = Number(x.max_sectors);
+      if (x.ioeventfd !== undefined) p.ioeventfd = onOffValue(x.ioeventfd);
+      if (driver.startsWith('virtio')) Object.assign(p, virtioOptionProps(x));
       return { ...p, ...at };
     }
     case 'virtio-serial':

@@ -4,6 +4,10 @@ import {
   type BuildState,
   addressProps,
   bootProps,
+  driverExtras,
+  onOffValue,
+  VIRTIO_OPTIONS,
+  virtioOptionProps,
   internalError,
   notYet,
   unsupportedConfig,
@@ -229,6 +233,20 @@ function buildDisk(st: BuildState, d: DiskDef, i: number, nodeIdx: number): void
   delete props.id;
   if (d.driver?.queues !== undefined && props.driver === 'virtio-blk-pci')
     props['num-queues'] = d.driver.queues;
+  const x = driverExtras(
+    d.driver?.extra,
+    ['queue_size', 'event_idx', 'ioeventfd', ...Object.keys(VIRTIO_OPTIONS)],
+    'disk',
+  );
+  if (Object.keys(x).length && props.driver !== 'virtio-blk-pci') {
+    throw unsupportedConfig(
+      `disk ${dev}: queue_size, event_idx, ioeventfd and virtio options are only valid for virtio disks`,
+    );
+  }
+  if (x.queue_size !== undefined) props['queue-size'] = Number(x.queue_size);
+  if (x.event_idx !== undefined) props.event_idx = onOffValue(x.event_idx);
+  if (x.ioeventfd !== undefined) props.ioeventfd = onOffValue(x.ioeventfd);
+  Object.assign(props, virtioOptionProps(x));
   if (drive) props.drive = drive;
   props.id = id;
   Object.assign(props, bootProps(st, d.boot?.order, `disk:${i}`));

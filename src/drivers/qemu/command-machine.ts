@@ -4,7 +4,19 @@ import type { XmlElement } from '../../util/xml.js';
 import { type BuildState, internalError, notYet, unsupportedConfig } from './command-common.js';
 import { type OptValue, escapeOptValue, jsonArg, qemuOpts } from './qemu-opts.js';
 
-const KNOWN_FEATURES = ['acpi', 'apic', 'pae', 'hap', 'vmport', 'smm', 'privnet', 'viridian'];
+const KNOWN_FEATURES = [
+  'acpi',
+  'apic',
+  'pae',
+  'hap',
+  'vmport',
+  'smm',
+  'privnet',
+  'viridian',
+  'pmu',
+  'pvspinlock',
+  'ps2',
+];
 
 /** Checks the hypervisor type against the host and returns the accelerator to use. */
 export function chooseAccel(def: DomainDef, kvmAvailable: boolean): 'kvm' | 'tcg' {
@@ -54,6 +66,8 @@ export function buildMachine(st: BuildState, accel: 'kvm' | 'tcg', pflash: boole
       o.push(['pflash1', 'libvirt-pflash1-storage']);
   }
   if (def.devices.sounds.some((s) => s.model === 'pcspk')) o.push(['pcspk-audiodev', st.audiodev]);
+  const ps2 = feature(def, 'ps2');
+  if (ps2.present) o.push(['i8042', ps2.state !== 'off']);
   const hpet = def.clock?.timers.find((t) => t.name === 'hpet');
   if (hpet?.present === false) o.push(['hpet', false]);
   o.push(['acpi', feature(def, 'acpi').present && feature(def, 'acpi').state !== 'off']);
@@ -104,6 +118,13 @@ export function buildCpu(st: BuildState, accel: 'kvm' | 'tcg'): void {
     if (p === 'optional') continue;
     o.push([f.name, p === 'require' || p === 'force']);
   }
+  // Hypervisor features and timers that QEMU exposes as CPU properties.
+  const kvmclock = st.def.clock?.timers.find((t) => t.name === 'kvmclock');
+  if (kvmclock?.present !== undefined) o.push(['kvmclock', kvmclock.present]);
+  const pvspin = feature(st.def, 'pvspinlock');
+  if (pvspin.present) o.push(['kvm-pv-unhalt', pvspin.state !== 'off']);
+  const pmu = feature(st.def, 'pmu');
+  if (pmu.present) o.push(['pmu', pmu.state !== 'off']);
   st.args.push('-cpu', qemuOpts(head, o));
 }
 
@@ -188,7 +209,9 @@ export function buildClock(st: BuildState, env: Record<string, string>): void {
       else if (t.tickpolicy) throw notYet(`<timer name='pit' tickpolicy='${t.tickpolicy}'>`);
     } else if (t.name === 'hpet') {
       // handled on -machine
-    } else if (t.name === 'kvmclock' || t.name === 'tsc' || t.name === 'hypervclock') {
+    } else if (t.name === 'kvmclock') {
+      // a CPU property, on -cpu
+    } else if (t.name === 'tsc' || t.name === 'hypervclock') {
       if (t.present !== undefined) throw notYet(`<timer name='${t.name}' present=...>`);
     } else throw notYet(`<timer name='${t.name}'>`);
   }
@@ -227,8 +250,8 @@ export function buildFirmware(st: BuildState): boolean {
   const l = os.loader;
   if (os.firmware && !l?.path) {
     throw notYet(
-      `<os firmware='${os.firmware}'> (firmware autoselection)`,
-      '; give <loader> and <nvram> paths',
+      `<os firmware='${os.firmware}'> without a <loader> path (firmware autoselection)`,
+      '- give <loader> and <nvram> paths',
     );
   }
   if (!l?.path) return false;

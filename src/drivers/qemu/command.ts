@@ -118,6 +118,12 @@ function checkSupported(def: DomainDef): void {
   if (arch !== 'x86_64' && arch !== 'i686') throw notYet(`architecture '${arch}'`);
 }
 
+/** Id of the one audiodev: audio<N> from the first <audio id='N'>, else audio1 (libvirt's naming). */
+function audiodevId(def: DomainDef): string {
+  const id = def.devices.others.find((e) => e.name === 'audio')?.attrs.id;
+  return `audio${id !== undefined && /^[0-9]+$/.test(id) ? id : '1'}`;
+}
+
 /** Maps <os><boot dev=...> to per-device bootindex when no device has its own <boot order>. */
 function bootIndexes(def: DomainDef): Map<string, number> {
   const m = new Map<string, number>();
@@ -160,7 +166,7 @@ export function buildQemuCommand(def: DomainDef, ctx: QemuBuildContext): QemuCom
     args: [],
     q35: /q35/.test(def.os.machine ?? ''),
     bootIndex: bootIndexes(def),
-    audiodev: `audio${/^[0-9]+$/.test(def.devices.others.find((e) => e.name === 'audio')?.attrs.id ?? '') ? def.devices.others.find((e) => e.name === 'audio')!.attrs.id : '1'}`,
+    audiodev: audiodevId(def),
     usedSlots: new Set(),
   };
   st.usedSlots = usedRootSlots(def, st.q35);
