@@ -38,7 +38,7 @@ test('storagepoolxml2argv fixtures: mount and vgchange command lines', { skip: s
       throw new Error(`no start command for pool type ${pool.type}`);
     };
     if (c.expect === 'failure') {
-      assert.throws(() => start('linux'), undefined, c.test);
+      assert.throws(() => start('linux'), Error, c.test);
       refused++;
       continue;
     }
