@@ -1,0 +1,411 @@
+// The QEMU process layer (libvirt's qemu_process.c): spawn QEMU paused with its log, connect QMP,
+// wire devices (pty paths, VNC port and password, taps), stop it (gracefully, then forcibly), and
+// find it again after a daemon restart. Knows nothing of jobs, events or persistence: the driver does.
+import { mkdir, rm } from 'node:fs/promises';
+import { closeSync } from 'node:fs';
+import { join } from 'node:path';
+import type { DomainDef } from '../../conf/domain/domain-def.js';
+import {
+  type ProcessExit,
+  type SessionChild,
+  processCmdline,
+  processRunning,
+  signalProcess,
+  spawnSession,
+  tcpPortFree,
+} from '../../host/process.js';
+import { VirError } from '../../util/errors.js';
+import { type QemuBuildContext, type TapInfo, buildQemuCommand } from './command.js';
+import { appendLogLine, openStartLog, readLogTail } from './log.js';
+import { type Monitor, type MonitorEvent, openMonitor } from './monitor.js';
+
+/** Where the network driver plugs in: tap devices for <interface type='network'|'bridge'|'ethernet'>. */
+export interface InterfaceHook {
+  /** Creates/attaches the backends of `def`'s interfaces; one entry per interface (undefined: none). */
+  prepareInterfaces(def: DomainDef): Promise<(TapInfo | undefined)[]>;
+  /** Releases what prepareInterfaces created (called at every stop, also after a failed start). */
+  releaseInterfaces(def: DomainDef): Promise<void>;
+}
+
+/** The hook used while no network driver is plugged in: user-mode networking only. */
+export const userOnlyInterfaces: InterfaceHook = {
+  async prepareInterfaces(def) {
+    return def.devices.interfaces.map((n, i) => {
+      if (n.type === 'user') return undefined;
+      const src =
+        n.type === 'network'
+          ? ` (network '${n.network ?? ''}')`
+          : n.type === 'bridge'
+            ? ` (bridge '${n.bridge ?? ''}')`
+            : '';
+      throw new VirError(
+        'OPERATION_UNSUPPORTED',
+        `Operation not supported: interface ${i} of type '${n.type}'${src} needs the network driver, which this tvirtd does not have yet; use <interface type='user'>`,
+        { domain: 'QEMU' },
+      );
+    });
+  },
+  async releaseInterfaces() {},
+};
+
+/** Hands out VNC/SPICE ports from 5900 upward: never one we hold, never one someone listens on. */
+export class PortAllocator {
+  private readonly held = new Set<number>();
+  constructor(
+    readonly from = 5900,
+    readonly to = 65535,
+  ) {}
+
+  async acquire(): Promise<number> {
+    for (let p = this.from; p <= this.to; p++) {
+      if (this.held.has(p)) continue;
+      this.held.add(p);
+      if (await tcpPortFree(p)) return p;
+      this.held.delete(p);
+    }
+    throw new VirError(
+      'INTERNAL_ERROR',
+      `internal error: Unable to find an unused port in range 'display' (${this.from}-${this.to})`,
+      {
+        domain: 'QEMU',
+      },
+    );
+  }
+  /** Marks ports of a reconnected domain as taken. */
+  hold(ports: number[]): void {
+    for (const p of ports) this.held.add(p);
+  }
+  release(ports: number[]): void {
+    for (const p of ports) this.held.delete(p);
+  }
+}
+
+/** A running (or just ended) QEMU of one domain. */
+export class QemuProcess {
+  /** True once the process is gone (exited, reaped or vanished). */
+  gone = false;
+  exit: ProcessExit | undefined;
+  /** Set by whoever stops QEMU on purpose (destroy, shutdown...): its exit is then no crash. */
+  stopReason: string | undefined;
+  /** An ACPI reboot was asked for: on the guest's SHUTDOWN, reset instead of stopping. */
+  fakeReboot = false;
+  /** The STOP that follows a SHUTDOWN under -no-shutdown is not a pause. */
+  ignoreNextStop = false;
+  /** A disk error paused the guest (werror=stop): the next STOP is paused (ioerror). */
+  ioError = false;
+  readonly goneP: Promise<void>;
+  private markGone!: () => void;
+  private pollTimer: NodeJS.Timeout | undefined;
+  private readonly exitListeners: (() => void)[] = [];
+
+  constructor(
+    readonly pid: number,
+    readonly monitorPath: string,
+    readonly runtimeDir: string,
+    readonly logPath: string,
+    readonly startedAt: number,
+    readonly ports: number[],
+    readonly child?: SessionChild,
+  ) {
+    this.goneP = new Promise((r) => {
+      this.markGone = r;
+    });
+    if (child) {
+      void child.exited.then((x) => {
+        this.exit = x;
+        this.setGone();
+      });
+    } else {
+      // Not our child (daemon restarted): poll, and check at once when the monitor closes.
+      this.pollTimer = setInterval(() => void this.check(), 500);
+      this.pollTimer.unref();
+    }
+  }
+
+  mon!: Monitor;
+
+  /** Registers the handler for the process going away (called once). */
+  onGone(listener: () => void): void {
+    if (this.gone) queueMicrotask(listener);
+    else this.exitListeners.push(listener);
+  }
+
+  /** Re-checks liveness of a process that is not our child (e.g. after its monitor closed). */
+  async check(): Promise<void> {
+    if (this.gone || this.child) return;
+    if (!(await processRunning(this.pid))) this.setGone();
+  }
+
+  private setGone(): void {
+    if (this.gone) return;
+    this.gone = true;
+    if (this.pollTimer) clearInterval(this.pollTimer);
+    this.markGone();
+    for (const l of this.exitListeners.splice(0)) l();
+  }
+
+  /** Waits up to `ms` for the process to go away; true when it did. */
+  async waitGone(ms: number): Promise<boolean> {
+    if (this.gone) return true;
+    let t: NodeJS.Timeout | undefined;
+    const timeout = new Promise<false>((r) => {
+      t = setTimeout(() => r(false), ms);
+    });
+    // Without a child handle nobody tells us: poll /proc quickly while we wait.
+    const fast = this.child ? undefined : setInterval(() => void this.check(), 20);
+    try {
+      return await Promise.race([this.goneP.then(() => true as const), timeout]);
+    } finally {
+      clearTimeout(t);
+      if (fast) clearInterval(fast);
+    }
+  }
+
+  /**
+   * Stops QEMU: SIGTERM (QEMU flushes its disks and quits), then SIGKILL when it is still there
+   * after `graceMs`. With `graceful`, never SIGKILL: fails with OPERATION_FAILED instead.
+   */
+  async kill(opts: { graceful?: boolean; graceMs?: number } = {}): Promise<void> {
+    if (this.gone) return;
+    signalProcess(this.pid, 'SIGTERM');
+    if (await this.waitGone(opts.graceMs ?? 10_000)) return;
+    if (opts.graceful)
+      throw new VirError(
+        'OPERATION_FAILED',
+        `operation failed: failed to terminate process ${this.pid} with SIGTERM: Device or resource busy`,
+        { domain: 'QEMU' },
+      );
+    signalProcess(this.pid, 'SIGKILL');
+    if (!(await this.waitGone(5000)))
+      throw new VirError(
+        'OPERATION_FAILED',
+        `operation failed: failed to kill process ${this.pid} with SIGKILL`,
+        {
+          domain: 'QEMU',
+        },
+      );
+  }
+
+  /** Frees what the run used on the host (runtime dir). Call once the process is gone. */
+  async cleanup(): Promise<void> {
+    if (this.pollTimer) clearInterval(this.pollTimer);
+    await this.mon?.close().catch(() => {});
+    await rm(this.runtimeDir, { recursive: true, force: true }).catch(() => {});
+  }
+
+  /** Detaches from a QEMU that keeps running (daemon shutdown): monitor closed, nothing stopped. */
+  async detach(): Promise<void> {
+    if (this.pollTimer) clearInterval(this.pollTimer);
+    this.exitListeners.length = 0;
+    await this.mon?.close().catch(() => {});
+  }
+}
+
+export interface StartParams {
+  /** The definition to run; gets the runtime facts (id, VNC port, pty paths, tap names). */
+  live: DomainDef;
+  id: number;
+  /** Directory for per-run dirs (run/qemu). */
+  runDir: string;
+  /** The domain log file. */
+  logPath: string;
+  kvmAvailable: boolean;
+  interfaces: InterfaceHook;
+  ports: PortAllocator;
+  /** QMP events of this QEMU. */
+  onEvent: (proc: QemuProcess, ev: MonitorEvent) => void;
+  /** Overrides for the build context (emulator, env). */
+  ctx?: Partial<QemuBuildContext>;
+  /** QMP connect timeout (ms). */
+  monitorTimeoutMs?: number;
+}
+
+/** libvirt's per-run directory name: domain-ID-NAME (name cut to 20 chars for socket path length). */
+export function runtimeDirName(id: number, name: string): string {
+  return `domain-${id}-${name.slice(0, 20).replace(/[^A-Za-z0-9._-]/g, '_')}`;
+}
+
+function startFailed(msg: string, cause?: unknown): VirError {
+  return new VirError('OPERATION_FAILED', `operation failed: ${msg}`, { domain: 'QEMU', cause });
+}
+
+/**
+ * Starts QEMU for `p.live`, paused (-S), and returns once QMP is negotiated and devices are wired
+ * (pty paths read back, VNC password set). The caller sends `cont`. On any failure QEMU is killed,
+ * what was prepared is released, and the error quotes the tail of the domain log.
+ */
+export async function startQemu(p: StartParams): Promise<QemuProcess> {
+  const def = p.live;
+  const runtimeDir = join(p.runDir, runtimeDirName(p.id, def.name));
+  const monitorPath = join(runtimeDir, 'monitor.sock');
+  await rm(runtimeDir, { recursive: true, force: true });
+  await mkdir(runtimeDir, { recursive: true, mode: 0o700 });
+  const ports: number[] = [];
+  let taps: (TapInfo | undefined)[] | undefined;
+  let proc: QemuProcess | undefined;
+  let logOffset = 0;
+  try {
+    for (const g of def.devices.graphics) {
+      if ((g.type === 'vnc' || g.type === 'spice') && (g.autoport || g.port === undefined || g.port < 0)) {
+        g.port = await p.ports.acquire();
+        g.autoport = true;
+        ports.push(g.port);
+      }
+    }
+    taps = await p.interfaces.prepareInterfaces(def);
+    taps.forEach((t, i) => {
+      if (t?.ifname) def.devices.interfaces[i]!.targetDev = t.ifname;
+    });
+    const vnc = def.devices.graphics.find((g) => g.type === 'vnc');
+    const spice = def.devices.graphics.find((g) => g.type === 'spice');
+    const cmd = buildQemuCommand(def, {
+      monitorPath,
+      runtimeDir,
+      kvmAvailable: p.kvmAvailable,
+      taps,
+      ...(vnc?.port !== undefined ? { vncPort: vnc.port } : {}),
+      ...(spice?.port !== undefined ? { spicePort: spice.port } : {}),
+      now: Date.now(),
+      ...p.ctx,
+    });
+    const log = await openStartLog(p.logPath, cmd);
+    logOffset = log.offset;
+    let child: SessionChild;
+    try {
+      child = await spawnSession(cmd.program, cmd.args, {
+        env: { ...minimalEnv(), ...cmd.env },
+        outFd: log.fd,
+        cwd: '/',
+      });
+    } catch (e) {
+      throw startFailed(`cannot execute binary ${cmd.program}: ${(e as Error).message}`, e);
+    } finally {
+      closeSync(log.fd);
+    }
+    proc = new QemuProcess(child.pid, monitorPath, runtimeDir, p.logPath, Date.now(), ports, child);
+    const early = proc;
+    proc.mon = await openMonitor(monitorPath, {
+      timeoutMs: p.monitorTimeoutMs ?? 30_000,
+      abort: early.goneP,
+    }).catch(async (e) => {
+      await early.waitGone(200);
+      const tail = await readLogTail(p.logPath, logOffset);
+      if (early.gone) {
+        const how = early.exit?.signal
+          ? `killed by ${early.exit.signal}`
+          : `exit code ${early.exit?.code ?? '?'}`;
+        throw startFailed(
+          `QEMU for domain '${def.name}' exited during start (${how}): ${tail || '(no output)'}; see ${p.logPath}`,
+        );
+      }
+      throw startFailed(
+        `cannot connect to the QMP monitor of '${def.name}' at ${monitorPath}: ${(e as Error).message}`,
+        e,
+      );
+    });
+    const running = proc;
+    proc.mon.onEvent((ev) => p.onEvent(running, ev));
+    await wireDevices(def, proc.mon);
+    return proc;
+  } catch (e) {
+    if (proc) {
+      await proc.kill({ graceMs: 2000 }).catch(() => {});
+      await proc.cleanup();
+    } else {
+      await rm(runtimeDir, { recursive: true, force: true }).catch(() => {});
+    }
+    p.ports.release(ports);
+    if (taps) await p.interfaces.releaseInterfaces(def).catch(() => {});
+    await appendLogLine(p.logPath, 'shutting down, reason=failed');
+    if (e instanceof VirError) throw e;
+    const tail = await readLogTail(p.logPath, logOffset);
+    throw startFailed(`${(e as Error).message}${tail ? `: ${tail}` : ''}`, e);
+  }
+}
+
+/** QEMU gets a small, known environment (libvirt's virCommandAddEnvPassCommon). */
+function minimalEnv(): Record<string, string> {
+  const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' };
+  for (const k of ['HOME', 'USER', 'LOGNAME', 'TMPDIR', 'XDG_RUNTIME_DIR']) {
+    const v = process.env[k];
+    if (v !== undefined) env[k] = v;
+  }
+  return env;
+}
+
+/** Reads back pty paths and sets graphics passwords (libvirt's qemuProcessWaitForMonitor + graphics setup). */
+async function wireDevices(def: DomainDef, mon: Monitor): Promise<void> {
+  const d = def.devices;
+  const jobs: Promise<unknown>[] = [];
+  const hasPty = [...d.serials, ...d.consoles, ...d.channels].some((c) => c.source.type === 'pty');
+  if (hasPty) {
+    jobs.push(
+      mon.execute<{ label: string; filename: string }[]>('query-chardev').then((list) => {
+        for (const c of list) {
+          if (!c.filename.startsWith('pty:')) continue;
+          const path = c.filename.slice(4);
+          const m = /^char(serial|console|channel)(\d+)$/.exec(c.label);
+          if (!m) continue;
+          const listOf = m[1] === 'serial' ? d.serials : m[1] === 'console' ? d.consoles : d.channels;
+          const chr = listOf[Number(m[2])];
+          if (chr) chr.source.path = path;
+          // <console type='serial'> is serial0 under another name: it shows the same pty.
+          if (m[1] === 'serial' && m[2] === '0') {
+            const con = d.consoles[0];
+            if (con && (con.target?.type ?? 'serial') === 'serial' && con.source.type === 'pty')
+              con.source.path = path;
+          }
+        }
+      }),
+    );
+  }
+  for (const g of d.graphics) {
+    if ((g.type === 'vnc' || g.type === 'spice') && g.passwd !== undefined) {
+      jobs.push(mon.execute('set_password', { protocol: g.type, password: g.passwd, connected: 'keep' }));
+    }
+  }
+  await Promise.all(jobs);
+}
+
+/**
+ * Finds a QEMU again from its status (daemon restart): the pid must be alive and be the QEMU we
+ * started (its argv names the guest and the monitor socket). Returns undefined when it is gone.
+ */
+export async function reconnectQemu(st: {
+  pid: number;
+  name: string;
+  monitorPath: string;
+  runtimeDir: string;
+  logPath: string;
+  startedAt: number;
+  ports: number[];
+  onEvent: (proc: QemuProcess, ev: MonitorEvent) => void;
+}): Promise<{ proc: QemuProcess; running: boolean; reason: string } | undefined> {
+  if (!(await processRunning(st.pid))) return undefined;
+  const argv = await processCmdline(st.pid);
+  if (!argv) return undefined;
+  const nameArg = argv[argv.indexOf('-name') + 1] ?? '';
+  if (
+    !nameArg.startsWith(`guest=${st.name.replace(/,/g, ',,')}`) ||
+    !argv.some((a) => a.includes(st.monitorPath))
+  )
+    return undefined;
+  const proc = new QemuProcess(st.pid, st.monitorPath, st.runtimeDir, st.logPath, st.startedAt, st.ports);
+  try {
+    proc.mon = await openMonitor(st.monitorPath, { timeoutMs: 5000, abort: proc.goneP });
+  } catch (e) {
+    await proc.detach();
+    throw new VirError(
+      'OPERATION_FAILED',
+      `operation failed: cannot reconnect to the QMP monitor of '${st.name}': ${(e as Error).message}`,
+      {
+        domain: 'QEMU',
+        cause: e,
+      },
+    );
+  }
+  proc.mon.onEvent((ev) => st.onEvent(proc, ev));
+  proc.mon.onClose(() => void proc.check());
+  const s = await proc.mon.execute<{ running: boolean; status: string }>('query-status');
+  return { proc, running: s.running, reason: s.status };
+}
