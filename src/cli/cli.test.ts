@@ -345,6 +345,8 @@ describe('same output as virsh -c test:///default', {
     'desc 1; desc 1 --title',
     `define ${a}; desc vm1 hi; desc vm1 --live; desc vm1 --live x; desc vm1 --config; setmem vm1 1024 --config; setmem vm1 1024 --current; dominfo vm1; setvcpus vm1 1 --config; setmaxmem vm1 2048 --live`,
     'list; quit; list',
+    `define ${a}; list --all --with-snapshot; list --all --without-snapshot; list --all --with-managed-save; list --all --without-managed-save --managed-save; list --with-checkpoint; list --without-checkpoint --all --name`,
+    'help list',
     'connect --name test:///default --readonly; destroy test',
   ];
   for (const b of batches) {
