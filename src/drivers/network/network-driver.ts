@@ -142,10 +142,16 @@ export class NetworkDriver {
         st.runtime.dnsmasqPid === undefined || (await pidRunning(st.runtime.dnsmasqPid, 'dnsmasq'));
       const bridgeUp =
         !st.runtime.bridge || (await listLinks(this.net)).some((l) => l.ifname === st.runtime.bridge);
-      if (!alive || !bridgeUp) {
+      if (!bridgeUp) {
+        // The bridge is gone (host reboot, manual removal): clear what is left of the network.
         await stopNetworkRuntime(st.runtime, this.env).catch(() => {});
         await removeIfExists(join(this.opts.stateDir, f));
         continue;
+      }
+      if (!alive) {
+        // dnsmasq died while tvirt was away: restart it, keeping the bridge and its guests (as libvirt).
+        await refreshDnsmasq(def, st.runtime, this.env, true);
+        await writeFileAtomic(join(this.opts.stateDir, f), JSON.stringify(st), { mode: 0o600, noSync: true });
       }
       const o = this.objs.get(def.name);
       if (o) {

@@ -193,14 +193,19 @@ export async function stopNetworkRuntime(rt: NetworkRuntime, env: RuntimeEnv): P
 }
 
 /** Rewrites the dnsmasq files of a running network; restarts dnsmasq when its config changed, else SIGHUP. */
-export async function refreshDnsmasq(def: NetworkDef, rt: NetworkRuntime, env: RuntimeEnv): Promise<void> {
+export async function refreshDnsmasq(
+  def: NetworkDef,
+  rt: NetworkRuntime,
+  env: RuntimeEnv,
+  forceRestart = false,
+): Promise<void> {
   if (!rt.dnsmasqPid) return;
   const p = dnsmasqPaths(env, def.name);
   const f = buildDnsmasqFiles(def, { stateDir: env.dnsmasqDir, pidFile: p.pid, leaseFile: p.leases });
   const old = await readFileIfExists(p.conf);
   await writeFileAtomic(p.hostsfile, f.hostsfile, { mode: 0o644, noSync: true });
   await writeFileAtomic(p.addnhosts, f.addnhosts, { mode: 0o644, noSync: true });
-  if (old === f.conf) {
+  if (old === f.conf && !forceRestart) {
     await signalPid(rt.dnsmasqPid, 'SIGHUP', 'dnsmasq');
     return;
   }

@@ -3,11 +3,12 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { parseNetwork } from '../../conf/network/index.js';
+import { repoRoot } from '../../../test/support/testdata.js';
 import { buildNftRuleset, nftTableName } from './nft-rules.js';
 
-const dir = join(fileURLToPath(new URL('.', import.meta.url)), 'golden');
+// Resolved from the repository root so the compiled test (dist/) reads the same files.
+const dir = join(repoRoot, 'src', 'drivers', 'network', 'golden');
 
 const cases: Record<string, string> = {
   'nat-default': `<network><name>default</name><forward mode='nat'/><bridge name='virbr0'/>
@@ -25,7 +26,8 @@ for (const [name, xml] of Object.entries(cases)) {
   test(`nft ruleset golden: ${name}`, () => {
     const got = buildNftRuleset(parseNetwork(xml))!;
     const file = join(dir, `${name}.nft`);
-    if (process.env.UPDATE_GOLDEN || !existsSync(file)) writeFileSync(file, got);
+    if (process.env.UPDATE_GOLDEN) writeFileSync(file, got);
+    assert.ok(existsSync(file), `missing ${file}: run with UPDATE_GOLDEN=1`);
     assert.equal(got, readFileSync(file, 'utf8'));
   });
 }

@@ -1,0 +1,177 @@
+// NetworkDriver lifecycle against a fake host (RecordingRunner inside a pretend namespace): no root needed.
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { type Command, RecordingRunner } from '../../host/run.js';
+import type { NetworkStore } from './network-api.js';
+import { NetworkDriver } from './network-driver.js';
+
+const dirs: string[] = [];
+after(async () => {
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
+
+/** A pretend host: links appear and disappear with `ip link add/del`; dnsmasq writes a pid of nobody. */
+function fakeHost() {
+  const links = new Map<string, string | undefined>([['lo', undefined]]);
+  let forward = '0';
+  const runner = new RecordingRunner(async (c: Command) => {
+    const a = c.args[0] === 'netns' ? c.args.slice(3) : c.args.slice(2);
+    const prog = c.args[0] === 'netns' ? c.args[3] : 'ip';
+    const args = c.args[0] === 'netns' ? a.slice(1) : a;
+    if (prog === 'ip') {
+      if (args.join(' ') === '-j -d link show') {
+        return {
+          stdout: JSON.stringify(
+            [...links].map(([ifname, kind], i) => ({
+              ifname,
+              ifindex: i + 1,
+              mtu: 1500,
+              operstate: 'UP',
+              flags: [],
+              linkinfo: kind ? { info_kind: kind } : undefined,
+            })),
+          ),
+        };
+      }
+      if (args[0] === '-j') return { stdout: '[]' };
+      if (args[0] === 'link' && args[1] === 'add') links.set(args[3]!, 'bridge');
+      if (args[0] === 'link' && args[1] === 'del') links.delete(args[3]!);
+      if (args[0] === 'tuntap' && args[1] === 'add') links.set(args[3]!, 'tun');
+      if (args[0] === 'tuntap' && args[1] === 'del') links.delete(args[3]!);
+      return undefined;
+    }
+    if (prog === 'cat') return { stdout: `${forward}\n` };
+    if (prog === 'tee') forward = String(c.stdin).trim();
+    if (prog === 'dnsmasq') {
+      const conf = args[0]!.replace('--conf-file=', '');
+      await writeFile(conf.replace(/\.conf$/, '.pid'), '999999999\n');
+    }
+    return undefined;
+  });
+  return { runner, links, forward: () => forward };
+}
+
+class Store implements NetworkStore {
+  xml = new Map<string, string>();
+  auto = new Set<string>();
+  save = async (n: string, x: string) => void this.xml.set(n, x);
+  load = async (n: string) => this.xml.get(n);
+  remove = async (n: string) => this.xml.delete(n);
+  loadAll = async () => [...this.xml].map(([name, xml]) => ({ name, xml }));
+  setAutostart = async (n: string, a: boolean) => void (a ? this.auto.add(n) : this.auto.delete(n));
+  isAutostart = async (n: string) => this.auto.has(n);
+  listAutostart = async () => [...this.auto];
+}
+
+async function setup() {
+  const stateDir = await mkdtemp(join(tmpdir(), 'tvirt-netdrv-'));
+  dirs.push(stateDir);
+  const host = fakeHost();
+  const store = new Store();
+  const events: string[] = [];
+  const drv = new NetworkDriver({
+    store,
+    stateDir,
+    netns: 'tvirt-test-fake',
+    runner: host.runner,
+    onEvent: (n, e) => events.push(`${n}:${e}`),
+  });
+  await drv.init();
+  return { drv, host, store, events, stateDir };
+}
+
+const nat = `<network><name>n1</name><forward mode='nat'/><ip address='10.0.3.1' prefix='24'>
+  <dhcp><range start='10.0.3.2' end='10.0.3.9'/></dhcp></ip></network>`;
+
+test('define, start, destroy, undefine; bridge name and MAC assigned at define', async () => {
+  const { drv, host, store, events } = await setup();
+  const s = await drv.networkDefineXML(nat);
+  assert.equal(s.bridge, 'virbr0');
+  assert.match(drv.networkGetXMLDesc('n1'), /<mac address='52:54:00:/);
+  assert.ok(store.xml.has('n1'));
+  await drv.networkCreate('n1');
+  assert.ok(host.links.has('virbr0'));
+  assert.equal(host.forward(), '1');
+  const lines = host.runner.lines();
+  assert.ok(lines.some((l) => l.startsWith('ip -n tvirt-test-fake link add name virbr0 address 52:54:00:')));
+  assert.ok(lines.includes('ip netns exec tvirt-test-fake nft -f -'));
+  assert.ok(lines.includes('ip -n tvirt-test-fake -4 addr add 10.0.3.1/24 broadcast + dev virbr0'));
+  assert.ok(lines.some((l) => /^ip netns exec tvirt-test-fake dnsmasq --conf-file=.*n1\.conf$/.test(l)));
+  await assert.rejects(drv.networkCreate('n1'), /network is already active/);
+  await drv.networkDestroy('n1');
+  assert.ok(!host.links.has('virbr0'));
+  assert.equal(host.forward(), '0');
+  assert.ok(host.runner.lines().includes('ip netns exec tvirt-test-fake nft delete table inet tvirt_net_n1'));
+  await drv.networkUndefine('n1');
+  assert.deepEqual(drv.listNetworks(), []);
+  assert.deepEqual(events, ['n1:defined', 'n1:started', 'n1:stopped', 'n1:undefined']);
+  assert.throws(() => drv.networkLookup('n1'), /no network with matching name 'n1'/);
+});
+
+test('transient networks vanish on destroy; redefine while running applies after stop', async () => {
+  const { drv } = await setup();
+  await drv.networkCreateXML(nat);
+  await assert.rejects(drv.networkSetAutostart('n1', true), /transient/);
+  assert.deepEqual(
+    drv.listNetworks({ persistent: false }).map((n) => n.name),
+    ['n1'],
+  );
+  await drv.networkDefineXML(nat.replace('10.0.3.9', '10.0.3.50'));
+  assert.match(drv.networkGetXMLDesc('n1'), /10\.0\.3\.9'/);
+  assert.match(drv.networkGetXMLDesc('n1', { inactive: true }), /10\.0\.3\.50'/);
+  await drv.networkDestroy('n1');
+  assert.match(drv.networkGetXMLDesc('n1'), /10\.0\.3\.50'/);
+  await drv.networkCreateXML(nat.replace(/n1/g, 'n2').replace(/10\.0\.3/g, '10.0.4'));
+  await drv.networkDestroy('n2');
+  assert.deepEqual(
+    drv.listNetworks().map((n) => n.name),
+    ['n1'],
+  );
+});
+
+test('names, uuids and bridges are unique; update flags; restart picks up running networks', async () => {
+  const { drv, store, stateDir, host } = await setup();
+  await drv.networkDefineXML(nat);
+  const uuid = drv.networkLookup('n1').uuid;
+  assert.equal(drv.networkLookup(uuid).name, 'n1');
+  await assert.rejects(
+    drv.networkDefineXML(
+      nat.replace(
+        '<name>n1</name>',
+        `<name>n1</name><uuid>${'1'.repeat(8)}-1111-1111-1111-111111111111</uuid>`,
+      ),
+    ),
+    /already defined with uuid/,
+  );
+  await assert.rejects(
+    drv.networkDefineXML(`<network><name>n9</name><bridge name='virbr0'/></network>`),
+    /bridge name 'virbr0' already in use/,
+  );
+  await drv.networkUpdate('n1', 'add-last', 'dns-host', `<host ip='10.0.3.7'><hostname>g</hostname></host>`);
+  assert.match(store.xml.get('n1')!, /10\.0\.3\.7/);
+  await assert.rejects(
+    drv.networkUpdate('n1', 'add-last', 'dns-host', `<host ip='10.0.3.8'><hostname>h</hostname></host>`, -1, {
+      live: true,
+    }),
+    /not running/,
+  );
+  await drv.networkSetAutostart('n1', true);
+  await drv.autostartAll();
+  assert.equal(drv.networkGetInfo('n1').active, true);
+  // A second driver on the same state finds n1 running.
+  const again = new NetworkDriver({ store, stateDir, netns: 'tvirt-test-fake', runner: host.runner });
+  // The fake dnsmasq pid is no real process: the new driver restarts dnsmasq and keeps the bridge.
+  const before = host.runner.commands.length;
+  await again.init();
+  assert.equal(again.networkGetInfo('n1').active, true);
+  const redone = host.runner.lines().slice(before);
+  assert.ok(redone.some((l) => l.includes('dnsmasq --conf-file=')));
+  assert.ok(!redone.some((l) => l.includes('link del')));
+  host.links.delete('virbr0');
+  const third = new NetworkDriver({ store, stateDir, netns: 'tvirt-test-fake', runner: host.runner });
+  await third.init();
+  assert.equal(third.networkGetInfo('n1').active, false);
+});
