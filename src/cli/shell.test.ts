@@ -181,3 +181,40 @@ describe('host-validate checks', () => {
     assert.ok(code === 0 || code === 1);
   });
 });
+
+describe('bash completion script', () => {
+  const hasBash = spawnSync('bash', ['--version']).status === 0;
+  it('completes commands, options and domain names through tvirt complete', {
+    skip: hasBash ? false : 'bash is not installed',
+  }, () => {
+    const bin = join(dir, 'bin');
+    spawnSync('mkdir', ['-p', bin]);
+    const wrapper = join(bin, 'tvirt');
+    writeFileSync(
+      wrapper,
+      `#!/bin/sh\nexec "${process.execPath}" ${ts ? '--import tsx ' : ''}"${entry}" "$@"\n`,
+    );
+    chmodSync(wrapper, 0o755);
+    const script = join(here, '..', '..', ts ? '' : '..', 'scripts', 'tvirt-completion.bash');
+    const run = (line: string) => {
+      const words = line.split(' ');
+      const r = spawnSync(
+        'bash',
+        [
+          '-c',
+          `source "${script}"; COMP_LINE="${line}"; COMP_POINT=\${#COMP_LINE}; COMP_WORDS=(${words.map((w) => `"${w}"`).join(' ')}); COMP_CWORD=${words.length - 1}; _tvirt_complete; echo "\${COMPREPLY[*]}"`,
+        ],
+        {
+          encoding: 'utf8',
+          env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, TVIRT_DEFAULT_URI: 'test:///default' },
+        },
+      );
+      return r.stdout.trim();
+    };
+    assert.equal(run('tvirt domst'), 'domstate');
+    assert.equal(run('tvirt dominfo t'), 'test');
+    assert.equal(run('tvirt list --no'), '--no-autostart');
+    assert.equal(run('tvirt -c test:///default start '), 'test');
+    assert.match(run('tvirt --re'), /--readonly/);
+  });
+});
