@@ -129,6 +129,8 @@ const completeCmd: CommandDef = {
   summary: 'internal command for autocompletion',
   description: 'Prints the completions of a whole tvirt command line (used by the bash completion script).',
   hidden: true,
+  // Commands and options complete even when the hypervisor cannot be reached.
+  needsConnection: false,
   options: [{ name: 'string', type: 'argv', emptyOk: true, help: 'the command line, as typed so far' }],
   async handler(ctx) {
     const { completeCommandLine } = await import('../complete.js');
