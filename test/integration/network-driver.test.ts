@@ -198,6 +198,33 @@ describe('network driver in a namespace', { skip }, () => {
     assert.equal(drv.networkGetInfo('iso').persistent, false);
   });
 
+  test('route network with IPv6 and an open network; a restarted driver finds them running', async () => {
+    await drv.networkCreateXML(`<network><name>rt6</name><forward mode='route'/><bridge name='virbr6'/>
+      <ip address='10.0.6.1' prefix='24'><dhcp><range start='10.0.6.10' end='10.0.6.20'/></dhcp></ip>
+      <ip family='ipv6' address='fd00:6::1' prefix='64'><dhcp><range start='fd00:6::10' end='fd00:6::20'/></dhcp></ip></network>`);
+    await drv.networkCreateXML(
+      `<network><name>open8</name><forward mode='open'/><bridge name='virbr8'/><ip address='10.0.8.1' prefix='24'/></network>`,
+    );
+    const s = await snapshot();
+    assert.ok(
+      s.addrs.includes('virbr6 10.0.6.1/24') && s.addrs.includes('virbr6 fd00:6::1/64'),
+      s.addrs.join(),
+    );
+    const t = await nftListTable(`${nftTablePrefix}rt6`, { netns: ns });
+    assert.doesNotMatch(t, /masquerade/);
+    assert.match(t, /ip6 saddr fd00:6::\/64 accept/);
+    assert.ok(!s.tables.includes(`${nftTablePrefix}open8`));
+    assert.match(await readFile(join(stateDir, 'dnsmasq', 'rt6.conf'), 'utf8'), /^enable-ra$/m);
+    const again = new NetworkDriver({ store, stateDir, netns: ns });
+    await again.init();
+    assert.deepEqual(
+      again.listNetworks({ active: true }).map((n) => n.name),
+      drv.listNetworks({ active: true }).map((n) => n.name),
+    );
+    await drv.networkDestroy('open8');
+    await drv.networkDestroy('rt6');
+  });
+
   test('bad input gets clear errors and changes nothing', async () => {
     const before = await snapshot();
     const names = drv.listNetworks().map((n) => n.name);
