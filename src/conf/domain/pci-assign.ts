@@ -12,7 +12,7 @@ const pci = (bus: number, slot: number, fn = 0): PciAddress => ({
 });
 
 /** Devices that want a PCI address, in libvirt's assignment order, each with whether it is PCI Express capable. */
-function pciDevices(def: DomainDef): { dev: DeviceCommon; pcie: boolean }[] {
+function pciDevices(def: DomainDef, q35: boolean): { dev: DeviceCommon; pcie: boolean }[] {
   const d = def.devices;
   const out: { dev: DeviceCommon; pcie: boolean }[] = [];
   for (const n of d.interfaces) {
@@ -38,7 +38,7 @@ function pciDevices(def: DomainDef): { dev: DeviceCommon; pcie: boolean }[] {
       c.type === 'isa'
     )
       continue;
-    if (c.type === 'pci' || c.type === 'sata') continue; // PCI controllers are placed first; sata is the ICH9 one
+    if (c.type === 'pci' || (c.type === 'sata' && q35 && c.index === 0)) continue; // root buses; ICH9's own AHCI
     if (c.type === 'usb' && c.master) continue; // companions share the master's slot (their addresses are given)
     const pcie =
       c.type === 'virtio-serial' ||
@@ -117,7 +117,7 @@ export function assignPciAddresses(def: DomainDef, q35: boolean): void {
       }
     }
   }
-  const todo = pciDevices(def).filter(
+  const todo = pciDevices(def, q35).filter(
     (x) => !x.dev.address || (x.dev.address.type === 'pci' && isEmpty(x.dev.address)),
   );
   if (!q35) {
