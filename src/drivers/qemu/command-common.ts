@@ -148,6 +148,21 @@ export function onOffValue(v: string | undefined): boolean | undefined {
   return v === undefined ? undefined : v === 'on' || v === 'yes';
 }
 
+/**
+ * Refuses unmodeled child elements of a device (kept by the XML layer for round trips) unless
+ * listed in `allowed`: what tvirt would otherwise silently ignore, e.g. <iotune> or <filterref>.
+ */
+export function refuseExtraChildren(
+  extra: Extra | undefined,
+  allowed: readonly string[],
+  element: string,
+): void {
+  for (const c of extra?.children ?? []) {
+    if (c.node.type === 'element' && !allowed.includes(c.node.name))
+      throw notYet(`<${element}><${c.node.name}>`);
+  }
+}
+
 /** CONFIG_UNSUPPORTED naming the element tvirt cannot run yet. */
 export function notYet(element: string, detail = ''): VirError {
   return new VirError(

@@ -4,6 +4,7 @@ import {
   type BuildState,
   addressProps,
   bootProps,
+  refuseExtraChildren,
   driverExtras,
   onOffValue,
   VIRTIO_OPTIONS,
@@ -182,6 +183,8 @@ export function buildDisks(st: BuildState): void {
 function buildDisk(st: BuildState, d: DiskDef, i: number, nodeIdx: number): void {
   const dev = d.target.dev;
   if (d.device === 'lun') throw notYet(`<disk device='lun'>`, `(disk ${dev})`);
+  // QEMU reads a qcow2 backing chain from the image header itself (the top format is never probed).
+  refuseExtraChildren(d.extra, ['backingStore'], 'disk');
   if (d.device === 'floppy') throw notYet(`<disk device='floppy'>`, `(disk ${dev})`);
   if (d.transient) throw notYet('<transient/>', `on disk ${dev}`);
   if (d.wwn) throw notYet('<wwn>', `on disk ${dev}`);

@@ -1,7 +1,13 @@
 // Machine-level options: -machine/-accel, -cpu, -m, -smp, -rtc, -boot, firmware, direct kernel boot, SMBIOS.
 import type { DomainDef } from '../../conf/domain/domain-def.js';
 import type { XmlElement } from '../../util/xml.js';
-import { type BuildState, internalError, notYet, unsupportedConfig } from './command-common.js';
+import {
+  type BuildState,
+  internalError,
+  notYet,
+  refuseExtraChildren,
+  unsupportedConfig,
+} from './command-common.js';
 import { type OptValue, escapeOptValue, jsonArg, qemuOpts } from './qemu-opts.js';
 
 const KNOWN_FEATURES = [
@@ -231,9 +237,23 @@ export function buildPm(st: BuildState): void {
 export function buildBoot(st: BuildState): void {
   const os = st.def.os;
   const o: [string, OptValue][] = [];
+  refuseExtraChildren(os.extra, ['smbios', 'bios', 'acpi'], 'os');
+  const osChild = (name: string) =>
+    os.extra?.children
+      ?.map((c) => c.node)
+      .find((n): n is XmlElement => n.type === 'element' && n.name === name);
+  const bios = osChild('bios');
+  if (bios?.attrs.useserial === 'yes') throw notYet("<bios useserial='yes'>");
+  if (osChild('acpi')) throw notYet('<os><acpi> tables');
   if (os.bootMenu) {
     o.push(['menu', os.bootMenu.enable]);
     if (os.bootMenu.enable && os.bootMenu.timeout !== undefined) o.push(['splash-time', os.bootMenu.timeout]);
+  }
+  const rt = bios?.attrs.rebootTimeout;
+  if (rt !== undefined) {
+    if (!/^-?[0-9]+$/.test(rt) || Number(rt) < -1 || Number(rt) > 65535)
+      throw unsupportedConfig(`rebootTimeout '${rt}'`);
+    o.push(['reboot-timeout', Number(rt)]);
   }
   o.push(['strict', true]);
   st.args.push('-boot', qemuOpts(undefined, o));

@@ -4,6 +4,7 @@ import {
   type BuildState,
   addressProps,
   bootProps,
+  refuseExtraChildren,
   internalError,
   notYet,
   unsupportedConfig,
@@ -31,6 +32,24 @@ export function nicDriver(model: string | undefined): string {
   if (!/^[a-zA-Z0-9_-]+$/.test(model!))
     throw unsupportedConfig(`interface model '${model}' is not a valid device name`);
   return model!;
+}
+
+/** <tune><sndbuf>N</sndbuf></tune>: the tap send buffer size in bytes. */
+function tuneSndbuf(n: InterfaceDef): number | undefined {
+  const tune = n.extra?.children?.map((c) => c.node).find((x) => x.type === 'element' && x.name === 'tune');
+  if (tune?.type !== 'element') return undefined;
+  let out: number | undefined;
+  for (const c of tune.children) {
+    if (c.type !== 'element') continue;
+    if (c.name !== 'sndbuf') throw notYet(`<interface><tune><${c.name}>`);
+    const t = c.children
+      .map((x) => (x.type === 'text' ? x.text : ''))
+      .join('')
+      .trim();
+    if (!/^[0-9]+$/.test(t)) throw unsupportedConfig(`interface sndbuf '${t}'`);
+    out = Number(t);
+  }
+  return out;
 }
 
 function netdevOf(st: BuildState, n: InterfaceDef, i: number): JsonProps {
@@ -64,6 +83,8 @@ function netdevOf(st: BuildState, n: InterfaceDef, i: number): JsonProps {
           else p.vhostfds = tap.vhostfds.join(':');
         }
       }
+      const sndbuf = tuneSndbuf(n);
+      if (sndbuf !== undefined) p.sndbuf = sndbuf;
       p.id = id;
       return p;
     }
@@ -75,6 +96,8 @@ function netdevOf(st: BuildState, n: InterfaceDef, i: number): JsonProps {
 /** Emits -netdev/-device for every <interface>, ids hostnetN / netN. */
 export function buildInterfaces(st: BuildState): void {
   st.def.devices.interfaces.forEach((n, i) => {
+    // e.g. <filterref> (traffic filtering) or <virtualport>: refusing beats running without them.
+    refuseExtraChildren(n.extra, ['bandwidth', 'tune'], 'interface');
     st.args.push('-netdev', jsonArg(netdevOf(st, n, i)));
     const driver = nicDriver(n.model);
     const dev: JsonProps = { driver };
