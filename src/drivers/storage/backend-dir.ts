@@ -291,7 +291,7 @@ export class DirBackend implements StorageBackend {
 
   protected mapIo(e: unknown, what: string, vol: VolumeDef, pool: PoolDef): unknown {
     const msg = (e as Error)?.message ?? '';
-    if (/No space left on device/i.test(msg) && !(e as NodeJS.ErrnoException).code)
+    if (/No space left on device/i.test(msg) && !errnoIs(e, 'ENOSPC'))
       return storageError(
         'SYSTEM_ERROR',
         `cannot ${what} volume '${vol.name}' in pool '${pool.name}': no space left on device; nothing was kept`,

@@ -151,6 +151,7 @@ export function isTempVolumeName(name: string): boolean {
 
 /** Maps ENOSPC/EDQUOT and friends to clear errors naming the volume and pool. */
 export function volumeIoError(e: unknown, what: string, vol: string, pool: string): unknown {
+  if (e instanceof VirError) return e;
   const code = (e as NodeJS.ErrnoException)?.code;
   if (code === 'ENOSPC' || code === 'EDQUOT')
     return storageError(
