@@ -5,7 +5,14 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { type DomainDef, domainAssignDefaults, parseDomain } from '../../conf/domain/index.js';
 import { isVirError, type VirError } from '../../util/errors.js';
-import { buildQemuCommand, channelSocketPath, type QemuBuildContext, renderCommandLines } from './command.js';
+import {
+  buildQemuCommand,
+  channelSocketPath,
+  type QemuBuildContext,
+  renderCommandLines,
+  UNSUPPORTED_DEVICES,
+  UNSUPPORTED_TOP_LEVEL,
+} from './command.js';
 import { GOLDEN_CASES, goldenCtx, loadCase, testdata } from './command-cases.test.js';
 
 const UPDATE = process.env.UPDATE_GOLDEN === '1';
@@ -94,6 +101,18 @@ describe('elements tvirt cannot run yet', () => {
     ],
     ["<graphics type='sdl'/>", '', /<graphics type='sdl'>/],
     ["<parallel type='pty'/>", '', /<parallel>/],
+    [
+      "<disk type='file' device='disk'><source file='/a'/><target dev='vda' bus='virtio'/><iotune><total_bytes_sec>1</total_bytes_sec></iotune></disk>",
+      '',
+      /<disk><iotune>/,
+    ],
+    ["<interface type='user'><filterref filter='clean-traffic'/></interface>", '', /<interface><filterref>/],
+    ["<interface type='ethernet'><script path='/tmp/x.sh'/></interface>", '', /<interface><script>/],
+    [
+      "<disk type='file' device='disk'><driver name='qemu' type='raw' copy_on_read='on'/><source file='/a'/><target dev='vda' bus='virtio'/></disk>",
+      '',
+      /<disk><driver copy_on_read='on'>/,
+    ],
     ['', "<features><hyperv mode='custom'><relaxed state='on'/></hyperv></features>", /<features><hyperv>/],
   ];
   for (const [dev, top, re] of cases) {
@@ -108,6 +127,23 @@ describe('elements tvirt cannot run yet', () => {
       );
     });
   }
+  it('<os><acpi> tables are refused', () => {
+    const def = mini();
+    def.os.extra = { children: [{ node: { type: 'element', name: 'acpi', attrs: {}, children: [] } }] };
+    assert.throws(() => buildQemuCommand(def, ctx()), unsupported(/<os><acpi>/));
+  });
+  it('every listed device element is refused by name', () => {
+    for (const name of UNSUPPORTED_DEVICES) {
+      const def = mini();
+      def.devices.others.push({ type: 'element', name, attrs: {}, children: [] });
+      assert.throws(() => buildQemuCommand(def, ctx()), unsupported(new RegExp(`<${name}>`)), name);
+    }
+    for (const name of UNSUPPORTED_TOP_LEVEL) {
+      const def = mini();
+      def.extra = { children: [{ node: { type: 'element', name, attrs: {}, children: [] } }] };
+      assert.throws(() => buildQemuCommand(def, ctx()), unsupported(new RegExp(`<${name}>`)), name);
+    }
+  });
   it('volume disks must be resolved by the caller', () => {
     const def = mini(
       "<disk type='volume' device='disk'><source pool='p' volume='v'/><target dev='vda' bus='virtio'/></disk>",
