@@ -9,6 +9,8 @@ export interface XmlElement {
   /** Attributes in document order (JS objects keep insertion order for non-numeric keys). */
   attrs: Record<string, string>;
   children: XmlNode[];
+  /** Written as an open/close pair even when empty (libvirt does so for <devices>). */
+  open?: boolean;
 }
 export interface XmlText {
   type: 'text';
@@ -301,7 +303,8 @@ const escMap: Record<string, string> = {
 export function escapeXml(s: string): string {
   return s.replace(escRe, (c) => escMap[c]!);
 }
-const textEscRe = /[&<>]/g;
+// libvirt escapes quotes in text too (virBufferEscapeString), e.g. <cookie>&quot;x&quot;</cookie>.
+const textEscRe = /[&<>'"]/g;
 function escapeText(s: string): string {
   return s.replace(textEscRe, (c) => escMap[c]!);
 }
@@ -328,7 +331,8 @@ function serializeInto(n: XmlNode, indent: string, out: string[]): void {
   }
   const kids = n.children;
   if (kids.length === 0) {
-    out.push(indent + openTag(n) + '/>');
+    if (n.open) out.push(indent + openTag(n) + '>', indent + '</' + n.name + '>');
+    else out.push(indent + openTag(n) + '/>');
     return;
   }
   let hasElement = false;

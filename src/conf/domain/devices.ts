@@ -239,5 +239,7 @@ export function formatDevices(d: DevicesDef, opts: FormatOpts): XmlElement {
   for (const x of late) out.push(x);
   // libvirt always opens and closes <devices>, even when it is empty.
   if (out.length === 0 && !d.extra) out.push({ type: 'text', text: '\n  ' });
-  return elem('devices', {}, out, d.extra);
+  const el = elem('devices', {}, out, d.extra);
+  el.open = true; // libvirt always writes <devices> as an open/close pair, even when empty
+  return el;
 }

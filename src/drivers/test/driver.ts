@@ -101,11 +101,7 @@ export class TestDriverState {
     const d = { ...def };
     if (id !== null && !flags.inactive) d.id = id;
     else delete d.id;
-    // libvirt always writes <devices> as an open/close pair, even when empty.
-    return this.conf!.formatDomain(d, {
-      inactive: flags.inactive ?? false,
-      secure: flags.secure ?? false,
-    }).replace(/^( *)<devices\/>$/m, '$1<devices>\n$1</devices>');
+    return this.conf!.formatDomain(d, { inactive: flags.inactive ?? false, secure: flags.secure ?? false });
   }
 
   emit(dom: DomObj | DomainDef, event: string, detail?: string): void {
