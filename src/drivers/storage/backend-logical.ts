@@ -27,6 +27,14 @@ import { probeFsCommand } from './backend-fs.js';
 
 const kib = (bytes: number) => `${Math.ceil(bytes / 1024)}K`;
 
+/** LVM warns about every inherited descriptor; the warning only hides the real message. */
+const lvmEnv = { LVM_SUPPRESS_FD_WARNINGS: '1' };
+
+/** Runs an LVM command with lvmEnv. */
+function lvm(cmd: Command): Command {
+  return { ...cmd, env: { ...lvmEnv, ...cmd.env } };
+}
+
 function vgName(pool: PoolDef): string {
   const n = pool.source.name ?? pool.name;
   return n;
@@ -147,7 +155,7 @@ export class LogicalBackend implements StorageBackend {
   }
 
   async checkPool(pool: PoolDef): Promise<boolean> {
-    const r = await this.env.runner.run(vgsCommand(pool), { allowFailure: true }).catch(() => undefined);
+    const r = await this.env.runner.run(lvm(vgsCommand(pool)), { allowFailure: true }).catch(() => undefined);
     return r?.code === 0;
   }
 
@@ -164,30 +172,30 @@ export class LogicalBackend implements StorageBackend {
           );
       }
     }
-    for (const c of buildPoolCommands(pool, flags.overwrite)) await this.env.runner.run(c);
+    for (const c of buildPoolCommands(pool, flags.overwrite)) await this.env.runner.run(lvm(c));
   }
 
   async startPool(pool: PoolDef): Promise<void> {
-    await this.env.runner.run(vgchangeCommand(pool, true));
+    await this.env.runner.run(lvm(vgchangeCommand(pool, true)));
   }
 
   async stopPool(pool: PoolDef): Promise<void> {
-    await this.env.runner.run(vgchangeCommand(pool, false));
+    await this.env.runner.run(lvm(vgchangeCommand(pool, false)));
   }
 
   async deletePool(pool: PoolDef): Promise<void> {
-    for (const c of deletePoolCommands(pool)) await this.env.runner.run(c);
+    for (const c of deletePoolCommands(pool)) await this.env.runner.run(lvm(c));
   }
 
   async refreshPool(pool: PoolDef): Promise<PoolRefresh> {
-    const vgs = await this.env.runner.run(vgsCommand(pool));
+    const vgs = await this.env.runner.run(lvm(vgsCommand(pool)));
     const [size, free] = vgs.stdout.trim().split(':').map(Number) as [number, number];
-    const lvs = await this.env.runner.run(lvsCommand(pool));
+    const lvs = await this.env.runner.run(lvm(lvsCommand(pool)));
     return { capacity: size, allocation: size - free, available: free, volumes: parseLvs(pool, lvs.stdout) };
   }
 
   async refreshVol(pool: PoolDef, vol: VolumeDef): Promise<VolumeDef> {
-    const r = await this.env.runner.run(lvsCommand(pool));
+    const r = await this.env.runner.run(lvm(lvsCommand(pool)));
     const found = parseLvs(pool, r.stdout).find((v) => v.name === vol.name);
     if (!found) throw storageError('NO_STORAGE_VOL', `no storage vol with matching name '${vol.name}'`);
     return found;
@@ -205,7 +213,7 @@ export class LogicalBackend implements StorageBackend {
     this.checkLvName(vol.name);
     if (vol.target.encryption)
       throw storageError('CONFIG_UNSUPPORTED', 'storage pool does not support encrypted volumes');
-    await this.env.runner.run(lvcreateCommand(pool, vol), { signal: job.signal });
+    await this.env.runner.run(lvm(lvcreateCommand(pool, vol)), { signal: job.signal });
   }
 
   async buildVolFrom(
@@ -224,13 +232,13 @@ export class LogicalBackend implements StorageBackend {
       };
       await runWithProgress(this.env, cmd, job, input.capacity);
     } catch (e) {
-      await this.env.runner.run(lvremoveCommand(path)).catch(() => {});
+      await this.env.runner.run(lvm(lvremoveCommand(path))).catch(() => {});
       throw e;
     }
   }
 
   async deleteVol(pool: PoolDef, vol: VolumeDef): Promise<void> {
-    await this.env.runner.run(lvremoveCommand(vol.target.path ?? this.volPath(pool, vol.name)));
+    await this.env.runner.run(lvm(lvremoveCommand(vol.target.path ?? this.volPath(pool, vol.name))));
   }
 
   async resizeVol(
@@ -241,7 +249,7 @@ export class LogicalBackend implements StorageBackend {
     job: FileJob,
   ): Promise<void> {
     await this.env.runner.run(
-      lvresizeCommand(vol.target.path ?? this.volPath(pool, vol.name), capacity, flags.shrink === true),
+      lvm(lvresizeCommand(vol.target.path ?? this.volPath(pool, vol.name), capacity, flags.shrink === true)),
       { signal: job.signal },
     );
   }
