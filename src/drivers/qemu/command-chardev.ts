@@ -27,7 +27,13 @@ export function channelSocketPath(runtimeDir: string, targetName: string): strin
  * QemuOpts text of a `-chardev` backend with id `id`. `defaultPath` is used for a unix source
  * without a path (guest agent channels); `what` names the device in errors.
  */
-export function chardevArg(src: ChardevSource, id: string, what: string, defaultPath?: string): string {
+export function chardevArg(
+  src: ChardevSource,
+  id: string,
+  what: string,
+  defaultPath?: string,
+  spiceName = 'vdagent',
+): string {
   const o: [string, OptValue][] = [['id', id]];
   let backend: string;
   switch (src.type) {
@@ -77,7 +83,7 @@ export function chardevArg(src: ChardevSource, id: string, what: string, default
       break;
     case 'spicevmc':
       backend = 'spicevmc';
-      o.push(['name', 'vdagent']);
+      o.push(['name', spiceName]);
       break;
     case 'spiceport':
       backend = 'spiceport';
@@ -119,7 +125,7 @@ export function needsVirtioSerial(def: DomainDef): boolean {
 /** Emits serial ports, then channels, then consoles (libvirt's order). */
 export function buildChardevs(st: BuildState): void {
   const d = st.def.devices;
-  if (d.parallels.length > 0) throw notYet('<parallel>');
+
   const serials = [...d.serials];
   // <console type='serial'> (or without a target type) aliases the first serial port; with no
   // serial port it becomes one (libvirt's compat rule).
@@ -186,6 +192,31 @@ export function buildChardevs(st: BuildState): void {
     }
     dev.chardev = id;
     dev.id = `console${i}`;
+    st.args.push('-device', jsonArg(dev));
+  });
+}
+
+/** Emits parallel ports (isa-parallel) and USB redirection devices (usb-redir). */
+export function buildParallelsAndRedirdevs(st: BuildState): void {
+  const d = st.def.devices;
+  d.parallels.forEach((p, i) => {
+    const id = `charparallel${i}`;
+    if (p.target?.type && p.target.type !== 'parallel')
+      throw notYet(`<parallel> target type '${p.target.type}'`);
+    st.args.push('-chardev', chardevArg(p.source, id, `parallel ${i}`));
+    st.args.push('-device', jsonArg({ driver: 'isa-parallel', chardev: id, id: `parallel${i}` }));
+  });
+  d.redirdevs.forEach((r, i) => {
+    if (r.bus !== 'usb') throw notYet(`<redirdev bus='${r.bus}'>`);
+    const id = `charredir${i}`;
+    st.args.push('-chardev', chardevArg(r.source, id, `redirdev ${i}`, undefined, 'usbredir'));
+    const dev: JsonProps = {
+      driver: 'usb-redir',
+      chardev: id,
+      id: `redir${i}`,
+      ...addressProps(st, r.address, `redirdev ${i}`),
+    };
+    if (r.boot) dev.bootindex = r.boot.order;
     st.args.push('-device', jsonArg(dev));
   });
 }

@@ -1,5 +1,6 @@
 // Controllers, input, sound, memballoon, rng, watchdog and panic devices -> `-device`/`-object`/`-global`.
 import type { ControllerDef, SoundDef } from '../../conf/domain/domain-def.js';
+import type { XmlElement } from '../../util/xml.js';
 import { chardevArg, needsVirtioSerial } from './command-chardev.js';
 import {
   type BuildState,
@@ -52,7 +53,9 @@ function needsUsb(st: BuildState): boolean {
     d.inputs.some((i) => i.bus === 'usb' || (i.type === 'tablet' && i.bus === undefined)) ||
     d.disks.some((k) => k.target.bus === 'usb') ||
     d.sounds.some((s) => s.model === 'usb') ||
-    d.serials.some((s) => s.target?.type === 'usb-serial')
+    d.serials.some((s) => s.target?.type === 'usb-serial') ||
+    d.redirdevs.length > 0 ||
+    d.others.some((e) => e.name === 'hub')
   );
 }
 
@@ -172,6 +175,28 @@ export function buildControllers(st: BuildState): void {
     const dev = controllerDevice(st, c);
     if (dev) st.args.push('-device', jsonArg(dev));
   }
+}
+
+/** Emits USB hubs (<hub type='usb'>, kept whole by the XML layer) as usb-hub devices. */
+export function buildHubs(st: BuildState): void {
+  st.def.devices.others
+    .filter((e) => e.name === 'hub')
+    .forEach((hub, i) => {
+      const a = hub.children.find((c): c is XmlElement => c.type === 'element' && c.name === 'address');
+      const p: JsonProps = { driver: 'usb-hub', id: `hub${i}` };
+      if (a) {
+        if (a.attrs.type !== 'usb') throw unsupportedConfig(`hub ${i}: address type '${a.attrs.type}'`);
+        const bus = Number(a.attrs.bus ?? 0);
+        if (!Number.isInteger(bus) || bus < 0) throw unsupportedConfig(`hub ${i}: USB bus '${a.attrs.bus}'`);
+        p.bus = `${usbControllerId(bus)}.0`;
+        if (a.attrs.port !== undefined) {
+          if (!/^[0-9]+(\.[0-9]+)*$/.test(a.attrs.port))
+            throw unsupportedConfig(`hub ${i}: USB port '${a.attrs.port}'`);
+          p.port = a.attrs.port;
+        }
+      }
+      st.args.push('-device', jsonArg(p));
+    });
 }
 
 /** Emits input devices; PS/2 mouse and keyboard are built into the machine and need nothing. */

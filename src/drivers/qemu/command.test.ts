@@ -100,7 +100,7 @@ describe('elements tvirt cannot run yet', () => {
       /<interface type='direct'>/,
     ],
     ["<graphics type='sdl'/>", '', /<graphics type='sdl'>/],
-    ["<parallel type='pty'/>", '', /<parallel>/],
+    ["<shmem name='ivshmem0'><model type='ivshmem-plain'/></shmem>", '', /<shmem>/],
     [
       "<disk type='file' device='disk'><source file='/a'/><target dev='vda' bus='virtio'/><iotune><total_bytes_sec>1</total_bytes_sec></iotune></disk>",
       '',

@@ -1,6 +1,6 @@
 // buildQemuCommand: a DomainDef plus runtime facts -> the QEMU command line (pure: no I/O, no clock).
 import type { DomainDef } from '../../conf/domain/domain-def.js';
-import { buildChardevs } from './command-chardev.js';
+import { buildChardevs, buildParallelsAndRedirdevs } from './command-chardev.js';
 import {
   type BuildState,
   type QemuBuildContext,
@@ -13,6 +13,7 @@ import {
 } from './command-common.js';
 import {
   buildControllers,
+  buildHubs,
   buildInputs,
   buildMiscDevices,
   buildSounds,
@@ -74,7 +75,6 @@ export const UNSUPPORTED_DEVICES = [
   'memory',
   'iommu',
   'vsock',
-  'hub',
   'lease',
   'nvram',
   'crypto',
@@ -100,9 +100,10 @@ function checkSupported(def: DomainDef): void {
       }
       continue;
     }
+    if (el.name === 'hub' && el.attrs.type === 'usb') continue;
     throw notYet(`<${el.name}>`, el.attrs.type ? `of type '${el.attrs.type}'` : '');
   }
-  if (def.devices.redirdevs.length) throw notYet('<redirdev>');
+
   for (const [what, a] of [
     ['on_poweroff', def.onPoweroff],
     ['on_reboot', def.onReboot],
@@ -209,9 +210,11 @@ export function buildQemuCommand(def: DomainDef, ctx: QemuBuildContext): QemuCom
   buildPm(st);
   buildBoot(st);
   buildControllers(st);
+  buildHubs(st);
   buildDisks(st);
   buildInterfaces(st);
   buildChardevs(st);
+  buildParallelsAndRedirdevs(st);
   buildInputs(st);
   // One audio backend feeds sound cards and VNC: the first <audio> (none or spice), else none.
   const audio = def.devices.others.find((e) => e.name === 'audio');
