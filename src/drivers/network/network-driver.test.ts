@@ -14,7 +14,7 @@ after(async () => {
 });
 
 /** A pretend host: links appear and disappear with `ip link add/del`; dnsmasq writes a pid of nobody. */
-function fakeHost() {
+function fakeHost(failDnsmasq = false) {
   const links = new Map<string, string | undefined>([['lo', undefined]]);
   let forward = '0';
   const runner = new RecordingRunner(async (c: Command) => {
@@ -46,6 +46,7 @@ function fakeHost() {
     if (prog === 'cat') return { stdout: `${forward}\n` };
     if (prog === 'tee') forward = String(c.stdin).trim();
     if (prog === 'dnsmasq') {
+      if (failDnsmasq) return { code: 2, stderr: 'dnsmasq: failed to bind DHCP server socket' };
       const conf = args[0]!.replace('--conf-file=', '');
       await writeFile(conf.replace(/\.conf$/, '.pid'), '999999999\n');
     }
@@ -66,10 +67,10 @@ class Store implements NetworkStore {
   listAutostart = async () => [...this.auto];
 }
 
-async function setup() {
+async function setup(failDnsmasq = false) {
   const stateDir = await mkdtemp(join(tmpdir(), 'tvirt-netdrv-'));
   dirs.push(stateDir);
-  const host = fakeHost();
+  const host = fakeHost(failDnsmasq);
   const store = new Store();
   const events: string[] = [];
   const drv = new NetworkDriver({
@@ -174,4 +175,36 @@ test('names, uuids and bridges are unique; update flags; restart picks up runnin
   const third = new NetworkDriver({ store, stateDir, netns: 'tvirt-test-fake', runner: host.runner });
   await third.init();
   assert.equal(third.networkGetInfo('n1').active, false);
+});
+
+test('a failure half-way through start rolls everything back', async () => {
+  const { drv, host } = await setup(true);
+  await drv.networkDefineXML(nat);
+  await assert.rejects(drv.networkCreate('n1'), /dnsmasq failed to start .*failed to bind/);
+  assert.ok(!host.links.has('virbr0'));
+  assert.equal(host.forward(), '0');
+  const lines = host.runner.lines();
+  assert.ok(lines.includes('ip netns exec tvirt-test-fake nft delete table inet tvirt_net_n1'));
+  assert.ok(lines.includes('ip -n tvirt-test-fake link del dev virbr0'));
+  assert.equal(drv.networkGetInfo('n1').active, false);
+});
+
+test('a live-only update leaves the persistent definition alone', async () => {
+  const { drv, store } = await setup();
+  await drv.networkDefineXML(nat);
+  await drv.networkCreate('n1');
+  await drv.networkUpdate('n1', 'add-last', 'dns-txt', `<txt name='t' value='v'/>`, -1, { live: true });
+  assert.match(drv.networkGetXMLDesc('n1'), /<txt name='t'/);
+  assert.doesNotMatch(drv.networkGetXMLDesc('n1', { inactive: true }), /<txt/);
+  assert.doesNotMatch(store.xml.get('n1')!, /<txt/);
+  await drv.networkDestroy('n1');
+  assert.doesNotMatch(drv.networkGetXMLDesc('n1'), /<txt/);
+  await drv.networkCreate('n1');
+  await drv.networkUpdate('n1', 'add-last', 'dns-txt', `<txt name='u' value='w'/>`, -1, {
+    live: true,
+    config: true,
+  });
+  assert.match(drv.networkGetXMLDesc('n1'), /<txt name='u'/);
+  assert.match(drv.networkGetXMLDesc('n1', { inactive: true }), /<txt name='u'/);
+  assert.match(store.xml.get('n1')!, /<txt name='u'/);
 });

@@ -500,6 +500,8 @@ export class NetworkDriver {
         const rules = buildNftRuleset(nextLive);
         if (rules && rules !== buildNftRuleset(o.def)) await nftApply(rules, this.net);
         if (config && o.newDef) o.newDef = nextConfig;
+        // A live-only change must not leak into the persistent definition used after the next stop.
+        else if (!config && o.persistent && !o.newDef) o.newDef = o.def;
         o.def = nextLive;
         await writeFileAtomic(
           this.statusPath(o.def.name),
