@@ -1,0 +1,204 @@
+// tvirtd (a real process, --root TMP, QEMU driver) with real guests: SIGKILL of the daemon loses no
+// guest and a restarted daemon controls them again; and the classic day through the tvirt CLI with
+// virsh's messages. Every process started here (tvirtd, QEMU) is ended by its PID in `after`.
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { connectRemote } from '../../src/api/client.js';
+import type { Connection } from '../../src/drivers/connection.js';
+import { processRunning } from '../../src/host/process.js';
+import { ConsoleReader, guestOrSkip, guestXml, markerCount, waitFor } from './qemu-env.js';
+
+const { guest, skip } = guestOrSkip();
+const fromTs = import.meta.url.endsWith('.ts');
+const ext = fromTs ? 'ts' : 'js';
+const tvirtd = fileURLToPath(new URL(`../../src/daemon/tvirtd.${ext}`, import.meta.url));
+const tvirt = fileURLToPath(new URL(`../../src/cli/tvirt.${ext}`, import.meta.url));
+const nodeArgs = fromTs ? ['--import', 'tsx'] : [];
+
+const daemons: ChildProcess[] = [];
+const qemuPids = new Set<number>();
+const dirs: string[] = [];
+
+interface Daemon {
+  child: ChildProcess;
+  exited: Promise<void>;
+  stderr: () => string;
+}
+
+async function startDaemon(root: string): Promise<Daemon> {
+  const child = spawn(process.execPath, [...nodeArgs, tvirtd, '--root', root, '--driver', 'qemu'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  daemons.push(child);
+  let err = '';
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (c: string) => {
+    err += c;
+  });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  // Not the socket file: a killed daemon leaves a stale one behind.
+  await waitFor(`tvirtd to start (${err})`, () => err.includes('tvirtd started') || child.exitCode !== null);
+  assert.equal(child.exitCode, null, `tvirtd exited: ${err}`);
+  return { child, exited, stderr: () => err };
+}
+
+async function stopDaemon(d: Daemon, signal: NodeJS.Signals): Promise<void> {
+  if (d.child.exitCode === null && d.child.signalCode === null) d.child.kill(signal);
+  await d.exited;
+}
+
+/** QEMU pid of a running domain, from its status file (remembered for cleanup). */
+async function qemuPid(root: string, name: string): Promise<number> {
+  const st = JSON.parse(await readFile(join(root, 'run', 'qemu', `${name}.json`), 'utf8')) as { pid: number };
+  qemuPids.add(st.pid);
+  return st.pid;
+}
+
+function cli(uri: string, cmds: string): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const c = spawn(process.execPath, [...nodeArgs, tvirt, '-c', uri, cmds], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    c.stdout.setEncoding('utf8').on('data', (s: string) => {
+      out += s;
+    });
+    c.stderr.setEncoding('utf8').on('data', (s: string) => {
+      err += s;
+    });
+    c.once('close', (code) => resolve({ code, out, err }));
+  });
+}
+
+after(async () => {
+  for (const c of daemons) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  for (const pid of qemuPids) if (await processRunning(pid)) process.kill(pid, 'SIGKILL');
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
+
+describe('tvirtd with the QEMU driver', { skip, concurrency: true }, () => {
+  it('survives SIGKILL: both guests keep running and a new tvirtd controls them', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'tvirtd-qemu-'));
+    dirs.push(root);
+    const uri = `qemu+unix:///system?socket=${join(root, 'run', 'tvirt-sock')}`;
+    let d = await startDaemon(root);
+    let conn: Connection = await connectRemote(uri);
+    try {
+      await conn.domainDefineXML(guestXml(guest!, { name: 'g1', dir: root }));
+      await conn.domainDefineXML(guestXml(guest!, { name: 'g2', dir: root }));
+      await Promise.all([conn.domainCreate('g1'), conn.domainCreate('g2')]);
+      const ids = Object.fromEntries((await conn.listDomains({ active: true })).map((x) => [x.name, x.id]));
+      const p1 = await qemuPid(root, 'g1');
+      const p2 = await qemuPid(root, 'g2');
+      await waitFor(
+        'both boot markers',
+        async () =>
+          (await markerCount(join(root, 'g1.serial'))) >= 1 &&
+          (await markerCount(join(root, 'g2.serial'))) >= 1,
+        30_000,
+      );
+      await conn.close();
+
+      await stopDaemon(d, 'SIGKILL');
+      await new Promise((r) => setTimeout(r, 300));
+      assert.ok(await processRunning(p1), 'g1 QEMU survives the daemon');
+      assert.ok(await processRunning(p2), 'g2 QEMU survives the daemon');
+
+      d = await startDaemon(root);
+      conn = await connectRemote(uri);
+      const active = await conn.listDomains({ active: true });
+      assert.deepEqual(active.map((x) => `${x.name} ${x.id} ${x.state}`).sort(), [
+        `g1 ${ids.g1} running`,
+        `g2 ${ids.g2} running`,
+      ]);
+      // Controllable again: pause/resume over QMP, the console answers, then destroy.
+      await conn.domainSuspend('g1');
+      assert.deepEqual(await conn.domainGetState('g1'), { state: 'paused', reason: 'user' });
+      await conn.domainResume('g1');
+      assert.deepEqual(await conn.domainGetState('g1'), { state: 'running', reason: 'unpaused' });
+      const con = new ConsoleReader(await conn.domainOpenConsole('g2'));
+      try {
+        con.send('echo again-$((40+2))');
+        await con.expect(/again-42/);
+      } finally {
+        con.close();
+      }
+      await conn.domainDestroy('g1');
+      await conn.domainDestroy('g2');
+      assert.equal(await processRunning(p1), false);
+      assert.equal(await processRunning(p2), false);
+      assert.deepEqual(await conn.listDomains({ active: true }), []);
+    } finally {
+      await conn.close().catch(() => {});
+      await stopDaemon(d, 'SIGTERM');
+    }
+  });
+
+  it('the classic day through the CLI: define a copy, start, suspend, resume, reboot, shutdown, undefine', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'tvirtd-cli-'));
+    dirs.push(root);
+    const uri = `qemu+unix:///system?socket=${join(root, 'run', 'tvirt-sock')}`;
+    const d = await startDaemon(root);
+    try {
+      // A copied XML with a new name, uuid, disk and MAC, as people do.
+      const base = guestXml(guest!, {
+        name: 'base',
+        dir: root,
+        uuid: '6b1e1f0c-0e6c-4f55-9d7a-1f6e2a3b4c5d',
+        mac: '52:54:00:aa:bb:01',
+      });
+      await guestXml(guest!, { name: 'vm1', dir: root }); // creates root/vm1.qcow2
+      const copy = base
+        .replaceAll('base', 'vm1')
+        .replace('6b1e1f0c-0e6c-4f55-9d7a-1f6e2a3b4c5d', '0f8a2c44-3f1d-4b7e-8a55-2c9d1e7f6a01')
+        .replace('52:54:00:aa:bb:01', '52:54:00:aa:bb:02');
+      const file = join(root, 'vm1.xml');
+      await writeFile(file, copy);
+      let r = await cli(uri, `define ${file}`);
+      assert.equal(r.out.trim(), `Domain 'vm1' defined from ${file}`, r.err);
+      r = await cli(uri, 'start vm1');
+      assert.equal(r.out.trim(), "Domain 'vm1' started", r.err);
+      await qemuPid(root, 'vm1');
+      const serial = join(root, 'vm1.serial');
+      await waitFor('the boot marker', async () => (await markerCount(serial)) >= 1, 30_000);
+      r = await cli(
+        uri,
+        'suspend vm1; domstate --reason vm1; resume vm1; domstate --reason vm1; dumpxml vm1',
+      );
+      assert.equal(r.code, 0, r.err);
+      assert.match(
+        r.out,
+        /Domain 'vm1' suspended\n\npaused \(user\)\n\nDomain 'vm1' resumed\n\nrunning \(unpaused\)/,
+      );
+      assert.match(r.out, /<mac address='52:54:00:aa:bb:02'\/>/);
+      assert.match(r.out, /vm1\.qcow2/);
+      r = await cli(uri, 'reboot vm1');
+      assert.equal(r.out.trim(), "Domain 'vm1' is being rebooted", r.err);
+      await waitFor('the second boot marker', async () => (await markerCount(serial)) >= 2, 30_000);
+      r = await cli(uri, 'shutdown vm1');
+      assert.equal(r.out.trim(), "Domain 'vm1' is being shutdown", r.err);
+      await waitFor(
+        'shut off',
+        async () => (await cli(uri, 'domstate --reason vm1')).out.trim() === 'shut off (shutdown)',
+        20_000,
+      );
+      r = await cli(uri, 'list --all');
+      assert.match(r.out, / -\s+vm1\s+shut off/);
+      r = await cli(uri, 'undefine vm1');
+      assert.equal(r.out.trim(), "Domain 'vm1' has been undefined", r.err);
+      r = await cli(uri, 'domstate vm1');
+      assert.equal(r.code, 1);
+      assert.match(r.err, /error: failed to get domain 'vm1'/);
+      assert.ok(!existsSync(join(root, 'etc', 'qemu', 'vm1.xml')));
+    } finally {
+      await stopDaemon(d, 'SIGTERM');
+    }
+  });
+});
