@@ -25,14 +25,13 @@ import {
   buildBoot,
   buildClock,
   buildCpu,
-  buildFirmware,
   buildMachine,
   buildMemory,
   buildPm,
-  buildSmbios,
   buildSmp,
   chooseAccel,
 } from './command-machine.js';
+import { buildFirmware, buildSmbios } from './command-firmware.js';
 import { buildInterfaces } from './command-net.js';
 import { jsonArg, qemuOpts } from './qemu-opts.js';
 
