@@ -208,3 +208,18 @@ test('a live-only update leaves the persistent definition alone', async () => {
   assert.match(drv.networkGetXMLDesc('n1', { inactive: true }), /<txt name='u'/);
   assert.match(store.xml.get('n1')!, /<txt name='u'/);
 });
+
+test('ensureDefaultNetwork defines default once, on the first free 192.168.N.0/24', async () => {
+  const { drv } = await setup();
+  await drv.networkDefineXML(
+    `<network><name>other</name><bridge name='virbr9'/><ip address='192.168.122.1' prefix='24'/></network>`,
+  );
+  assert.equal(await drv.ensureDefaultNetwork(), true);
+  const xml = drv.networkGetXMLDesc('default');
+  assert.match(xml, /<ip address='192\.168\.123\.1' netmask='255\.255\.255\.0'>/);
+  assert.match(xml, /<range start='192\.168\.123\.2' end='192\.168\.123\.254'\/>/);
+  assert.match(xml, /<forward mode='nat'/);
+  assert.equal(drv.networkGetInfo('default').autostart, true);
+  await drv.networkUndefine('default');
+  assert.equal(await drv.ensureDefaultNetwork(), false);
+});

@@ -179,7 +179,24 @@ export class NetworkDriver {
   async ensureDefaultNetwork(): Promise<boolean> {
     const marker = join(this.opts.stateDir, 'tvirt-network.json');
     if ((await readFileIfExists(marker)) !== undefined || this.objs.has('default')) return false;
-    await this.networkDefineXML(defaultNetworkXml);
+    // Like Debian's libvirt postinst: when 192.168.122.0/24 is taken on the host (or by another of
+    // our networks), use the next free 192.168.N.0/24.
+    let xml = defaultNetworkXml;
+    const ours = [...this.objs.values()].flatMap((o) => o.def.ips.map((i) => i.address ?? ''));
+    for (let n = 122; n < 255; n++) {
+      const cand = defaultNetworkXml.replace(/192\.168\.122\./g, `192.168.${n}.`);
+      const inUse =
+        ours.some((a) => a.startsWith(`192.168.${n}.`)) ||
+        (await checkStart(parseNetwork(cand), this.env).then(
+          () => false,
+          (e) => /subnet .* is already in use/.test(String((e as Error).message)),
+        ));
+      if (!inUse) {
+        xml = cand;
+        break;
+      }
+    }
+    await this.networkDefineXML(xml);
     await this.networkSetAutostart('default', true);
     await writeFileAtomic(marker, JSON.stringify({ defaultCreated: true }), { mode: 0o644 });
     return true;
