@@ -3,6 +3,7 @@ import type { GraphicsDef, GraphicsListen, VideoDef } from '../../conf/domain/do
 import {
   type BuildState,
   addressProps,
+  refuseExtraChildren,
   pciBusName,
   internalError,
   notYet,
@@ -33,6 +34,7 @@ function portOf(g: GraphicsDef, chosen: number | undefined, what: string): numbe
 }
 
 function buildVnc(st: BuildState, g: GraphicsDef): void {
+  refuseExtraChildren(g.extra, [], "graphics type='vnc'");
   const l = listenAddress(g);
   const o: [string, OptValue][] = [];
   let head: string;
@@ -68,6 +70,12 @@ function keymap(k: string): string {
 
 function buildSpice(st: BuildState, g: GraphicsDef): void {
   if (st.ctx.spice === false) throw unsupportedConfig('this QEMU binary was built without SPICE support');
+  for (const c of g.extra?.children ?? []) {
+    const n = c.node;
+    if (n.type === 'element' && !(n.name === 'gl' && n.attrs.enable === 'no')) {
+      throw notYet(`<graphics type='spice'><${n.name}>`);
+    }
+  }
   const l = listenAddress(g);
   const o: [string, OptValue][] = [];
   if (l.socket) {
@@ -147,6 +155,7 @@ function videoDevice(v: VideoDef, primary: boolean, i: number): JsonProps | unde
 export function buildVideos(st: BuildState): void {
   st.def.devices.videos.forEach((v, i) => {
     if (v.driver?.name && v.driver.name !== 'qemu') throw notYet(`<video><driver name='${v.driver.name}'>`);
+    refuseExtraChildren(v.modelExtra, [], 'video><model');
     const primary = v.primary ?? i === 0;
     const dev = videoDevice(v, primary, i);
     if (!dev) return;
