@@ -88,8 +88,11 @@ export interface StorageBackend {
     flags: BuildVolFlags,
     job: FileJob,
   ): Promise<void>;
-  /** Reads a volume's current sizes, format and backing store. */
-  refreshVol(pool: PoolDef, vol: VolumeDef): Promise<VolumeDef>;
+  /**
+   * Reads a volume's current sizes, format and backing store. `justBuilt`: the volume was just
+   * made from `vol` by buildVol, so its image header says what `vol` says (saves a qemu-img run).
+   */
+  refreshVol(pool: PoolDef, vol: VolumeDef, opts?: { justBuilt?: boolean }): Promise<VolumeDef>;
   deleteVol(pool: PoolDef, vol: VolumeDef): Promise<void>;
   resizeVol?(
     pool: PoolDef,

@@ -189,6 +189,20 @@ describe('dir pool volumes', { skip }, () => {
     const qi = await drv.storageVolGetInfo({ pool: 'p', name: 'a.qcow2' });
     assert.deepEqual([qi.capacity, qi.format, qi.type], [1 << 30, 'qcow2', 'file']);
     assert.ok(qi.allocation < 1 << 20);
+    // What the driver says right after creating equals what qemu-img info says on refresh.
+    const lazy = await drv.storageVolCreateXML(
+      'p',
+      volXml('l.qcow2', String(1 << 30), 'qcow2').replace(
+        '</target>',
+        '<features><lazy_refcounts/></features></target>',
+      ),
+    );
+    const strip = (x: string) => x.replace(/<timestamps>[\s\S]*<\/timestamps>/, '');
+    const justMade = strip(await drv.storageVolGetXMLDesc({ pool: 'p', name: 'l.qcow2' }));
+    await drv.storagePoolRefresh('p');
+    assert.equal(strip(await drv.storageVolGetXMLDesc({ pool: 'p', name: 'l.qcow2' })), justMade);
+    assert.match(justMade, /<lazy_refcounts\/>/);
+    await drv.storageVolDelete({ pool: 'p', name: lazy.name });
     const r = await drv.storageVolCreateXML('p', volXml('b.img', String(64 << 20)));
     const ri = await drv.storageVolGetInfo({ pool: 'p', name: 'b.img' });
     assert.deepEqual([ri.capacity, ri.format, ri.allocation], [64 << 20, 'raw', 0]);

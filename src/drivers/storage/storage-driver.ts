@@ -577,13 +577,14 @@ export class StorageDriver implements StorageApi {
     obj: PoolObj,
     vol: VolumeDef,
     work: () => Promise<void>,
+    justBuilt = false,
   ): Promise<StorageVolSummary> {
     obj.volumes.set(vol.name, vol);
     obj.building.add(vol.name);
     obj.asyncJobs++;
     try {
       await work();
-      const fresh = await this.backendOf(obj.def).refreshVol(obj.def, vol);
+      const fresh = await this.backendOf(obj.def).refreshVol(obj.def, vol, { justBuilt });
       obj.volumes.set(vol.name, fresh);
       obj.building.delete(vol.name);
       return this.volSummary(obj, fresh);
@@ -638,7 +639,7 @@ export class StorageDriver implements StorageApi {
     const obj = this.activeObj(pool);
     const vol = this.newVolDef(obj, xml, false);
     const backend = this.backendOf(obj.def);
-    return this.buildNew(obj, vol, () => backend.buildVol(obj.def, vol, flags, this.job(job)));
+    return this.buildNew(obj, vol, () => backend.buildVol(obj.def, vol, flags, this.job(job)), true);
   }
 
   async storageVolCreateXMLFrom(
