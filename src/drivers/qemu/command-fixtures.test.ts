@@ -1,5 +1,4 @@
-// libvirt's qemuxmlconfdata as an oracle: fragments of our argv (-device/-blockdev/-netdev/-chardev/-m/-smp ...)
-// compared with libvirt's .x86_64-latest.args for the same input XML; agreement counts are printed per case.
+// libvirt qemuxmlconfdata as oracle: our argv fragments (-device/-blockdev/-netdev/-chardev/-m ...) vs libvirt .args, counts printed.
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';

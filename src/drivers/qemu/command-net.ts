@@ -34,6 +34,11 @@ export function nicDriver(model: string | undefined): string {
   return model!;
 }
 
+/** True when an interface needs a tap device from the process layer (ctx.taps[i]): network, bridge, ethernet. */
+export function needsTap(n: InterfaceDef): boolean {
+  return n.type === 'network' || n.type === 'bridge' || n.type === 'ethernet';
+}
+
 /** <tune><sndbuf>N</sndbuf></tune>: the tap send buffer size in bytes. */
 function tuneSndbuf(n: InterfaceDef): number | undefined {
   const tune = n.extra?.children?.map((c) => c.node).find((x) => x.type === 'element' && x.name === 'tune');

@@ -38,6 +38,7 @@ import { jsonArg, qemuOpts } from './qemu-opts.js';
 export type { QemuBuildContext, QemuCommand, ResolvedDiskSource, TapInfo } from './command-common.js';
 export { channelSocketPath } from './command-chardev.js';
 export { chooseAccel } from './command-machine.js';
+export { needsTap } from './command-net.js';
 
 /** Top-level elements tvirt cannot run yet: refused, never silently dropped. */
 export const UNSUPPORTED_TOP_LEVEL = [
@@ -51,6 +52,7 @@ export const UNSUPPORTED_TOP_LEVEL = [
   'idmap',
   'commandline',
   'throttlegroups',
+  'vcpus',
 ];
 /** Top-level elements handled elsewhere (cgroups, security driver, sysinfo via -smbios): no argv. */
 const HANDLED_ELSEWHERE = [
@@ -59,7 +61,6 @@ const HANDLED_ELSEWHERE = [
   'seclabel',
   'sysinfo',
   'perf',
-  'vcpus',
   'bootloader',
   'bootloader_args',
 ];
@@ -128,7 +129,8 @@ function audiodevId(def: DomainDef): string {
 function bootIndexes(def: DomainDef): Map<string, number> {
   const m = new Map<string, number>();
   const d = def.devices;
-  const perDevice = d.disks.some((x) => x.boot) || d.interfaces.some((x) => x.boot);
+  const perDevice =
+    d.disks.some((x) => x.boot) || d.interfaces.some((x) => x.boot) || d.redirdevs.some((x) => x.boot);
   if (perDevice) {
     if (def.os.bootDevs.length)
       throw unsupportedConfig('per-device boot elements cannot be used together with os/boot elements');
