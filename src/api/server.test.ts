@@ -437,3 +437,34 @@ describe('API over TLS', () => {
     );
   });
 });
+
+describe('event stream across a daemon restart', () => {
+  it('re-subscribes by itself when tvirtd comes back', async () => {
+    const path = join(dir, 'restart-sock');
+    const first = new FakeConnection();
+    let srv = new ApiServer({ conn: first, socketPath: path });
+    await srv.start();
+    const c = (await connectRemote(`qemu+unix:///system?socket=${path}`)) as RemoteConnection;
+    const seen: string[] = [];
+    c.onEvent((e) => seen.push(`${e.event}`));
+    await c.eventsReady();
+    await first.domainSuspend('test');
+    await srv.close();
+    const second = new FakeConnection();
+    srv = new ApiServer({ conn: second, socketPath: path });
+    await srv.start();
+    try {
+      const deadline = Date.now() + 5000;
+      while (!seen.includes('resumed') && Date.now() < deadline) {
+        await second.domainSuspend('test').catch(() => {});
+        await second.domainResume('test');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.equal(seen[0], 'suspended');
+      assert.ok(seen.includes('resumed'), 'events from the restarted daemon arrive');
+    } finally {
+      await c.close();
+      await srv.close();
+    }
+  });
+});

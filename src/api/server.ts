@@ -144,6 +144,7 @@ export class ApiServer {
   private readonly log: Logger;
   private readonly servers: Server[] = [];
   private acceptor: UpgradeAcceptor | undefined;
+  private bridge: typeof import('./ws.js').bridge | undefined;
   private tcpServer: Server | undefined;
   private readonly sockets = new Set<Socket>();
   private readonly streams = new Set<Duplex>();
@@ -164,7 +165,8 @@ export class ApiServer {
 
   /** Opens the listeners. The UNIX socket is created with its final mode (no window with a wider one). */
   async start(): Promise<void> {
-    const { UpgradeAcceptor } = await import('./ws.js');
+    const { UpgradeAcceptor, bridge } = await import('./ws.js');
+    this.bridge = bridge;
     this.acceptor = new UpgradeAcceptor();
     if (this.opts.socketPath) {
       const path = this.opts.socketPath;
@@ -232,6 +234,16 @@ export class ApiServer {
   /** The TCP port actually bound (useful with port 0). */
   get tcpPort(): number | undefined {
     return (this.tcpServer?.address() as AddressInfo | null)?.port;
+  }
+
+  /** Serves one request for a caller another listener authenticated (the web UI, web.ts). After start(). */
+  serve(req: IncomingMessage, res: ServerResponse, role: Role, name?: string): void {
+    void this.handle(req, res, { role, transport: 'tcp', ...(name ? { name } : {}) });
+  }
+
+  /** The WebSocket counterpart of serve(). */
+  serveUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, role: Role, name?: string): void {
+    void this.handleUpgrade(req, socket, head, { role, transport: 'tcp', ...(name ? { name } : {}) });
   }
 
   /** Browsers cannot set headers on a WebSocket: allow ?access_token= on upgrades only. */
@@ -376,24 +388,26 @@ export class ApiServer {
         );
       const url = new URL(req.url ?? '/', 'http://localhost');
       const acceptor = this.acceptor!;
+      const bridge = this.bridge!;
       if (wsRoutes.events.pattern.test(url.pathname)) {
-        const ws = await acceptor.accept(req, socket, head);
-        const unsubscribe = this.opts.conn.onEvent((event) => {
-          if (ws.readyState !== ws.OPEN) return;
-          // A consumer that stops reading must not make the daemon buffer without bound.
-          if (ws.bufferedAmount > 8 * 1024 * 1024) {
-            ws.close(1008, 'event consumer too slow');
-            return;
-          }
-          ws.send(JSON.stringify({ type: 'event', event } satisfies EventsMessage));
+        acceptor.accept(req, socket, head, (ws) => {
+          const unsubscribe = this.opts.conn.onEvent((event) => {
+            if (ws.readyState !== ws.OPEN) return;
+            // A consumer that stops reading must not make the daemon buffer without bound.
+            if (ws.bufferedAmount > 8 * 1024 * 1024) {
+              ws.close(1008, 'event consumer too slow');
+              return;
+            }
+            ws.send(JSON.stringify({ type: 'event', event } satisfies EventsMessage));
+          });
+          this.unsubscribers.add(unsubscribe);
+          ws.on('close', () => {
+            unsubscribe();
+            this.unsubscribers.delete(unsubscribe);
+          });
+          ws.on('message', () => {}); // clients have nothing to say on this channel
+          ws.send(JSON.stringify({ type: 'ready' } satisfies EventsMessage));
         });
-        this.unsubscribers.add(unsubscribe);
-        ws.on('close', () => {
-          unsubscribe();
-          this.unsubscribers.delete(unsubscribe);
-        });
-        ws.on('message', () => {}); // clients have nothing to say on this channel
-        ws.send(JSON.stringify({ type: 'ready' } satisfies EventsMessage));
         return;
       }
       const cm = wsRoutes.console.pattern.exec(url.pathname);
@@ -412,9 +426,11 @@ export class ApiServer {
         const stream = await this.opts.conn.domainOpenConsole(ref, dev);
         this.streams.add(stream);
         stream.once('close', () => this.streams.delete(stream));
-        const ws = await acceptor.accept(req, socket, head);
-        const { bridge } = await import('./ws.js');
-        bridge(ws, stream);
+        if (socket.destroyed) {
+          stream.destroy(); // the client went away while the console opened
+          return;
+        }
+        acceptor.accept(req, socket, head, (ws) => bridge(ws, stream));
         return;
       }
       throw new HttpError(

@@ -32,13 +32,15 @@ export class UpgradeAcceptor {
     this.heartbeat.unref();
   }
 
-  accept(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<WebSocket> {
-    return new Promise((resolve) => {
-      this.wss.handleUpgrade(req, socket, head, (ws) => {
-        this.alive.add(ws);
-        ws.on('pong', () => this.alive.add(ws));
-        resolve(ws);
-      });
+  /**
+   * Completes the upgrade. `setup` runs synchronously as the socket opens, so listeners it attaches
+   * see the client's very first frame (an await in between could let it slip by).
+   */
+  accept(req: IncomingMessage, socket: Duplex, head: Buffer, setup: (ws: WebSocket) => void): void {
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      this.alive.add(ws);
+      ws.on('pong', () => this.alive.add(ws));
+      setup(ws);
     });
   }
 
