@@ -240,6 +240,26 @@ describe('API over the UNIX socket', () => {
     assert.ok(seen.some((e) => e.kind === 'job' && e.event === 'completed' && e.detail === 'suspend'));
   });
 
+  it('filters the event stream by kind and name', async () => {
+    const { openWebSocket } = await import('./ws.js');
+    const got: string[] = [];
+    const ws = await openWebSocket(
+      { socketPath: sock, path: '/v1/events?kind=domain-lifecycle&name=test' },
+      (d) => got.push(String(d)),
+    );
+    while (got.length === 0) await new Promise((r) => setTimeout(r, 5));
+    await client.domainSuspend('test');
+    await client.domainResume('test');
+    while (got.length < 3) await new Promise((r) => setTimeout(r, 5));
+    ws.close();
+    const msgs = got.map((g) => JSON.parse(g));
+    assert.deepEqual(msgs[0], { type: 'ready' });
+    assert.deepEqual(
+      msgs.slice(1).map((m) => `${m.event.kind}:${m.event.event}`),
+      ['domain-lifecycle:suspended', 'domain-lifecycle:resumed'],
+    );
+  });
+
   it('opens the serial console as a byte stream', async () => {
     const stream = await client.domainOpenConsole('test');
     const got = new Promise<string>((resolve) => stream.once('data', (c: Buffer) => resolve(c.toString())));

@@ -390,9 +390,17 @@ export class ApiServer {
       const acceptor = this.acceptor!;
       const bridge = this.bridge!;
       if (wsRoutes.events.pattern.test(url.pathname)) {
+        // Optional filters: ?kind=job,domain-lifecycle&name=vm1
+        const kinds = url.searchParams
+          .getAll('kind')
+          .flatMap((k) => k.split(','))
+          .filter(Boolean);
+        const names = url.searchParams.getAll('name');
         acceptor.accept(req, socket, head, (ws) => {
           const unsubscribe = this.opts.conn.onEvent((event) => {
             if (ws.readyState !== ws.OPEN) return;
+            if (kinds.length && !kinds.includes(event.kind)) return;
+            if (names.length && !names.includes(event.name)) return;
             // A consumer that stops reading must not make the daemon buffer without bound.
             if (ws.bufferedAmount > 8 * 1024 * 1024) {
               ws.close(1008, 'event consumer too slow');
