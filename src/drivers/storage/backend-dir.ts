@@ -7,6 +7,7 @@ import {
   access,
   chmod,
   chown,
+  copyVolumeFile,
   createSparseFile,
   errnoIs,
   fsSizes,
@@ -17,7 +18,6 @@ import {
   readHeader,
   rename,
   rmdir,
-  sparseCopy,
   statFile,
   truncate,
   unlink,
@@ -378,7 +378,7 @@ export class DirBackend implements StorageBackend {
       });
     await this.viaTemp(pool, vol, 'clone into', async (tmp) => {
       if (copy) {
-        await sparseCopy(src, tmp, job, DEFAULT_VOL_MODE);
+        await copyVolumeFile(this.env.runner, src, tmp, job);
       } else {
         const cmds = qemuImgCreateCommands(vol, {
           inputVol: input,
