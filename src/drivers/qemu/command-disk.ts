@@ -13,7 +13,7 @@ import {
   notYet,
   unsupportedConfig,
 } from './command-common.js';
-import { type JsonProps, jsonArg } from './qemu-opts.js';
+import { checkHostAddress, checkPort, type JsonProps, jsonArg } from './qemu-opts.js';
 
 const FORMATS = [
   'raw',
@@ -72,15 +72,56 @@ function blockDriver(cd: boolean, path: string): string {
   return cd && /^\/dev\/(cdrom\d*|sr\d+|dvd\d*)$/.test(path) ? 'host_cdrom' : 'host_device';
 }
 
-/** Where a disk's bytes are: driver ('file' | 'host_device' | 'host_cdrom') and path. */
-function storageOf(st: BuildState, d: DiskDef, i: number): { driver: string; path: string; format?: string } {
+const NET_PORTS: Record<string, number> = { http: 80, https: 443, ftp: 21, ftps: 990 };
+
+/**
+ * Protocol node of a <disk type='network'>: nbd (TCP or UNIX socket) and http(s)/ftp(s) with one
+ * host and no authentication; anything else is refused by name.
+ */
+function networkStorage(d: DiskDef): JsonProps {
+  const s = d.source!;
+  const proto = s.protocol ?? '';
+  const what = `<disk type='network'><source protocol='${proto}'>`;
+  refuseExtraChildren(s.extra, [], 'disk><source');
+  // e.g. tls='yes': refusing beats connecting in clear text.
+  for (const [k, v] of s.extra?.attrs ?? []) throw notYet(`<disk><source ${k}='${v}'>`);
+  const hosts = s.hosts ?? [];
+  if (hosts.length !== 1) throw notYet(`${what} with ${hosts.length} hosts`);
+  const h = hosts[0]!;
+  if (proto === 'nbd') {
+    let server: JsonProps;
+    if (h.transport === 'unix') {
+      if (!h.socket) throw unsupportedConfig(`${what}: a unix transport needs a socket path`);
+      server = { type: 'unix', path: h.socket };
+    } else if ((h.transport ?? 'tcp') === 'tcp') {
+      server = {
+        type: 'inet',
+        host: checkHostAddress(h.name ?? '', 'NBD host'),
+        port: checkPort(h.port ?? 10809, 'NBD port'),
+      };
+    } else throw notYet(`${what} transport '${h.transport}'`);
+    return s.name ? { driver: 'nbd', server, export: s.name } : { driver: 'nbd', server };
+  }
+  const dflt = NET_PORTS[proto];
+  if (dflt === undefined) throw notYet(what);
+  if ((h.transport ?? 'tcp') !== 'tcp') throw notYet(`${what} transport '${h.transport}'`);
+  const host = checkHostAddress(h.name ?? '', `${proto} host`, true);
+  const port = checkPort(h.port ?? dflt, `${proto} port`);
+  const path = (s.name ?? '').replace(/^\/*/, '/');
+  return { driver: proto, url: `${proto}://${host}:${port}${path}` };
+}
+
+/** Where a disk's bytes are: the protocol node's driver and location, and a format a pool may know. */
+function storageOf(st: BuildState, d: DiskDef, i: number): { props: JsonProps; format?: string } {
   const what = `<disk type='${d.type}'> (target ${d.target.dev})`;
   const cd = d.device === 'cdrom';
   switch (d.type) {
     case 'file':
-      return { driver: 'file', path: d.source!.file! };
+      return { props: { driver: 'file', filename: d.source!.file! } };
     case 'block':
-      return { driver: blockDriver(cd, d.source!.dev!), path: d.source!.dev! };
+      return { props: { driver: blockDriver(cd, d.source!.dev!), filename: d.source!.dev! } };
+    case 'network':
+      return { props: networkStorage(d) };
     case 'volume': {
       const r = st.ctx.diskSources?.[i];
       if (!r) {
@@ -89,7 +130,8 @@ function storageOf(st: BuildState, d: DiskDef, i: number): { driver: string; pat
         );
       }
       const drv = r.kind === 'block' ? blockDriver(cd, r.path) : 'file';
-      return r.format ? { driver: drv, path: r.path, format: r.format } : { driver: drv, path: r.path };
+      const props = { driver: drv, filename: r.path };
+      return r.format ? { props, format: r.format } : { props };
     }
     default:
       throw notYet(what);
@@ -207,8 +249,12 @@ function buildDisk(st: BuildState, d: DiskDef, i: number, nodeIdx: number): void
     if (fmt === 'iso' || fmt === 'aio') fmt = 'raw';
     if (!FORMATS.includes(fmt)) throw unsupportedConfig(`disk ${dev}: image format '${fmt}'`);
     const storageName = `libvirt-${nodeIdx}-storage`;
-    const storage: JsonProps = { driver: s.driver, filename: s.path, 'node-name': storageName };
-    if (d.driver?.io) storage.aio = d.driver.io;
+    const storage: JsonProps = { ...s.props, 'node-name': storageName };
+    if (d.driver?.io) {
+      if (d.type === 'network')
+        throw unsupportedConfig(`disk ${dev}: io='${d.driver.io}' needs a local file or block device`);
+      storage.aio = d.driver.io;
+    }
     const layered = fmt !== 'raw';
     if (layered) {
       storage['auto-read-only'] = true;

@@ -90,7 +90,7 @@ describe('elements tvirt cannot run yet', () => {
     ['', '<memoryBacking><hugepages/></memoryBacking>', /<memoryBacking>/],
     ['', '<iothreads>2</iothreads>', /<iothreads>/],
     [
-      "<disk type='network' device='disk'><source protocol='nbd' name='x'><host name='h' port='1'/></source><target dev='vda' bus='virtio'/></disk>",
+      "<disk type='network' device='disk'><source protocol='rbd' name='pool/img'><host name='mon1'/></source><target dev='vda' bus='virtio'/></disk>",
       '',
       /<disk type='network'>/,
     ],
@@ -143,6 +143,28 @@ describe('elements tvirt cannot run yet', () => {
       def.extra = { children: [{ node: { type: 'element', name, attrs: {}, children: [] } }] };
       assert.throws(() => buildQemuCommand(def, ctx()), unsupported(new RegExp(`<${name}>`)), name);
     }
+  });
+  it('network disks: nbd and http(s)', () => {
+    const def = mini(
+      "<disk type='network' device='disk'><driver name='qemu' type='qcow2'/><source protocol='nbd' name='exp'><host name='nbd.example.org' port='10810'/></source><target dev='vda' bus='virtio'/></disk>" +
+        "<disk type='network' device='cdrom'><source protocol='https' name='isos/a b.iso'><host name='::1'/></source><target dev='hdc' bus='ide'/><readonly/></disk>" +
+        "<disk type='network' device='disk'><source protocol='nbd'><host transport='unix' socket='/run/n,x.sock'/></source><target dev='vdb' bus='virtio'/></disk>",
+    );
+    const bd = argAfter(buildQemuCommand(def, ctx()).args, '-blockdev').map((s) => JSON.parse(s));
+    assert.deepEqual(bd[0], {
+      driver: 'nbd',
+      server: { type: 'inet', host: 'nbd.example.org', port: '10810' },
+      export: 'exp',
+      'node-name': 'libvirt-3-storage',
+      'auto-read-only': true,
+      discard: 'unmap',
+    });
+    assert.equal(bd[2].url, 'https://[::1]:443/isos/a b.iso');
+    assert.deepEqual(bd[3].server, { type: 'unix', path: '/run/n,x.sock' });
+    const auth = mini(
+      "<disk type='network' device='disk'><source protocol='http' name='x'><host name='h'/><cookies><cookie name='a'>b</cookie></cookies></source><target dev='vda' bus='virtio'/></disk>",
+    );
+    assert.throws(() => buildQemuCommand(auth, ctx()), unsupported(/<disk><source><cookies>/));
   });
   it('volume disks must be resolved by the caller', () => {
     const def = mini(
