@@ -84,7 +84,7 @@ after(async () => {
 });
 
 describe('tvirtd with the QEMU driver', { skip, concurrency: true }, () => {
-  it('survives SIGKILL: both guests keep running and a new tvirtd controls them', async () => {
+  it('survives SIGKILL: both guests keep running and a new tvirtd controls them; autostart', async () => {
     const root = await mkdtemp(join(tmpdir(), 'tvirtd-qemu-'));
     dirs.push(root);
     const uri = `qemu+unix:///system?socket=${join(root, 'run', 'tvirt-sock')}`;
@@ -135,6 +135,18 @@ describe('tvirtd with the QEMU driver', { skip, concurrency: true }, () => {
       assert.equal(await processRunning(p1), false);
       assert.equal(await processRunning(p2), false);
       assert.deepEqual(await conn.listDomains({ active: true }), []);
+
+      // Autostart: a daemon that starts brings the marked domain up.
+      await conn.domainSetAutostart('g1', true);
+      assert.ok(existsSync(join(root, 'etc', 'qemu', 'autostart', 'g1.xml')));
+      await conn.close();
+      await stopDaemon(d, 'SIGTERM');
+      d = await startDaemon(root);
+      conn = await connectRemote(uri);
+      await waitFor('g1 autostarted', async () => (await conn.domainGetState('g1')).state === 'running');
+      await qemuPid(root, 'g1');
+      assert.equal((await conn.domainGetState('g2')).state, 'shutoff');
+      await conn.domainDestroy('g1');
     } finally {
       await conn.close().catch(() => {});
       await stopDaemon(d, 'SIGTERM');
