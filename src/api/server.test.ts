@@ -272,6 +272,25 @@ describe('API over the UNIX socket', () => {
     await client.domainUndefine('off');
   });
 
+  it('serves requests authenticated by another listener with their role', async () => {
+    const { createServer } = await import('node:http');
+    const front = createServer((req, res) =>
+      server.serve(req, res, req.url?.includes('ro=1') ? 'ro' : 'rw', 'web'),
+    );
+    await new Promise<void>((r) => front.listen(0, '127.0.0.1', () => r()));
+    const port = (front.address() as { port: number }).port;
+    try {
+      assert.equal((await raw({ port, path: '/v1/domains/test/state' })).status, 200);
+      assert.equal(
+        (await raw({ port, method: 'POST', path: '/v1/domains/test/actions/start?ro=1' })).status,
+        403,
+      );
+    } finally {
+      front.closeAllConnections();
+      await new Promise((r) => front.close(r));
+    }
+  });
+
   it('fails to connect to a missing socket with NO_CONNECT', async () => {
     await assert.rejects(connectRemote(`qemu+unix:///system?socket=${join(dir, 'none')}`), (e) =>
       isVirError(e, 'NO_CONNECT'),
