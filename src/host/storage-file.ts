@@ -378,6 +378,7 @@ export {
   link,
   mkdir,
   readdir,
+  realpath,
   rename,
   rmdir,
   truncate,

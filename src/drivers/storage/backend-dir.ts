@@ -16,6 +16,7 @@ import {
   readdir,
   readFileChunks,
   readHeader,
+  realpath,
   rename,
   rmdir,
   statFile,
@@ -171,8 +172,16 @@ export class DirBackend implements StorageBackend {
     const entries = await readdir(dir, { withFileTypes: true });
     const volumes: VolumeDef[] = [];
     const names = entries
-      .filter((e) => !isTempVolumeName(e.name) && (e.isFile() || e.isDirectory() || e.isSymbolicLink()))
+      .filter((e) => !isTempVolumeName(e.name) && (e.isFile() || e.isDirectory()))
       .map((e) => e.name);
+    // A symlink is a volume only when it stays inside the pool: a link to /etc/shadow must never
+    // become something vol-wipe or vol-upload would write through.
+    const real = await realpath(dir);
+    for (const e of entries) {
+      if (!e.isSymbolicLink() || isTempVolumeName(e.name)) continue;
+      const to = await realpath(join(dir, e.name)).catch(() => undefined);
+      if (to?.startsWith(`${real}/`)) names.push(e.name);
+    }
     // Four qemu-img processes at a time: enough to hide process start-up, kind to a small machine.
     let next = 0;
     const worker = async () => {

@@ -129,6 +129,8 @@ export interface ResolvedDiskVolume {
  * STORAGE_VOL_EXIST, INVALID_ARG, XML_ERROR, OPERATION_ABORTED (a cancelled job) ...
  */
 export interface StorageApi {
+  /** The storage pool capabilities XML (`pool-capabilities`). */
+  storagePoolGetCapabilities(): Promise<string>;
   listStoragePools(filter?: StoragePoolListFilter): Promise<StoragePoolSummary[]>;
   /** By name or UUID. @throws NO_STORAGE_POOL */
   storagePoolLookup(ref: string): Promise<StoragePoolSummary>;

@@ -7,8 +7,14 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { ConfigStore } from '../../daemon/config-store.js';
+import type { JobContext } from '../../daemon/jobs.js';
 import { isVirError } from '../../util/errors.js';
+import type { StorageJobOptions } from './storage-api.js';
 import { StorageDriver } from './storage-driver.js';
+
+// A daemon job context is accepted as is wherever the driver takes job options.
+const _jobFits: (ctx: JobContext) => StorageJobOptions = (ctx) => ctx;
+void _jobFits;
 
 const hasQemuImg = spawnSync('qemu-img', ['--version']).status === 0;
 const skip = hasQemuImg ? false : 'qemu-img not installed';
@@ -150,6 +156,49 @@ describe('dir pool lifecycle', { skip }, () => {
     );
   });
 
+  it('running pools come back after a restart through the status store; stopped ones do not', async () => {
+    const dir = join(root, 'status');
+    const mk = () =>
+      new StorageDriver({
+        store: storeAt(dir),
+        statusStore: new ConfigStore({ dir: join(dir, 'run'), noSync: true }),
+      });
+    const drv = mk();
+    const { mkdir } = await import('node:fs/promises');
+    for (const name of ['a', 'b', 'gone']) {
+      await drv.storagePoolDefineXML(
+        `<pool type='dir'><name>${name}</name><target><path>${join(dir, name)}</path></target></pool>`,
+      );
+      await drv.storagePoolBuild(name);
+      await drv.storagePoolCreate(name);
+    }
+    const t = join(dir, 'tr');
+    await mkdir(t);
+    await drv.storagePoolCreateXML(
+      `<pool type='dir'><name>tr</name><target><path>${t}</path></target></pool>`,
+    );
+    await drv.storageVolCreateXML('a', volXml('v.img', '1024'));
+    await drv.storagePoolDestroy('b');
+    await rm(join(dir, 'gone'), { recursive: true });
+    const errors: string[] = [];
+    const drv2 = mk();
+    await drv2.init((p) => errors.push(p));
+    assert.deepEqual(
+      (await drv2.listStoragePools()).map((p) => [p.name, p.active, p.persistent]),
+      [
+        ['a', true, true],
+        ['b', false, true],
+        ['gone', false, true],
+        ['tr', true, false],
+      ],
+    );
+    assert.deepEqual(
+      (await drv2.listStorageVols('a')).map((v) => v.name),
+      ['v.img'],
+    );
+    assert.match(await drv2.storagePoolGetCapabilities(), /<pool type='dir' supported='yes'>/);
+  });
+
   it('ensureDefaultPool creates, builds, starts and autostarts `default` once', async () => {
     const dir = join(root, 'default');
     const drv = new StorageDriver({ store: storeAt(dir) });
@@ -249,6 +298,13 @@ describe('dir pool volumes', { skip }, () => {
       pool: 'p',
       volume: 'side.qcow2',
     });
+    // Symlinks count only when they stay inside the pool.
+    const { symlink } = await import('node:fs/promises');
+    await symlink('/etc/hostname', join(target, 'escape.img'));
+    await symlink(join(target, 'b.img'), join(target, 'alias.img'));
+    await drv.storagePoolRefresh('p');
+    const names = (await drv.listStorageVols('p')).map((v) => v.name);
+    assert.ok(names.includes('alias.img') && !names.includes('escape.img'), names.join());
     await drv.storagePoolDestroy('p');
     await assert.rejects(
       drv.resolveDiskVolume('p', 'side.qcow2'),

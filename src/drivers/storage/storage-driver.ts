@@ -25,6 +25,7 @@ import {
 import { DirBackend } from './backend-dir.js';
 import { FsBackend } from './backend-fs.js';
 import { LogicalBackend } from './backend-logical.js';
+import { formatPoolCapabilities } from './pool-caps.js';
 import type {
   ResolvedDiskVolume,
   StorageApi,
@@ -61,8 +62,17 @@ export interface StoragePoolEvent {
   timestamp: number;
 }
 
+/** Runtime status of running pools (libvirt's /run/libvirt/storage): a ConfigStore without autostart fits. */
+export interface StoragePoolStatusStore {
+  save(name: string, xml: string): Promise<void>;
+  remove(name: string): Promise<unknown>;
+  loadAll(): Promise<{ name: string; xml: string }[]>;
+}
+
 export interface StorageDriverOptions {
   store: StoragePoolStore;
+  /** Where running pools are recorded so that a restarted daemon finds them running again. */
+  statusStore?: StoragePoolStatusStore;
   runner?: Runner;
   qemuImg?: string;
   /**
@@ -141,9 +151,9 @@ export class StorageDriver implements StorageApi {
   // ---- start-up ----
 
   /**
-   * Loads persistent pools from the store; pools whose resources are already up (a daemon restart)
-   * become active and are refreshed; then autostart pools are started. Failures to start a pool are
-   * logged through `onError`, never thrown: one broken pool must not stop the daemon.
+   * Loads persistent pools from the store, restores the pools the status store says were running
+   * (when their resources are still up), then starts autostart pools. Failures are reported through
+   * `onError`, never thrown: one broken pool must not stop the daemon.
    */
   async init(onError: (pool: string, e: unknown) => void = () => {}): Promise<void> {
     for (const { name, xml } of await this.store.loadAll()) {
@@ -152,12 +162,30 @@ export class StorageDriver implements StorageApi {
         const obj = this.newObj(def, true);
         obj.autostart = await this.store.isAutostart(name);
         this.pools.set(def.name, obj);
-        const backend = this.backendOf(def);
-        if (def.type === 'dir' ? false : await backend.checkPool(def)) {
+      } catch (e) {
+        onError(name, e);
+      }
+    }
+    // Pools that were running when the daemon stopped (libvirt's state dir) come back if their
+    // resources are still up (directory present, file system mounted, VG visible).
+    for (const { name, xml } of (await this.opts.statusStore?.loadAll()) ?? []) {
+      try {
+        let obj = this.pools.get(name);
+        if (!obj) {
+          obj = this.newObj(parsePool(xml, { uuidSource: this.opts.uuidSource }), false);
+          this.pools.set(name, obj);
+        }
+        if (await this.backendOf(obj.def).checkPool(obj.def)) {
           obj.active = true;
           await this.refreshObj(obj);
+        } else {
+          if (!obj.persistent) this.pools.delete(name);
+          await this.opts.statusStore?.remove(name);
         }
       } catch (e) {
+        const obj = this.pools.get(name);
+        if (obj) obj.active = false;
+        if (obj && !obj.persistent) this.pools.delete(name);
         onError(name, e);
       }
     }
@@ -295,6 +323,7 @@ export class StorageDriver implements StorageApi {
     try {
       obj.active = true;
       await this.refreshObj(obj);
+      await this.opts.statusStore?.save(obj.def.name, formatPool(obj.def));
     } catch (e) {
       obj.active = false;
       await backend.stopPool?.(obj.def).catch(() => {});
@@ -356,6 +385,10 @@ export class StorageDriver implements StorageApi {
       .filter(ok)
       .map((p) => this.summary(p))
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  async storagePoolGetCapabilities(): Promise<string> {
+    return formatPoolCapabilities(supportedTypes.filter((t) => this.backends[t] !== undefined));
   }
 
   async storagePoolLookup(ref: string): Promise<StoragePoolSummary> {
@@ -424,6 +457,7 @@ export class StorageDriver implements StorageApi {
       if (!obj.active) throw invalid(`storage pool '${obj.def.name}' is not active`);
       if (obj.asyncJobs > 0) throw invalid(`pool '${obj.def.name}' has asynchronous jobs running.`);
       await this.backendOf(obj.def).stopPool?.(obj.def);
+      await this.opts.statusStore?.remove(obj.def.name);
       obj.active = false;
       obj.volumes.clear();
       obj.def = { ...(obj.newDef ?? obj.def), capacity: 0, allocation: 0, available: 0 };
