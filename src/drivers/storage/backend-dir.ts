@@ -502,6 +502,7 @@ export class DirBackend implements StorageBackend {
         });
         const facts = await statFile(path);
         await chmod(tmp, facts.mode);
+        await chown(tmp, facts.uid, facts.gid);
         await rename(tmp, path);
       } catch (e) {
         await unlink(tmp).catch(() => {});

@@ -123,6 +123,7 @@ describe('dir pool lifecycle', { skip }, () => {
     assert.deepEqual(await drv.listStoragePools(), []);
     assert.deepEqual(events, [
       'vmdisk:defined',
+      'vmdisk:created',
       'vmdisk:started',
       'vmdisk:stopped',
       'vmdisk:deleted',
@@ -390,6 +391,21 @@ describe('dir pool volumes', { skip }, () => {
         code: 'NO_STORAGE_VOL',
       });
     }
+    // A mostly-hole source goes through cp: cancelling it leaves nothing either.
+    await drv.storageVolCreateXML('p', volXml('holes.img', String(256 << 20)));
+    const ac = new AbortController();
+    ac.abort();
+    await assert.rejects(
+      drv.storageVolCreateXMLFrom(
+        'p',
+        volXml('h2.img', '0'),
+        { pool: 'p', name: 'holes.img' },
+        {},
+        { signal: ac.signal },
+      ),
+      (e) => isVirError(e, 'OPERATION_ABORTED'),
+    );
+    assert.deepEqual((await readdir(target)).sort(), ['holes.img', 'src.img']);
     // The source is free again.
     await drv.storageVolDelete({ pool: 'p', name: 'src.img' });
   });

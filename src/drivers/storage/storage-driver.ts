@@ -443,6 +443,7 @@ export class StorageDriver implements StorageApi {
     await this.locked(obj, async () => {
       if (obj.active) throw invalid(`storage pool '${obj.def.name}' is already active`);
       await this.backendOf(obj.def).buildPool?.(obj.def, flags);
+      this.emit(obj, 'created');
     });
   }
 
