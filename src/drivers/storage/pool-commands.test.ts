@@ -128,3 +128,26 @@ test('fs pools: mkfs and umount command values', () => {
   assert.deepEqual(mkfsCommand(pool, true), { program: 'mkfs', args: ['-t', 'ext4', '-F', '/dev/loop7'] });
   assert.deepEqual(umountCommand(pool), { program: 'umount', args: ['/mnt/f'] });
 });
+
+test('a logical clone that fails removes its new LV', async () => {
+  const pool = parsePool(
+    "<pool type='logical'><name>vg0</name><source><device path='/dev/loop9'/></source></pool>",
+  );
+  const runner = new RecordingRunner((cmd) =>
+    cmd.program === 'qemu-img'
+      ? { code: 1, stderr: 'qemu-img: error while writing: No space left on device' }
+      : undefined,
+  );
+  const b = new LogicalBackend({ runner, qemuImg: 'qemu-img' });
+  const vol = parseVolume("<volume><name>copy</name><capacity unit='M'>8</capacity></volume>", pool);
+  const input = parseVolume(
+    "<volume><name>src.qcow2</name><capacity unit='M'>8</capacity><target><path>/p/src.qcow2</path><format type='qcow2'/></target></volume>",
+  );
+  await assert.rejects(b.buildVolFrom(pool, vol, input, {}, {}), /No space left on device/);
+  assert.deepEqual(runner.lines(), [
+    'lvcreate --name copy -L 8192K vg0',
+    'qemu-img convert -n -f qcow2 -O raw /p/src.qcow2 /dev/vg0/copy',
+    'lvremove -f /dev/vg0/copy',
+  ]);
+  assert.equal(runner.commands[0]!.env?.LVM_SUPPRESS_FD_WARNINGS, '1');
+});
