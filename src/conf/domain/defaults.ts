@@ -120,9 +120,10 @@ export function domainAssignDefaults(def: DomainDef, opts: AssignDefaultsOpts): 
     else if (i.type === 'tablet') i.bus ??= 'usb';
   }
   d.memballoon ??= { model: 'virtio' };
-  // Q35 machines have the ICH9 TCO watchdog built in.
+  // Q35 machines have the ICH9 TCO watchdog built in; like libvirt, it takes the action of the
+  // user's first watchdog, since QEMU has one watchdog action for the whole machine.
   if (q35 && !d.watchdogs.some((w) => w.model === 'itco'))
-    d.watchdogs.push({ model: 'itco', action: 'reset' });
+    d.watchdogs.push({ model: 'itco', action: d.watchdogs[0]?.action ?? 'reset' });
   // An audio backend for sound devices and graphics: spice carries audio itself, else none.
   if (!d.others.some((o) => o.name === 'audio') && !d.graphics.some((g) => g.type === 'dbus')) {
     const type = d.graphics.some((g) => g.type === 'spice') ? 'spice' : 'none';
