@@ -547,6 +547,16 @@ describe('bad input and safety', { skip }, () => {
       ),
       /inaccessible backing store volume \/nonexistent\/base/,
     );
+    await assert.rejects(
+      drv.storageVolCreateXML(
+        'p',
+        volXml('enc.img', '1024', 'raw', '').replace(
+          '</target>',
+          "<encryption format='luks'><secret type='passphrase' uuid='f52a81b2-424e-490c-823d-6bd4235bc572'/></encryption></target>",
+        ),
+      ),
+      { code: 'CONFIG_UNSUPPORTED', message: /encrypted volumes are not supported yet/ },
+    );
     assert.deepEqual(await readdir(target), []);
     assert.deepEqual(await drv.listStorageVols('p'), []);
   });
