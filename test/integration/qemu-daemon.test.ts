@@ -11,6 +11,7 @@ import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { connectRemote } from '../../src/api/client.js';
 import type { Connection } from '../../src/drivers/connection.js';
+import { QmpClient } from '../../src/drivers/qemu/qmp.js';
 import { processRunning } from '../../src/host/process.js';
 import { ConsoleReader, guestOrSkip, guestXml, markerCount, waitFor } from './qemu-env.js';
 
@@ -84,7 +85,7 @@ after(async () => {
 });
 
 describe('tvirtd with the QEMU driver', { skip, concurrency: true }, () => {
-  it('survives SIGKILL: both guests keep running and a new tvirtd controls them; autostart', async () => {
+  it('survives SIGKILL: both guests keep running and a new tvirtd controls them; a poweroff meanwhile; autostart', async () => {
     const root = await mkdtemp(join(tmpdir(), 'tvirtd-qemu-'));
     dirs.push(root);
     const uri = `qemu+unix:///system?socket=${join(root, 'run', 'tvirt-sock')}`;
@@ -131,9 +132,24 @@ describe('tvirtd with the QEMU driver', { skip, concurrency: true }, () => {
         con.close();
       }
       await conn.domainDestroy('g1');
-      await conn.domainDestroy('g2');
       assert.equal(await processRunning(p1), false);
-      assert.equal(await processRunning(p2), false);
+
+      // The guest powers off while no daemon listens: the next daemon sees it and applies on_poweroff.
+      await conn.close();
+      await stopDaemon(d, 'SIGKILL');
+      const st = JSON.parse(await readFile(join(root, 'run', 'qemu', 'g2.json'), 'utf8')) as {
+        monitorPath: string;
+      };
+      const qmp = await QmpClient.connect(st.monitorPath);
+      const down = qmp.waitForEvent('SHUTDOWN', { timeoutMs: 20_000 });
+      await qmp.execute('system_powerdown');
+      await down;
+      await qmp.close();
+      d = await startDaemon(root);
+      conn = await connectRemote(uri);
+      await waitFor('g2 shut off', async () => (await conn.domainGetState('g2')).state === 'shutoff');
+      assert.deepEqual(await conn.domainGetState('g2'), { state: 'shutoff', reason: 'shutdown' });
+      await waitFor('g2 QEMU gone', async () => !(await processRunning(p2)));
       assert.deepEqual(await conn.listDomains({ active: true }), []);
 
       // Autostart: a daemon that starts brings the marked domain up.

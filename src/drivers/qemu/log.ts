@@ -100,5 +100,7 @@ export async function readLogTail(path: string, offset: number, maxLines = 5): P
     while (i < lines.length && lines[i]!.endsWith(' \\')) i++;
     i++;
   }
-  return lines.slice(i).slice(-maxLines).join('\n');
+  // QEMU's notes about pty paths are not what went wrong.
+  const own = lines.slice(i).filter((l) => !/^char device redirected to /.test(l));
+  return own.slice(-maxLines).join('\n');
 }

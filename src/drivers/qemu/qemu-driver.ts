@@ -9,15 +9,16 @@ import { type DomainDef, domainAssignDefaults, formatDomain, parseDomain } from 
 import { ConfigStore } from '../../daemon/config-store.js';
 import { JobManager } from '../../daemon/jobs.js';
 import { type Logger, nullLogger } from '../../daemon/log.js';
+import { removeTree } from '../../host/fs-util.js';
 import { kvmUsable, processCpuTimeNs, runCapture } from '../../host/process.js';
 import { VirError } from '../../util/errors.js';
 import type {
-  Connection,
   DomainInfo,
   DomainListFilter,
   DomainState,
   DomainSummary,
   DomainXMLFlags,
+  HypervisorConnection,
   ModifyFlags,
   NodeInfo,
   TvirtEvent,
@@ -85,7 +86,7 @@ export async function openQemuDriver(opts: QemuDriverOptions): Promise<QemuDrive
   return d;
 }
 
-export class QemuDriver implements Connection {
+export class QemuDriver implements HypervisorConnection {
   readonly uri: string;
   private readonly doms = new DomainList();
   private readonly store: ConfigStore;
@@ -168,6 +169,7 @@ export class QemuDriver implements Connection {
     if (!r) {
       this.log.info('domain no longer running', { name: st.name, pid: st.pid });
       await this.status.remove(st.name).catch(() => {});
+      await removeTree(st.runtimeDir).catch(() => {});
       await appendLogLine(st.logPath, 'shutting down, reason=crashed');
       if (dom) {
         dom.state = 'shutoff';
@@ -192,6 +194,26 @@ export class QemuDriver implements Connection {
     r.proc.fakeReboot = st.fakeReboot ?? false;
     this.ports.hold(st.ports);
     this.watch(dom, r.proc);
+    // What happened while no daemon listened: the events are lost, QEMU's status tells.
+    const proc = r.proc;
+    const d = dom;
+    if (r.reason === 'shutdown') {
+      proc.ignoreNextStop = false;
+      this.detached(
+        () =>
+          void this.job(d, 'shutdown-event', () =>
+            this.onShutdown(d, proc, {
+              event: 'SHUTDOWN',
+              data: { guest: true, reason: 'guest-shutdown' },
+              timestamp: { seconds: 0, microseconds: 0 },
+            }),
+          ).catch((e) => this.log.error('handling SHUTDOWN failed', { err: e })),
+      );
+    } else if (r.reason === 'guest-panicked') {
+      this.detached(() => void this.job(d, 'panic-event', () => this.onPanic(d, proc)).catch(() => {}));
+    } else if (r.reason === 'io-error' && dom.state === 'paused') {
+      dom.reason = 'ioerror';
+    }
     this.log.info('reconnected to QEMU', { name: st.name, pid: st.pid, state: dom.state });
     if (dom.state !== st.state || dom.reason !== st.reason) await this.saveStatus(dom);
   }
@@ -343,6 +365,7 @@ export class QemuDriver implements Connection {
   /** Starts QEMU for `d` from `def` (its config, or the XML of create). Runs inside the domain's job. */
   private async start(d: DomainObj, def: DomainDef, paused: boolean): Promise<void> {
     if (isActive(d)) throw invalid('domain is already running');
+    if (!d.config && !d.live) d.live = def;
     const live = structuredClone(def);
     const id = this.nextId++;
     live.id = id;
@@ -424,9 +447,13 @@ export class QemuDriver implements Connection {
     const def = defOf(d);
     d.proc = undefined;
     d.id = null;
-    d.live = undefined;
     d.state = 'shutoff';
     d.reason = reason;
+    // The object must always name itself: a transient one leaves the list now, or (about to be
+    // restarted) keeps its definition without runtime facts.
+    if (d.config) d.live = undefined;
+    else if (opts.keep) d.live = live ? stripRuntime(live) : undefined;
+    else this.doms.remove(d);
     if (proc) {
       await proc.cleanup();
       this.ports.release(proc.ports);
@@ -438,7 +465,6 @@ export class QemuDriver implements Connection {
         .catch((e) => this.log.warn('releasing interfaces failed', { err: e }));
     await this.status.remove(def.name).catch(() => {});
     if (!opts.silent) this.emit(def, 'stopped', eventDetail ?? reason);
-    if (!d.config && !opts.keep) this.doms.remove(d);
   }
 
   /** Kills QEMU on purpose and does the stop bookkeeping (inside the domain's job). */
@@ -565,7 +591,11 @@ export class QemuDriver implements Connection {
     proc.stopReason = 'crashed';
     await proc.kill();
     await this.stopped(d, 'crashed', 'crashed', { keep: restartDef !== undefined });
-    if (restartDef) await this.start(d, restartDef, false);
+    if (restartDef)
+      await this.start(d, restartDef, false).catch((e) => {
+        this.log.error('restart after panic failed', { err: e });
+        if (!isActive(d) && !d.config) this.doms.remove(d);
+      });
   }
 
   // ------------------------------------------------------------------------------------ Connection
