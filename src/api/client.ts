@@ -17,6 +17,7 @@ import type {
 import type { JobInfo } from '../daemon/jobs.js';
 import { sessionPaths, systemPaths } from '../daemon/paths.js';
 import { VirError } from '../util/errors.js';
+import { RemoteNetworkCalls } from './client-network.js';
 import { API_PREFIX, type EventsMessage, errorFromResponse } from './wire.js';
 import type { WebSocket } from './ws.js';
 
@@ -147,7 +148,7 @@ const enc = encodeURIComponent;
 const IDLE_SOCKET_MS = 30_000;
 
 /** A Connection served by a remote tvirtd. */
-export class RemoteConnection implements Connection {
+export class RemoteConnection extends RemoteNetworkCalls implements Connection {
   readonly uri: string;
   private readonly target: RemoteTarget;
   private readonly agent: Agent;
@@ -160,6 +161,7 @@ export class RemoteConnection implements Connection {
 
   /** `https` is the node:https module, needed (and loaded by connectRemote) for qemu+tls only. */
   constructor(target: RemoteTarget, https?: typeof import('node:https')) {
+    super();
     this.target = target;
     this.uri = target.uri;
     if (target.tls) {

@@ -13,6 +13,7 @@ import type {
   TvirtEvent,
   VersionInfo,
 } from '../drivers/connection.js';
+import { TestNetworks } from '../drivers/test/networks.js';
 import { VirError } from '../util/errors.js';
 
 interface FakeDomain extends DomainSummary {
@@ -39,7 +40,7 @@ function echoConsole(): Duplex {
   return d;
 }
 
-export class FakeConnection implements Connection {
+export class FakeConnection extends TestNetworks implements Connection {
   readonly uri = 'fake:///default';
   readonly domains = new Map<string, FakeDomain>();
   private readonly listeners = new Set<(ev: TvirtEvent) => void>();
@@ -51,6 +52,7 @@ export class FakeConnection implements Connection {
   reloads = 0;
 
   constructor() {
+    super();
     this.addDomain('test', true);
   }
 

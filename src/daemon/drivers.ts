@@ -1,5 +1,5 @@
 // The driver factory: tvirtd hosts one hypervisor driver behind the Connection interface.
-import type { Connection } from '../drivers/connection.js';
+import type { Connection, HypervisorConnection } from '../drivers/connection.js';
 import { VirError } from '../util/errors.js';
 import type { EventBus } from './events.js';
 import type { JobManager } from './jobs.js';
@@ -12,11 +12,14 @@ export interface DriverContext {
   log: Logger;
   jobs: JobManager;
   events: EventBus;
+  /** Run virtual networks (default: in system mode only; see host-connection.ts). */
+  networks?: boolean;
 }
 
 /** A driver as the daemon hosts it. */
 export interface HostedDriver {
-  connection: Connection;
+  /** The hypervisor; tvirtd adds the network driver unless it implements networks itself (test). */
+  connection: HypervisorConnection;
   /** SIGHUP: re-read definitions changed on disk by hand. */
   reload?(): Promise<void>;
 }
@@ -37,7 +40,7 @@ const builtins: Record<string, string> = {
 };
 
 /** A connection's optional reload hook. */
-function reloadOf(conn: Connection): (() => Promise<void>) | undefined {
+function reloadOf(conn: HypervisorConnection): (() => Promise<void>) | undefined {
   const r = (conn as unknown as { reload?: unknown }).reload;
   return typeof r === 'function' ? () => Promise.resolve(r.call(conn)) : undefined;
 }
@@ -73,7 +76,10 @@ async function testDriverFactory(): Promise<DriverFactory> {
 export const DRIVER_NAMES = ['qemu', 'test'];
 
 /** Creates the named driver. @throws NO_SUPPORT when it is not available in this build. */
-export async function createDriver(name: string, ctx: DriverContext): Promise<HostedDriver> {
+export async function createDriver(
+  name: string,
+  ctx: DriverContext,
+): Promise<HostedDriver & { connection: Connection }> {
   const factory = factories.get(name) ?? (await loadBuiltin(name));
   if (!factory)
     throw new VirError(
@@ -88,7 +94,8 @@ export async function createDriver(name: string, ctx: DriverContext): Promise<Ho
     const r = reloadOf(hosted.connection);
     if (r) hosted.reload = r;
   }
-  return hosted;
+  const { withHostNetworks } = await import('./host-connection.js');
+  return { ...hosted, connection: await withHostNetworks(hosted.connection, ctx) };
 }
 
 /** The first driver of DRIVER_NAMES that loads (qemu when it exists, else test). */

@@ -13,10 +13,11 @@ import type {
   TvirtEvent,
   VersionInfo,
 } from '../drivers/connection.js';
+import { NetworkForwarder } from '../drivers/network-forwarder.js';
 import type { EventBus } from './events.js';
 import type { JobManager } from './jobs.js';
 
-export class GuardedConnection implements Connection {
+export class GuardedConnection extends NetworkForwarder implements Connection {
   readonly uri: string;
   private readonly unsubscribeDriver: () => void;
 
@@ -25,6 +26,7 @@ export class GuardedConnection implements Connection {
     readonly jobs: JobManager,
     readonly events: EventBus,
   ) {
+    super(() => inner);
     this.uri = inner.uri;
     this.unsubscribeDriver = inner.onEvent((ev) => events.emit(ev));
   }

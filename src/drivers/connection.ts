@@ -2,6 +2,28 @@
 // Implemented by the in-process test driver, the QEMU driver inside tvirtd, and the remote client
 // that talks to tvirtd; the CLI, REST API and web UI only ever see this interface.
 import type { Duplex } from 'node:stream';
+import type { HostInterface } from './network/iface-bridge.js';
+import type {
+  NetworkInfo,
+  NetworkLease,
+  NetworkListFilter,
+  NetworkSummary,
+  NetworkUpdateCommand,
+  NetworkUpdateFlags,
+  NetworkUpdateSection,
+} from './network/network-api.js';
+import type { StorageApi } from './storage/storage-api.js';
+
+export type {
+  HostInterface,
+  NetworkInfo,
+  NetworkLease,
+  NetworkListFilter,
+  NetworkSummary,
+  NetworkUpdateCommand,
+  NetworkUpdateFlags,
+  NetworkUpdateSection,
+};
 
 /** Domain states, with libvirt's names (virDomainState). */
 export type DomainStateName =
@@ -109,11 +131,54 @@ export interface ModifyFlags {
 }
 
 /**
- * A connection to a hypervisor driver. Domain arguments (`ref`) accept a name, a UUID or a
- * numeric id, as virsh does. Every method throws VirError with libvirt's code on failure
- * (NO_DOMAIN, OPERATION_INVALID, DOM_EXIST, XML_ERROR ...).
+ * The network half of a connection (libvirt's virNetwork* and the host-interface calls). Network
+ * arguments (`ref`) accept a name or a UUID. Errors: NO_NETWORK, OPERATION_INVALID (wrong state),
+ * OPERATION_FAILED (name/uuid/bridge/subnet clash), XML_ERROR / CONFIG_UNSUPPORTED (bad XML),
+ * NO_SUPPORT / OPERATION_UNSUPPORTED (a daemon without networking).
  */
-export interface Connection {
+export interface NetworkConnection {
+  /** net-list: the networks matching the filter (unset fields match either way), by name. */
+  listNetworks(filter?: NetworkListFilter): Promise<NetworkSummary[]>;
+  /** Finds a network by UUID or name. @throws NO_NETWORK */
+  networkLookup(ref: string): Promise<NetworkSummary>;
+  networkGetInfo(ref: string): Promise<NetworkInfo>;
+  /** The live definition, or with `inactive` the persistent one. */
+  networkGetXMLDesc(ref: string, flags?: { inactive?: boolean }): Promise<string>;
+  /** Defines (or redefines) a persistent network; a running one keeps its live definition until stopped. */
+  networkDefineXML(xml: string): Promise<NetworkSummary>;
+  /** Creates and starts a transient network (net-create). */
+  networkCreateXML(xml: string): Promise<NetworkSummary>;
+  /** Starts a defined, inactive network (net-start). */
+  networkCreate(ref: string): Promise<NetworkSummary>;
+  /** Stops a network; a transient one disappears (net-destroy). */
+  networkDestroy(ref: string): Promise<void>;
+  networkUndefine(ref: string): Promise<void>;
+  networkSetAutostart(ref: string, autostart: boolean): Promise<void>;
+  /** net-update: one command on one section; no flags means the current state (live when running). */
+  networkUpdate(
+    ref: string,
+    command: NetworkUpdateCommand,
+    section: NetworkUpdateSection,
+    xml: string,
+    parentIndex?: number,
+    flags?: NetworkUpdateFlags,
+  ): Promise<void>;
+  /** The leases of a running network, optionally of one MAC only. */
+  networkGetDHCPLeases(ref: string, mac?: string): Promise<NetworkLease[]>;
+  /** iface-list: host interfaces with their bridge ports. */
+  ifaceList(): Promise<HostInterface[]>;
+  /** iface-bridge: a new bridge takes over IFACE's addresses and routes. */
+  ifaceBridge(iface: string, bridge: string, opts?: { stp?: boolean; delay?: number }): Promise<void>;
+  /** iface-unbridge: moves the addresses back and deletes the bridge; returns the freed interface. */
+  ifaceUnbridge(bridge: string): Promise<string>;
+}
+
+/**
+ * The hypervisor half of a connection (what a hypervisor driver such as QEMU implements). Domain
+ * arguments (`ref`) accept a name, a UUID or a numeric id, as virsh does. Every method throws
+ * VirError with libvirt's code on failure (NO_DOMAIN, OPERATION_INVALID, DOM_EXIST, XML_ERROR ...).
+ */
+export interface HypervisorConnection {
   readonly uri: string;
   close(): Promise<void>;
 
@@ -169,3 +234,42 @@ export interface Connection {
   /** Subscribes to events; returns the function that unsubscribes. */
   onEvent(listener: (ev: TvirtEvent) => void): () => void;
 }
+
+export type {
+  ResolvedDiskVolume,
+  StorageJobOptions,
+  StoragePoolBuildFlags,
+  StoragePoolCreateFlags,
+  StoragePoolDeleteFlags,
+  StoragePoolInfo,
+  StoragePoolListFilter,
+  StoragePoolStateName,
+  StoragePoolSummary,
+  StorageVolCreateFlags,
+  StorageVolInfo,
+  StorageVolRef,
+  StorageVolResizeFlags,
+  StorageVolStreamFlags,
+  StorageVolSummary,
+  StorageVolType,
+  WipeAlgorithm,
+} from './storage/storage-api.js';
+
+/**
+ * The storage half of a connection (libvirt's virStoragePool* and virStorageVol*), as the storage
+ * driver's StorageApi minus resolveDiskVolume (a daemon-internal hook for domain start, see
+ * src/daemon/host-connection.ts). Pools are named by name or UUID. Long volume operations
+ * (create-from, wipe, resize, upload, download) take `job` (progress + abort signal); through
+ * tvirtd they run as daemon jobs (job events carry processed/total; DELETE /v1/jobs/{id} cancels).
+ * Errors: NO_STORAGE_POOL, NO_STORAGE_VOL, OPERATION_INVALID (pool not active ...),
+ * STORAGE_VOL_EXIST, INVALID_ARG, XML_ERROR, OPERATION_ABORTED, NO_SUPPORT.
+ */
+export type StorageConnection = Omit<StorageApi, 'resolveDiskVolume'>;
+
+/**
+ * A connection as the CLI, REST API and web UI see it: a hypervisor plus networks. tvirtd composes
+ * its hypervisor driver with the network driver (src/daemon/host-connection.ts); the test driver
+ * and the remote client implement both halves themselves. Network events arrive through onEvent
+ * with kind 'network-lifecycle' (defined, undefined, started, stopped).
+ */
+export interface Connection extends HypervisorConnection, NetworkConnection {}

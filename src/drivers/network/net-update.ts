@@ -39,7 +39,10 @@ export const networkUpdateSections: readonly NetworkUpdateSection[] = [
   'dns-srv',
 ];
 
-function fail(code: 'OPERATION_INVALID' | 'XML_ERROR' | 'NO_SUPPORT' | 'INVALID_ARG', msg: string): never {
+function fail(
+  code: 'OPERATION_INVALID' | 'XML_ERROR' | 'OPERATION_UNSUPPORTED' | 'INVALID_ARG',
+  msg: string,
+): never {
   throw new VirError(code, msg, { domain: 'NETWORK' });
 }
 
@@ -163,7 +166,8 @@ function updateDhcpHost(def: NetworkDef, cmd: NetworkUpdateCommand, xml: string,
 function updateDhcpRange(def: NetworkDef, cmd: NetworkUpdateCommand, xml: string, parentIndex: number): void {
   let ipdef = ipByIndex(def, parentIndex, 'dhcp range entry');
   const root = snippetRoot(xml, 'range', def.name);
-  if (cmd === 'modify') fail('NO_SUPPORT', 'dhcp ranges cannot be modified, only added or deleted');
+  if (cmd === 'modify')
+    fail('OPERATION_UNSUPPORTED', 'dhcp ranges cannot be modified, only added or deleted');
   // A range of the other family than the indexed <ip> goes to the first <ip> of its own family
   // (libvirt's fixture append-dhcp-range expects this).
   const v6 = attr(root, 'start')?.includes(':') ?? false;
@@ -210,7 +214,7 @@ function updateForwardInterface(def: NetworkDef, cmd: NetworkUpdateCommand, xml:
   const dev = attr(root, 'dev');
   if (!dev) fail('XML_ERROR', `missing dev attribute in <interface> element of network '${def.name}'`);
   if (cmd === 'modify')
-    fail('NO_SUPPORT', 'forward interface entries cannot be modified, only added or deleted');
+    fail('OPERATION_UNSUPPORTED', 'forward interface entries cannot be modified, only added or deleted');
   const f = def.forward;
   if (!f || !['nat', 'route', 'open', 'bridge', 'private', 'vepa', 'passthrough'].includes(f.mode)) {
     fail(
@@ -353,7 +357,8 @@ function updateDnsTxt(def: NetworkDef, cmd: NetworkUpdateCommand, xml: string): 
 
 function updateDnsSrv(def: NetworkDef, cmd: NetworkUpdateCommand, xml: string): void {
   const root = snippetRoot(xml, 'srv', def.name);
-  if (cmd === 'modify') fail('NO_SUPPORT', 'DNS SRV records cannot be modified, only added or deleted');
+  if (cmd === 'modify')
+    fail('OPERATION_UNSUPPORTED', 'DNS SRV records cannot be modified, only added or deleted');
   const service = attr(root, 'service');
   const protocol = attr(root, 'protocol');
   const net = def.name;
@@ -413,7 +418,7 @@ function updateDnsSrv(def: NetworkDef, cmd: NetworkUpdateCommand, xml: string): 
  * Applies one net-update command to `def` in place (libvirt virNetworkDefUpdateSection). On error
  * `def` may be partly changed: callers work on a copy and keep it only on success.
  * @param parentIndex index of the <ip> for ip-dhcp-* sections, -1 for "the one with DHCP".
- * @throws VirError OPERATION_INVALID (no match / duplicate), XML_ERROR, NO_SUPPORT (section/command).
+ * @throws VirError OPERATION_INVALID (no match / duplicate), XML_ERROR, OPERATION_UNSUPPORTED (section/command).
  */
 export function networkDefUpdateSection(
   def: NetworkDef,
@@ -445,6 +450,6 @@ export function networkDefUpdateSection(
       updateDnsSrv(def, cmd, xml);
       return;
     default:
-      fail('NO_SUPPORT', `can't update '${section}' section of network '${def.name}'`);
+      fail('OPERATION_UNSUPPORTED', `can't update '${section}' section of network '${def.name}'`);
   }
 }

@@ -25,6 +25,8 @@ import {
   testHypervisorVersion,
 } from './default-config.js';
 import type { DomainDef } from '../../conf/domain/index.js';
+import { NetworkForwarder } from '../network-forwarder.js';
+import { TestNetworks } from './networks.js';
 
 type Conf = typeof import('../../conf/domain/index.js');
 
@@ -57,6 +59,10 @@ export class TestDriverState {
   private conf: Conf | undefined;
   private loading: Promise<Conf> | undefined;
   readonly listeners = new Set<(ev: TvirtEvent) => void>();
+  /** The networks of test:///default (network 'default' active). */
+  readonly networks = new TestNetworks((name, uuid, event) =>
+    this.deliver({ kind: 'network-lifecycle', name, uuid, event, timestamp: Date.now() }),
+  );
 
   /** Loads the conf layer and the default objects on first use (keeps CLI start-up small). */
   async ready(): Promise<Conf> {
@@ -73,7 +79,7 @@ export class TestDriverState {
           reason: 'unknown',
           autostart: false,
         });
-        // Network 'default' and pool 'default-pool' belong here once their drivers exist.
+        // Pool 'default-pool' belongs here once the storage driver exists.
       }
       return conf;
     });
@@ -114,6 +120,10 @@ export class TestDriverState {
       timestamp: Date.now(),
     };
     if (detail !== undefined) ev.detail = detail;
+    this.deliver(ev);
+  }
+
+  deliver(ev: TvirtEvent): void {
     for (const l of this.listeners) {
       try {
         l(ev);
@@ -195,14 +205,16 @@ export function openIsolatedTestConnection(): Connection {
   return new TestConnection(new TestDriverState(), false);
 }
 
-class TestConnection implements Connection {
+class TestConnection extends NetworkForwarder implements Connection {
   readonly uri = TEST_URI;
   private closed = false;
   private subs = new Set<(ev: TvirtEvent) => void>();
   constructor(
     private readonly s: TestDriverState,
     private readonly isShared = true,
-  ) {}
+  ) {
+    super(() => s.networks);
+  }
 
   async close(): Promise<void> {
     if (this.closed) return;

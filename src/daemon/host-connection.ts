@@ -1,0 +1,184 @@
+// The Connection tvirtd serves: its hypervisor driver (QEMU) composed with the host's network
+// driver (src/drivers/network), which owns bridges, dnsmasq and nftables. Networking runs only when
+// enabled (system mode by default, TVIRT_NETWORKS=1/0 or DriverContext.networks to force) and
+// possible (root, `ip`, `dnsmasq`, `nft`); otherwise every network call fails saying why.
+import type {
+  Connection,
+  HypervisorConnection,
+  NetworkConnection,
+  TvirtEvent,
+} from '../drivers/connection.js';
+import { prefixed } from '../drivers/network/libvirt-message.js';
+import type { NetworkDriver } from '../drivers/network/network-driver.js';
+import { findProgram } from '../host/which.js';
+import { VirError } from '../util/errors.js';
+import { ConfigStore } from './config-store.js';
+import type { DriverContext } from './drivers.js';
+import { driverDirs } from './paths.js';
+
+/** Tools the network driver runs. */
+const NETWORK_TOOLS = ['ip', 'dnsmasq', 'nft'];
+
+/** Whether this daemon should run networks, and why not when it should not. */
+export async function networkingUnavailable(
+  ctx: Pick<DriverContext, 'paths' | 'networks'>,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<string | undefined> {
+  const fromEnv = env.TVIRT_NETWORKS;
+  const wanted =
+    ctx.networks ?? (fromEnv === '1' ? true : fromEnv === '0' ? false : ctx.paths.mode === 'system');
+  if (!wanted) {
+    return ctx.paths.mode === 'system'
+      ? 'virtual networks are disabled in this tvirtd (--no-networks or TVIRT_NETWORKS=0)'
+      : `virtual networks run only in the system daemon; this tvirtd runs in ${ctx.paths.mode} mode (start it with TVIRT_NETWORKS=1 as root to enable them)`;
+  }
+  if (process.getuid?.() !== 0) return 'virtual networks need tvirtd to run as root';
+  const missing: string[] = [];
+  for (const t of NETWORK_TOOLS) if (!(await findProgram(t))) missing.push(t);
+  if (missing.length) return `virtual networks need ${missing.join(', ')}, not found on PATH`;
+  return undefined;
+}
+
+/** Network calls of a daemon without networking: each fails with the reason. */
+export function unavailableNetworks(reason: string): NetworkConnection {
+  const fail = async (): Promise<never> => {
+    throw new VirError('OPERATION_UNSUPPORTED', `Operation not supported: ${reason}`, { domain: 'NETWORK' });
+  };
+  return {
+    listNetworks: fail,
+    networkLookup: fail,
+    networkGetInfo: fail,
+    networkGetXMLDesc: fail,
+    networkDefineXML: fail,
+    networkCreateXML: fail,
+    networkCreate: fail,
+    networkDestroy: fail,
+    networkUndefine: fail,
+    networkSetAutostart: fail,
+    networkUpdate: fail,
+    networkGetDHCPLeases: fail,
+    ifaceList: fail,
+    ifaceBridge: fail,
+    ifaceUnbridge: fail,
+  };
+}
+
+/** The NetworkDriver as a NetworkConnection: async, with libvirt's message prefixes. */
+export function networkDriverConnection(d: NetworkDriver, net: { netns?: string } = {}): NetworkConnection {
+  const iface = () => import('../drivers/network/iface-bridge.js');
+  return {
+    listNetworks: (f) => prefixed(() => d.listNetworks(f)),
+    networkLookup: (ref) => prefixed(() => d.networkLookup(ref)),
+    networkGetInfo: (ref) => prefixed(() => d.networkGetInfo(ref)),
+    networkGetXMLDesc: (ref, flags) => prefixed(() => d.networkGetXMLDesc(ref, flags)),
+    networkDefineXML: (xml) => prefixed(() => d.networkDefineXML(xml)),
+    networkCreateXML: (xml) => prefixed(() => d.networkCreateXML(xml)),
+    networkCreate: (ref) => prefixed(() => d.networkCreate(ref)),
+    networkDestroy: (ref) => prefixed(() => d.networkDestroy(ref)),
+    networkUndefine: (ref) => prefixed(() => d.networkUndefine(ref)),
+    networkSetAutostart: (ref, on) => prefixed(() => d.networkSetAutostart(ref, on)),
+    networkUpdate: (ref, cmd, section, xml, parentIndex, flags) =>
+      prefixed(() => d.networkUpdate(ref, cmd, section, xml, parentIndex, flags)),
+    networkGetDHCPLeases: (ref, mac) => prefixed(() => d.networkGetDHCPLeases(ref, mac)),
+    ifaceList: () => prefixed(async () => (await iface()).ifaceList(net)),
+    ifaceBridge: (i, b, opts) => prefixed(async () => (await iface()).ifaceBridge(i, b, opts, net)),
+    ifaceUnbridge: (b) => prefixed(async () => (await iface()).ifaceUnbridge(b, net)),
+  };
+}
+
+const networkMethods = new Set<string>(Object.keys(unavailableNetworks('')));
+
+/** True when the connection implements the network half itself (the test driver). */
+export function hasNetworks(c: HypervisorConnection): c is Connection {
+  return typeof (c as Partial<Connection>).listNetworks === 'function';
+}
+
+/**
+ * One Connection from a hypervisor and a network half: network methods go to `nets`, the rest to
+ * `hyp`; onEvent merges the hypervisor's events with `netEvents` (network-lifecycle).
+ */
+export function composeConnection(
+  hyp: HypervisorConnection,
+  nets: NetworkConnection,
+  netEvents: { subscribe(l: (ev: TvirtEvent) => void): () => void },
+): Connection {
+  return new Proxy(hyp as Connection, {
+    get(target, prop, receiver) {
+      if (typeof prop === 'string' && networkMethods.has(prop)) {
+        return (nets as unknown as Record<string, unknown>)[prop];
+      }
+      if (prop === 'onEvent') {
+        return (l: (ev: TvirtEvent) => void) => {
+          const a = target.onEvent(l);
+          const b = netEvents.subscribe(l);
+          return () => {
+            a();
+            b();
+          };
+        };
+      }
+      const v = Reflect.get(target, prop, receiver);
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
+}
+
+/**
+ * Creates the daemon's network half: a NetworkDriver with its definitions in
+ * CONFIG/qemu/networks (autostart links beside them) and runtime state in RUN/network; loads it,
+ * defines the default network once and starts the autostart ones. Failures to autostart are logged.
+ */
+export async function openHostNetworks(
+  ctx: DriverContext,
+  emit: (ev: TvirtEvent) => void,
+): Promise<NetworkConnection> {
+  const reason = await networkingUnavailable(ctx);
+  if (reason) {
+    ctx.log.info('virtual networks disabled', { reason });
+    return unavailableNetworks(reason);
+  }
+  const { NetworkDriver } = await import('../drivers/network/network-driver.js');
+  const dirs = driverDirs(ctx.paths, 'qemu');
+  const uuids = new Map<string, string>();
+  const driver: NetworkDriver = new NetworkDriver({
+    store: new ConfigStore({ dir: dirs.networks, autostartDir: dirs.networksAutostart, mode: 0o644 }),
+    stateDir: dirs.networkStatus,
+    onEvent: (name, event) => {
+      let uuid: string | undefined;
+      try {
+        uuid = driver.networkLookup(name).uuid;
+        uuids.set(name, uuid);
+      } catch {
+        uuid = uuids.get(name); // undefined or destroyed transient network: its last known uuid
+      }
+      emit({ kind: 'network-lifecycle', name, ...(uuid ? { uuid } : {}), event, timestamp: Date.now() });
+    },
+  });
+  await driver.init();
+  if (await driver.ensureDefaultNetwork()) ctx.log.info('defined the default network');
+  for (const { name, error } of await driver.autostartAll()) {
+    ctx.log.error('network autostart failed', { network: name, err: error });
+  }
+  return networkDriverConnection(driver);
+}
+
+/** The daemon's Connection: `hyp` as is when it has networks (test driver), else composed with the host's. */
+export async function withHostNetworks(hyp: HypervisorConnection, ctx: DriverContext): Promise<Connection> {
+  if (hasNetworks(hyp)) return hyp;
+  const listeners = new Set<(ev: TvirtEvent) => void>();
+  const nets = await openHostNetworks(ctx, (ev) => {
+    for (const l of [...listeners]) {
+      try {
+        l(ev);
+      } catch (e) {
+        ctx.log.warn('network event listener failed', { err: e });
+      }
+    }
+  });
+  return composeConnection(hyp, nets, {
+    subscribe(l) {
+      listeners.add(l);
+      return () => listeners.delete(l);
+    },
+  });
+}
