@@ -1,0 +1,159 @@
+// The QEMU driver's bookkeeping without booting anything: definitions on disk, redefine, undefine,
+// autostart links, SIGHUP reload of hand-edited files, stale status files of QEMUs that are gone,
+// and libvirt's errors for wrong states and clashing names.
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { TvirtEvent } from '../../src/drivers/connection.js';
+import { openQemuDriver, type QemuDriver } from '../../src/drivers/qemu/qemu-driver.js';
+import { isVirError } from '../../src/util/errors.js';
+
+const xml = (name: string, uuid: string, extra = '') => `<domain type='qemu'>
+  <name>${name}</name>
+  <uuid>${uuid}</uuid>
+  <memory unit='MiB'>64</memory>
+  <os><type arch='x86_64' machine='pc'>hvm</type></os>${extra}
+  <devices><disk type='file' device='disk'><source file='/nonexistent/${name}.qcow2'/><target dev='vda' bus='virtio'/></disk></devices>
+</domain>`;
+const U1 = '11111111-2222-4333-8444-555555555501';
+const U2 = '11111111-2222-4333-8444-555555555502';
+
+let dir: string;
+const open = () =>
+  openQemuDriver({
+    configDir: join(dir, 'etc'),
+    runDir: join(dir, 'run'),
+    logDir: join(dir, 'log'),
+    noSync: true,
+  });
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'tvirt-qemu-conf-'));
+});
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('QEMU driver definitions', () => {
+  let drv: QemuDriver;
+  const events: TvirtEvent[] = [];
+  before(async () => {
+    drv = await open();
+    drv.onEvent((e) => events.push(e));
+  });
+  after(() => drv.close());
+
+  it('defines to etc/NAME.xml with defaults, redefines, refuses clashes', async () => {
+    const s = await drv.domainDefineXML(xml('a', U1));
+    assert.deepEqual(
+      { name: s.name, id: s.id, state: s.state, reason: s.reason, persistent: s.persistent },
+      { name: 'a', id: null, state: 'shutoff', reason: 'unknown', persistent: true },
+    );
+    const onDisk = await readFile(join(dir, 'etc', 'a.xml'), 'utf8');
+    assert.match(onDisk, /<uuid>11111111-2222-4333-8444-555555555501<\/uuid>/);
+    assert.match(onDisk, /machine='pc'/);
+    await drv.domainDefineXML(xml('a', U1, '\n  <description>second</description>'));
+    assert.match(await readFile(join(dir, 'etc', 'a.xml'), 'utf8'), /second/);
+    assert.deepEqual(
+      events.map((e) => `${e.name} ${e.event} ${e.detail}`),
+      ['a defined added', 'a defined updated'],
+    );
+    await assert.rejects(
+      drv.domainDefineXML(xml('b', U1)),
+      (e) => isVirError(e, 'DOM_EXIST') && /already defined with uuid/.test(e.message),
+    );
+    await assert.rejects(
+      drv.domainDefineXML(xml('a', U2)),
+      (e) => isVirError(e, 'DOM_EXIST') && /already exists with uuid/.test(e.message),
+    );
+    await assert.rejects(drv.domainDefineXML('<domain>'), (e) => isVirError(e, 'XML_ERROR'));
+  });
+
+  it('gives libvirt errors for wrong states and unknown domains', async () => {
+    for (const op of [
+      () => drv.domainShutdown('a'),
+      () => drv.domainDestroy('a'),
+      () => drv.domainReboot('a'),
+      () => drv.domainReset('a'),
+      () => drv.domainSuspend('a'),
+      () => drv.domainOpenConsole('a'),
+    ])
+      await assert.rejects(
+        op(),
+        (e) =>
+          isVirError(e, 'OPERATION_INVALID') &&
+          e.message === 'Requested operation is not valid: domain is not running',
+      );
+    await assert.rejects(
+      drv.domainLookup('nope'),
+      (e) =>
+        isVirError(e, 'NO_DOMAIN') && e.message === "Domain not found: no domain with matching name 'nope'",
+    );
+  });
+
+  it('keeps autostart links and config changes, undefines', async () => {
+    await drv.domainSetAutostart('a', true);
+    assert.ok(existsSync(join(dir, 'etc', 'autostart', 'a.xml')));
+    assert.equal((await drv.domainLookup('a')).autostart, true);
+    await drv.domainSetMemory('a', 32 * 1024);
+    await drv.domainSetMetadata('a', 'title', 'A title');
+    const again = await open();
+    try {
+      const a = await again.domainLookup('a');
+      assert.equal(a.autostart, true);
+      assert.equal(a.title, 'A title');
+      assert.equal((await again.domainGetInfo('a')).memoryKiB, 32 * 1024);
+    } finally {
+      await again.close();
+    }
+    await drv.domainDefineXML(xml('b', U2));
+    assert.deepEqual(await drv.domainUndefine('b'), { becameTransient: false });
+    assert.ok(!existsSync(join(dir, 'etc', 'b.xml')));
+    await assert.rejects(drv.domainLookup('b'), (e) => isVirError(e, 'NO_DOMAIN'));
+  });
+
+  it('reloads definitions edited on disk (SIGHUP)', async () => {
+    await writeFile(join(dir, 'etc', 'c.xml'), xml('c', '11111111-2222-4333-8444-555555555503'));
+    await writeFile(join(dir, 'etc', 'a.xml'), xml('a', U1, '\n  <title>edited by hand</title>'));
+    await drv.reload();
+    assert.equal((await drv.domainLookup('c')).state, 'shutoff');
+    assert.equal((await drv.domainLookup('a')).title, 'edited by hand');
+    await rm(join(dir, 'etc', 'c.xml'));
+    await drv.reload();
+    await assert.rejects(drv.domainLookup('c'), (e) => isVirError(e, 'NO_DOMAIN'));
+  });
+
+  it('drops the status of a QEMU that is gone (daemon restart after a host reboot or crash)', async () => {
+    await mkdir(join(dir, 'run', 'domain-7-a'), { recursive: true });
+    const status = {
+      version: 1,
+      name: 'a',
+      uuid: U1,
+      id: 7,
+      pid: 2 ** 22 + 12345, // beyond pid_max: never a live process
+      monitorPath: join(dir, 'run', 'domain-7-a', 'monitor.sock'),
+      runtimeDir: join(dir, 'run', 'domain-7-a'),
+      logPath: join(dir, 'log', 'a.log'),
+      state: 'running',
+      reason: 'booted',
+      liveXml: '',
+      liveDef: {},
+      persistent: true,
+      startedAt: Date.now(),
+      ports: [],
+    };
+    await writeFile(join(dir, 'run', 'a.json'), JSON.stringify(status));
+    await writeFile(join(dir, 'run', 'broken.json'), '{not json');
+    const d2 = await open();
+    try {
+      assert.deepEqual(await d2.domainGetState('a'), { state: 'shutoff', reason: 'crashed' });
+      assert.ok(!existsSync(join(dir, 'run', 'a.json')));
+      assert.ok(!existsSync(join(dir, 'run', 'domain-7-a')));
+    } finally {
+      await d2.close();
+    }
+  });
+});
