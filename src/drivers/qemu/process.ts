@@ -238,6 +238,11 @@ export async function startQemu(p: StartParams): Promise<QemuProcess> {
   const def = p.live;
   const runtimeDir = join(p.runDir, runtimeDirName(p.id, def.name));
   const monitorPath = join(runtimeDir, 'monitor.sock');
+  // sun_path holds 107 bytes: say so instead of letting QEMU fail obscurely.
+  if (Buffer.byteLength(monitorPath) > 107)
+    throw startFailed(
+      `the monitor socket path ${monitorPath} is longer than 107 bytes; use a shorter run directory (tvirtd --root)`,
+    );
   await rm(runtimeDir, { recursive: true, force: true });
   await mkdir(runtimeDir, { recursive: true, mode: 0o700 });
   const ports: number[] = [];
