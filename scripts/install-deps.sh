@@ -7,6 +7,7 @@ pkgs=(
   dnsmasq-base nftables iproute2  # virtual networks
   libxml2-utils                   # xmllint: RelaxNG validation of XML (tests)
   busybox-static cpio e2fsprogs   # the tiny test/demo guest
+  chromium                        # web UI tests and bench (driven by playwright-core)
   ca-certificates
 )
 pkgs=($(printf '%s\n' "${pkgs[@]}" | sed 's/#.*//' | tr ' ' '\n' | grep -v '^$'))

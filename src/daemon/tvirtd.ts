@@ -27,6 +27,8 @@ const USAGE = `Usage: tvirtd [OPTIONS]
   --tcp-auth-token-file FILE   bearer tokens, one per line: TOKEN [rw|ro] [NAME]
   --tls-cert FILE --tls-key FILE   serve TCP over TLS (PEM)
   --tls-client-ca FILE         accept client certificates signed by this CA (read-write)
+  --web                        serve the web UI (default 127.0.0.1:16580; login required)
+  --web-listen HOST:PORT       where the web UI listens (implies --web; non-loopback needs TLS)
   --unix-group NAME            socket mode 0660 with this group (default 0600)
   --pid-file FILE              pid file (default RUNDIR/tvirtd.pid)
   --timeout SECONDS            exit after SECONDS without clients and running domains
@@ -45,6 +47,8 @@ export interface DaemonOptions {
   tlsKey?: string;
   tlsClientCa?: string;
   unixGroup?: string;
+  web?: boolean;
+  webListen?: string;
   pidFile?: string;
   timeout?: number;
   logFormat?: 'json' | 'logfmt';
@@ -70,6 +74,8 @@ export function parseDaemonArgs(argv: string[]): DaemonOptions | 'help' {
       'tls-key': { type: 'string' },
       'tls-client-ca': { type: 'string' },
       'unix-group': { type: 'string' },
+      web: { type: 'boolean' },
+      'web-listen': { type: 'string' },
       'pid-file': { type: 'string' },
       timeout: { type: 'string' },
       'log-format': { type: 'string' },
@@ -90,6 +96,8 @@ export function parseDaemonArgs(argv: string[]): DaemonOptions | 'help' {
   if (!o.tlsCert !== !o.tlsKey) fail('--tls-cert and --tls-key go together');
   if (o.tlsClientCa && !o.tlsCert) fail('--tls-client-ca needs --tls-cert and --tls-key');
   if (values['unix-group']) o.unixGroup = values['unix-group'];
+  if (values.web || values['web-listen']) o.web = true;
+  if (values['web-listen']) o.webListen = values['web-listen'];
   if (values['pid-file']) o.pidFile = values['pid-file'];
   if (values.timeout !== undefined) {
     const t = Number(values.timeout);
@@ -139,6 +147,7 @@ async function claimPidFile(file: string): Promise<void> {
 export interface RunningDaemon {
   paths: DaemonPaths;
   server: ApiServer;
+  web?: import('../api/web.js').WebServer;
   stop(): Promise<void>;
 }
 
@@ -183,6 +192,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   const driverName = opts.driver ?? (await defaultDriverName());
   let server: ApiServer | undefined;
   let conn: GuardedConnection | undefined;
+  let web: import('../api/web.js').WebServer | undefined;
   try {
     const hosted = await createDriver(driverName, {
       paths,
@@ -200,6 +210,20 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       ...(tcp ? { tcp: { ...tcp, tokens, ...(tls ? { tls } : {}) } } : {}),
     });
     await server.start();
+    if (opts.web) {
+      const { WebServer, DEFAULT_WEB_PORT } = await import('../api/web.js');
+      const at = opts.webListen ? parseListen(opts.webListen) : { host: '127.0.0.1', port: DEFAULT_WEB_PORT };
+      web = new WebServer({
+        api: server,
+        ...at,
+        tokens,
+        ...(tls ? { tls: { cert: tls.cert, key: tls.key } } : {}),
+        log: log.child({ component: 'web' }),
+        loginUrlFile: join(paths.runDir, 'web-login-url'),
+      });
+      await web.start();
+      process.stdout.write(`tvirtd: web UI at ${web.url} (one-time login: ${web.loginUrl})\n`);
+    }
 
     const onHup = () => {
       log.info('SIGHUP: reloading driver definitions');
@@ -221,6 +245,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
         process.off('SIGHUP', onHup);
         if (idleTimer) clearInterval(idleTimer);
         log.info('shutting down (guests keep running)');
+        await web?.close();
         await server!.close();
         // Driver close() detaches from guests; it must not stop them.
         await conn!.close().catch((e) => log.error('driver close failed', { err: e }));
@@ -258,8 +283,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       mode: paths.mode,
       socket: paths.socketPath,
     });
-    return { paths, server, stop };
+    return { paths, server, ...(web ? { web } : {}), stop };
   } catch (e) {
+    await web?.close().catch(() => {});
     await server?.close().catch(() => {});
     await conn?.close().catch(() => {});
     await removeIfExists(pidFile).catch(() => false);

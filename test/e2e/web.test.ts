@@ -1,0 +1,167 @@
+// The web UI in a real browser (Chromium via playwright-core) against tvirtd --driver test --web:
+// login, guest list, create, start, serial console, XML edit with validation errors, bulk force off,
+// delete, keyboard use of dialogs, and a read-only login. Screenshots go to test-artifacts/web/.
+import assert from 'node:assert/strict';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import {
+  type WebDaemon,
+  browserUnavailable,
+  buildWeb,
+  launchChromium,
+  repoRoot,
+  startWebDaemon,
+} from './web-harness.js';
+
+const skip = browserUnavailable();
+const RO_TOKEN = 'readonly-token-0123456789';
+const shots = join(repoRoot(), 'test-artifacts', 'web');
+
+describe('web UI in Chromium', { skip, timeout: 120_000 }, () => {
+  let daemon: WebDaemon;
+  let browser: Browser;
+  let page: Page;
+
+  const shot = (name: string) => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+  const nav = (name: string) =>
+    page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name, exact: true });
+  const row = (name: string) => page.locator(`table[data-testid=guest-table] tr[data-name="${name}"]`);
+
+  before(async () => {
+    buildWeb();
+    await mkdir(shots, { recursive: true });
+    daemon = await startWebDaemon([`${RO_TOKEN} ro viewer`]);
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+    page.setDefaultTimeout(10_000);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await daemon?.stop();
+  });
+
+  it('asks for a login, refuses a wrong token, then logs in with the one-time link', async () => {
+    await page.goto(daemon.url);
+    await page.getByLabel('Token').fill('not-a-valid-token-at-all');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByText('login failed: the token is not valid').waitFor();
+    await page.getByText('Details').click();
+    await page.getByText('code AUTH_FAILED (45)').waitFor();
+    await shot('login');
+    await page.goto(daemon.loginUrl);
+    await page.getByRole('heading', { name: /^Host/ }).waitFor();
+    assert.ok(!page.url().includes('token='), 'the token leaves the address bar');
+    await page.getByTestId('guest-counts').getByText('1 running / 1 defined').waitFor();
+    await shot('host');
+  });
+
+  it('lists the guest test as running', async () => {
+    await nav('Guests').click();
+    await row('test').getByText('running').waitFor();
+    await page.getByText('live', { exact: true }).waitFor();
+    await shot('guests');
+  });
+
+  it('creates a guest, starts it, and shows its details', async () => {
+    await nav('Create guest').click();
+    await page.getByLabel('Name').fill('web1');
+    await page.getByLabel('Memory (MiB)').fill('256');
+    await page.getByLabel('Kernel path (on the host)').fill('/boot/vmlinuz-test');
+    await page.getByLabel('start it and open its console').uncheck();
+    await shot('create');
+    await page.getByRole('button', { name: 'Create' }).click();
+    await page.getByRole('heading', { name: /web1/ }).waitFor();
+    await page.getByRole('heading', { name: /web1/ }).getByText('shutoff').waitFor();
+    await page.getByText('kernel /boot/vmlinuz-test').waitFor();
+    await page.getByRole('button', { name: 'Start' }).click();
+    await page.getByRole('heading', { name: /web1/ }).getByText('running').waitFor();
+    await page.getByRole('cell', { name: 'user', exact: true }).waitFor();
+    await shot('guest-details');
+  });
+
+  it('types into the serial console and sees the echo', async () => {
+    await page.getByRole('link', { name: 'Serial console' }).click();
+    await page.getByTestId('console-status').getByText('Connected').waitFor();
+    await page.getByTestId('terminal').click();
+    await page.keyboard.type('hello-console');
+    await page.locator('.xterm-rows').getByText('hello-console').waitFor();
+    await shot('console');
+    await page.getByRole('link', { name: 'web1' }).click();
+  });
+
+  it('edits the XML: a malformed document and a server error are shown, a good one is saved', async () => {
+    await page.getByRole('link', { name: 'XML' }).click();
+    const editor = page.getByLabel(/Persistent definition/);
+    const xml = await editor.inputValue();
+    assert.match(xml, /<name>web1<\/name>/);
+    await editor.fill(xml.replace('</name>', '</nam>'));
+    await page.getByRole('button', { name: 'Validate and save' }).click();
+    await page
+      .getByTestId('xml-problem')
+      .getByText(/XML is not well-formed/)
+      .waitFor();
+    await editor.fill(xml.replace(/<memory unit='KiB'>/, "<memory unit='bogus'>"));
+    await page.getByRole('button', { name: 'Validate and save' }).click();
+    await page.getByText("invalid value in element <memory>: unknown suffix 'bogus'").waitFor();
+    await shot('xml-error');
+    await editor.fill(xml.replace(/<vcpu([^>]*)>1</, '<vcpu$1>3<'));
+    await page.getByRole('button', { name: 'Validate and save' }).click();
+    await page.getByText('Saved.').waitFor();
+    assert.match(await editor.inputValue(), />3<\/vcpu>/);
+  });
+
+  it('forces off two guests at once with a result for each; Escape cancels the confirmation', async () => {
+    await nav('Guests').click();
+    await row('web1').getByText('running').waitFor();
+    await page.getByLabel('Select all shown guests').check();
+    await page.getByRole('button', { name: 'Force off (2)' }).click();
+    await page.getByRole('dialog').waitFor();
+    await page.keyboard.press('Escape');
+    await page.getByRole('dialog').waitFor({ state: 'detached' });
+    await page.getByRole('button', { name: 'Force off (2)' }).click();
+    // The safe button has the focus; Tab reaches the destructive one.
+    assert.equal(await page.evaluate('document.activeElement?.textContent'), 'Cancel');
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+    await page.getByTestId('bulk-results').getByText('Force off: 2 done, 0 failed').waitFor();
+    await row('test').getByText('shutoff').waitFor();
+    await row('web1').getByText('shutoff').waitFor();
+    await shot('bulk');
+  });
+
+  it('deletes a guest after confirmation', async () => {
+    await row('web1').getByRole('link', { name: 'web1' }).click();
+    await page.getByRole('button', { name: 'Delete' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
+    await page.getByRole('heading', { name: 'Guests' }).waitFor();
+    await row('web1').waitFor({ state: 'detached' });
+    assert.equal(await page.locator('table[data-testid=guest-table] tbody tr').count(), 1);
+  });
+
+  it('shows a read-only user no buttons that would be refused', async () => {
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+    try {
+      const ro = await ctx.newPage();
+      await ro.goto(daemon.url);
+      await ro.getByLabel('Token').fill(RO_TOKEN);
+      await ro.getByRole('button', { name: 'Log in' }).click();
+      await ro.getByText('read-only').waitFor();
+      assert.equal(await ro.getByRole('link', { name: 'Create guest' }).count(), 0);
+      await ro.goto(`${daemon.url}#/guests/test`);
+      await ro.getByRole('heading', { name: /test/ }).getByText('shutoff').waitFor();
+      assert.equal(await ro.getByRole('button', { name: 'Start' }).count(), 0);
+      assert.equal(await ro.getByRole('button', { name: 'Delete' }).count(), 0);
+      const status = await ro.evaluate(
+        async () => (await fetch('/v1/domains/test/actions/start', { method: 'POST' })).status,
+      );
+      assert.equal(status, 403);
+    } finally {
+      await ctx.close();
+    }
+  });
+});
+
+if (skip) describe('web UI in Chromium', () => it(`skipped: ${skip}`, { skip }, () => {}));

@@ -1,0 +1,159 @@
+// The browser's client of the tvirt REST API (same origin; the session cookie authenticates).
+// Every failure becomes an ApiError carrying the server's code, number, domain and HTTP status.
+
+export type DomainStateName =
+  | 'nostate'
+  | 'running'
+  | 'blocked'
+  | 'paused'
+  | 'shutdown'
+  | 'shutoff'
+  | 'crashed'
+  | 'pmsuspended';
+
+export interface DomainSummary {
+  id: number | null;
+  name: string;
+  uuid: string;
+  persistent: boolean;
+  autostart: boolean;
+  title?: string;
+  state: DomainStateName;
+  reason: string;
+}
+
+export interface DomainInfo extends DomainSummary {
+  osType: string;
+  maxMemoryKiB: number;
+  memoryKiB: number;
+  vcpus: number;
+  cpuTimeNs: number;
+}
+
+export interface NodeInfo {
+  model: string;
+  memoryKiB: number;
+  cpus: number;
+  mhz: number;
+  nodes: number;
+  sockets: number;
+  cores: number;
+  threads: number;
+}
+
+export interface VersionInfo {
+  library: string;
+  hypervisorType: string;
+  hypervisor: string;
+}
+
+export interface TvirtEvent {
+  kind: 'domain-lifecycle' | 'job' | 'network-lifecycle' | 'pool-lifecycle';
+  name: string;
+  uuid?: string;
+  event: string;
+  detail?: string;
+  progress?: { processed: number; total: number };
+  jobId?: string;
+  timestamp: number;
+}
+
+export type Role = 'rw' | 'ro';
+
+export class ApiError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly code: string,
+    readonly number?: number,
+    readonly domain?: string,
+  ) {
+    super(message);
+  }
+
+  /** The detail behind the message, for the expandable part of an error box. */
+  get detail(): string {
+    const parts = [`code ${this.code}${this.number === undefined ? '' : ` (${this.number})`}`];
+    if (this.domain) parts.push(`from ${this.domain}`);
+    if (this.status) parts.push(`HTTP ${this.status}`);
+    return parts.join(', ');
+  }
+}
+
+/** Called when a request finds the session gone (the app shows the login page again). */
+let onUnauthorized: () => void = () => {};
+export function setUnauthorizedHandler(fn: () => void): void {
+  onUnauthorized = fn;
+}
+
+export function toApiError(e: unknown): ApiError {
+  if (e instanceof ApiError) return e;
+  const msg = e instanceof Error ? e.message : String(e);
+  return new ApiError(`cannot reach tvirtd: ${msg}`, 0, 'NO_CONNECT');
+}
+
+export async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(path, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? null : JSON.stringify(body),
+      credentials: 'same-origin',
+    });
+  } catch (e) {
+    throw toApiError(e);
+  }
+  const text = await res.text();
+  if (!res.ok) {
+    let err: ApiError;
+    try {
+      const e = (
+        JSON.parse(text) as { error: { code: string; number: number; domain: string; message: string } }
+      ).error;
+      err = new ApiError(e.message, res.status, e.code, e.number, e.domain);
+    } catch {
+      err = new ApiError(
+        `unexpected HTTP ${res.status} from tvirtd: ${text.slice(0, 200)}`,
+        res.status,
+        'RPC',
+      );
+    }
+    if (res.status === 401 && path.startsWith('/v1/')) onUnauthorized();
+    throw err;
+  }
+  return (text ? JSON.parse(text) : null) as T;
+}
+
+const enc = encodeURIComponent;
+
+export const api = {
+  session: () => request<{ role: Role; name?: string }>('GET', '/v1/session'),
+  login: (token: string) => request<{ role: Role; name?: string }>('POST', '/login', { token }),
+  logout: () => request<{ ok: boolean }>('POST', '/logout'),
+  version: () => request<VersionInfo>('GET', '/v1/version'),
+  host: () => request<{ hostname: string; nodeInfo: NodeInfo }>('GET', '/v1/host'),
+  capabilities: () => request<{ xml: string }>('GET', '/v1/capabilities'),
+  domains: () => request<{ domains: DomainSummary[] }>('GET', '/v1/domains'),
+  domain: (ref: string) => request<DomainSummary>('GET', `/v1/domains/${enc(ref)}`),
+  info: (ref: string) => request<DomainInfo>('GET', `/v1/domains/${enc(ref)}/info`),
+  xml: (ref: string, inactive = false) =>
+    request<{ xml: string }>('GET', `/v1/domains/${enc(ref)}/xml${inactive ? '?inactive' : ''}`),
+  define: (xml: string) => request<DomainSummary>('POST', '/v1/domains', { xml }),
+  undefine: (ref: string, removeAllStorage: boolean) =>
+    request<{ becameTransient: boolean }>(
+      'DELETE',
+      `/v1/domains/${enc(ref)}${removeAllStorage ? '?removeAllStorage' : ''}`,
+    ),
+  action: (ref: string, action: DomainAction) =>
+    request<unknown>('POST', `/v1/domains/${enc(ref)}/actions/${action}`, {}),
+  setAutostart: (ref: string, autostart: boolean) =>
+    request<{ ok: boolean }>('PUT', `/v1/domains/${enc(ref)}/autostart`, { autostart }),
+};
+
+export type DomainAction = 'start' | 'shutdown' | 'reboot' | 'reset' | 'destroy' | 'suspend' | 'resume';
+
+/** ws:// or wss:// URL of an API path on this origin. */
+export function wsUrl(path: string): string {
+  return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${path}`;
+}
