@@ -144,9 +144,14 @@ describe('QEMU driver with a real guest', { skip, concurrency: true }, () => {
     process.kill(a, 'SIGKILL');
     process.kill(b, 'SIGKILL');
     const t0 = Date.now();
-    await waitFor('crashy shutoff', async () => (await stateOf('crashy')) === 'shutoff (crashed)', 1000);
+    await waitFor(
+      'crashy shutoff (crashed) and its event',
+      async () =>
+        (await stateOf('crashy')) === 'shutoff (crashed)' &&
+        events.some((e) => e.name === 'crashy' && e.event === 'stopped' && e.detail === 'crashed'),
+      1000,
+    );
     assert.ok(Date.now() - t0 < 1000);
-    assert.ok(events.some((e) => e.name === 'crashy' && e.event === 'stopped' && e.detail === 'crashed'));
     assert.match(await readFile(join(dir, 'log', 'crashy.log'), 'utf8'), /shutting down, reason=crashed/);
 
     await waitFor(
@@ -165,6 +170,34 @@ describe('QEMU driver with a real guest', { skip, concurrency: true }, () => {
     );
     await drv.domainDestroy('phoenix');
     assert.equal(await stateOf('phoenix'), 'shutoff (destroyed)');
+  });
+
+  it("honours on_poweroff: 'preserve' keeps QEMU in shutdown, 'restart' boots again", async () => {
+    await drv.domainDefineXML(guestXml(guest!, { name: 'keeper', dir, onPoweroff: 'preserve' }));
+    await drv.domainDefineXML(guestXml(guest!, { name: 'again', dir, onPoweroff: 'restart' }));
+    await Promise.all([drv.domainCreate('keeper'), drv.domainCreate('again')]);
+    const kp = pidOf('keeper');
+    const ap = pidOf('again');
+    await waitFor(
+      'both boot markers',
+      async () =>
+        (await markerCount(join(dir, 'keeper.serial'))) >= 1 &&
+        (await markerCount(join(dir, 'again.serial'))) >= 1,
+      30_000,
+    );
+    await Promise.all([drv.domainShutdown('keeper'), drv.domainShutdown('again')]);
+    await waitFor('keeper in shutdown', async () => (await stateOf('keeper')) === 'shutdown (unknown)');
+    assert.ok(await processRunning(kp), 'QEMU kept for inspection');
+    await waitFor(
+      'again boots a second time',
+      async () => (await markerCount(join(dir, 'again.serial'))) >= 2,
+      30_000,
+    );
+    assert.equal(await stateOf('again'), 'running (booted)');
+    assert.equal(pidOf('again'), ap, 'same QEMU, reset');
+    await drv.domainDestroy('keeper');
+    await drv.domainDestroy('again');
+    assert.equal(await stateOf('keeper'), 'shutoff (destroyed)');
   });
 
   it('fails to start with clear errors and leaves nothing behind', async () => {

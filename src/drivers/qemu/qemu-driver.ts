@@ -445,15 +445,9 @@ export class QemuDriver implements HypervisorConnection {
     const proc = d.proc;
     const live = d.live;
     const def = defOf(d);
+    // Nothing else may act on this QEMU now; the state changes once the host side is released,
+    // so a reader never sees shutoff while the status file or runtime dir still exist.
     d.proc = undefined;
-    d.id = null;
-    d.state = 'shutoff';
-    d.reason = reason;
-    // The object must always name itself: a transient one leaves the list now, or (about to be
-    // restarted) keeps its definition without runtime facts.
-    if (d.config) d.live = undefined;
-    else if (opts.keep) d.live = live ? stripRuntime(live) : undefined;
-    else this.doms.remove(d);
     if (proc) {
       await proc.cleanup();
       this.ports.release(proc.ports);
@@ -464,6 +458,14 @@ export class QemuDriver implements HypervisorConnection {
         .releaseInterfaces(live)
         .catch((e) => this.log.warn('releasing interfaces failed', { err: e }));
     await this.status.remove(def.name).catch(() => {});
+    d.id = null;
+    d.state = 'shutoff';
+    d.reason = reason;
+    // The object must always name itself: a transient one leaves the list now, or (about to be
+    // restarted) keeps its definition without runtime facts.
+    if (d.config) d.live = undefined;
+    else if (opts.keep) d.live = live ? stripRuntime(live) : undefined;
+    else this.doms.remove(d);
     if (!opts.silent) this.emit(def, 'stopped', eventDetail ?? reason);
   }
 
@@ -568,8 +570,9 @@ export class QemuDriver implements HypervisorConnection {
       return;
     }
     if (action === 'preserve') {
-      d.state = 'paused';
-      d.reason = 'shutting down';
+      // libvirt leaves the domain 'in shutdown' with QEMU kept (vCPUs stopped) for inspection.
+      d.state = 'shutdown';
+      d.reason = 'unknown';
       await this.saveStatus(d);
       return;
     }
