@@ -34,18 +34,42 @@ export async function editText(text: string, suffix: string, keep?: (path: strin
   }
 }
 
+/** What the edit loop edits: one object's persistent XML (virsh's vsh-edit.c parameters). */
+export interface EditTarget {
+  /** The XML to edit (re-read to detect changes made by others meanwhile). */
+  get(): Promise<string>;
+  /** Defines the edited XML; returns the resulting object's name. */
+  define(xml: string): Promise<string>;
+  /** "Domain 'vm1'" / "Network default": how messages name the object. */
+  label(name: string): string;
+  name: string;
+  /** Offer "i - turn off validation" (virsh EDIT_RELAX; domains only). */
+  relax: boolean;
+}
+
 /** `edit DOMAIN`: edit the persistent XML until it defines, is unchanged, or the user gives up. */
 export async function editDomain(ctx: CmdContext): Promise<void> {
   const dom = await lookupDomain(ctx);
   const conn = await ctx.conn();
-  const getXml = () => conn.domainGetXMLDesc(dom.uuid, { inactive: true, secure: true });
+  await editDefinition(ctx, {
+    get: () => conn.domainGetXMLDesc(dom.uuid, { inactive: true, secure: true }),
+    define: async (xml) => (await conn.domainDefineXML(xml)).name,
+    label: (n) => `Domain '${n}'`,
+    name: dom.name,
+    relax: !ctx.flag('skip-validate'),
+  });
+}
+
+/** virsh's edit loop: editor, define, and on failure "Try again?" (interactive) or the error. */
+export async function editDefinition(ctx: CmdContext, t: EditTarget): Promise<void> {
+  const getXml = t.get;
   let orig = await getXml();
   let text = orig;
-  let relax = !ctx.flag('skip-validate');
+  let relax = t.relax;
   reedit: while (true) {
     const edited = await editText(text, '.xml');
     if (edited === orig) {
-      ctx.printExtra(`Domain '${dom.name}' XML configuration not changed.\n`);
+      ctx.printExtra(`${t.label(t.name)} XML configuration not changed.\n`);
       return;
     }
     text = edited;
@@ -58,8 +82,8 @@ export async function editDomain(ctx: CmdContext): Promise<void> {
         orig = reread;
       } else {
         try {
-          const d = await conn.domainDefineXML(edited);
-          ctx.printExtra(`Domain '${d.name}' XML configuration edited.\n`);
+          const name = await t.define(edited);
+          ctx.printExtra(`${t.label(name)} XML configuration edited.\n`);
           return;
         } catch (e) {
           msg = 'Failed.';

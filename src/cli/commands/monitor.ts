@@ -1,9 +1,10 @@
-// Domain Monitoring commands: list, dominfo, domstate, domblklist, domiflist.
+// Domain Monitoring commands: list, dominfo, domstate, domblklist, domiflist, domifaddr.
 import type { DomainListFilter, DomainStateName, DomainSummary } from '../../drivers/connection.js';
 import type { XmlElement } from '../../util/xml.js';
 import type { CommandDef, CommandGroup } from '../command.js';
 import { exclusive } from '../context.js';
 import { keyValue, reasonText, renderTable, stateText } from '../format.js';
+import { domifaddrCmd } from './domifaddr.js';
 import { domainOpt, lookupDomain } from './util.js';
 
 /** virsh's order: active domains by id, then inactive ones by name (case-insensitive). */
@@ -285,5 +286,5 @@ const domiflistCmd: CommandDef = {
 export const monitorGroup: CommandGroup = {
   keyword: 'monitor',
   title: 'Domain Monitoring',
-  commands: [domblklistCmd, domiflistCmd, dominfoCmd, domstateCmd, listCmd],
+  commands: [domblklistCmd, domifaddrCmd, domiflistCmd, dominfoCmd, domstateCmd, listCmd],
 };

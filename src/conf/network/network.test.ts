@@ -118,12 +118,12 @@ test('network validation errors carry libvirt codes and messages', () => {
   );
   rejects(
     base(`${ip24}<dhcp><range start='192.168.2.2' end='192.168.2.9'/></dhcp></ip>`),
-    'CONFIG_UNSUPPORTED',
+    'INTERNAL_ERROR',
     'range 192.168.2.2 - 192.168.2.9 is not entirely within network 192.168.1.1/24',
   );
   rejects(
     base(`${ip24}<dhcp><range start='192.168.1.9' end='192.168.1.2'/></dhcp></ip>`),
-    'CONFIG_UNSUPPORTED',
+    'INTERNAL_ERROR',
     /is reversed/,
   );
   rejects(

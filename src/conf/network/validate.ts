@@ -23,7 +23,7 @@ export function ipSubnet(ip: NetworkIp, net: string): { addr: IpAddr; prefix: nu
   return { addr: a, prefix: ip.prefix || defaultPrefix(a) };
 }
 
-/** libvirt's virSocketAddrGetRange checks of a DHCP (or NAT) range. */
+/** libvirt's virSocketAddrGetRange checks of a DHCP (or NAT) range (INTERNAL_ERROR there too). */
 function checkRange(
   start: string,
   end: string,
@@ -34,15 +34,15 @@ function checkRange(
   const e = parseIp(end)!;
   if (s.family !== e.family || (subnet && s.family !== subnet.addr.family)) {
     const where = subnet ? ` for network ${net}` : '';
-    throw confError('CONFIG_UNSUPPORTED', `mismatch of address family in range ${start} - ${end}${where}`);
+    throw confError('INTERNAL_ERROR', `mismatch of address family in range ${start} - ${end}${where}`);
   }
   if (subnet && (!inSubnet(s, subnet.addr, subnet.prefix) || !inSubnet(e, subnet.addr, subnet.prefix))) {
     throw confError(
-      'CONFIG_UNSUPPORTED',
+      'INTERNAL_ERROR',
       `range ${start} - ${end} is not entirely within network ${formatNet(subnet)}`,
     );
   }
-  if (compareIp(s, e) > 0) throw confError('CONFIG_UNSUPPORTED', `range ${start} - ${end} is reversed `);
+  if (compareIp(s, e) > 0) throw confError('INTERNAL_ERROR', `range ${start} - ${end} is reversed `);
 }
 
 function formatNet(sn: { addr: IpAddr; prefix: number }): string {
