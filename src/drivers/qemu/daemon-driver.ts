@@ -18,7 +18,6 @@ export async function createDaemonDriver(ctx: DriverContext): Promise<HostedDriv
   });
   // Autostart in the background: the API socket should not wait for guests to boot.
   void driver.autostart();
-  // The daemon composes this hypervisor half with its network driver (src/daemon/host-connection.ts).
-  const connection = driver as unknown as HostedDriver['connection'];
-  return { connection, reload: () => driver.reload() };
+  // The hypervisor half: the daemon composes it with its network driver (src/daemon/host-connection.ts).
+  return { connection: driver, reload: () => driver.reload() };
 }
