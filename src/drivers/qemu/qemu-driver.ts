@@ -93,7 +93,7 @@ export class QemuDriver implements HypervisorConnection {
   private readonly status: StatusStore;
   private readonly jobs: JobManager;
   private readonly log: Logger;
-  private readonly interfaces: InterfaceHook;
+  private interfaces: InterfaceHook;
   private readonly ports = new PortAllocator();
   private readonly listeners = new Set<(ev: TvirtEvent) => void>();
   /** QEMU callbacks run here, outside the async context of the job that spawned QEMU. */
@@ -270,6 +270,14 @@ export class QemuDriver implements HypervisorConnection {
       else this.doms.remove(d);
       this.emit(d, 'undefined', 'removed');
     }
+  }
+
+  /**
+   * Plugs in the network driver's tap backends (see tapInterfaceHook in interfaces.ts). Used by the
+   * next start, and by every later stop to release taps (also of domains found again at daemon start).
+   */
+  setInterfaceHook(hook: InterfaceHook): void {
+    this.interfaces = hook;
   }
 
   // ------------------------------------------------------------------------------------ helpers
