@@ -94,6 +94,26 @@ describe('QEMU driver definitions', () => {
     );
   });
 
+  it('fails clearly when the emulator cannot be executed, leaving nothing behind', async () => {
+    const bad = xml('noemu', '11111111-2222-4333-8444-555555555509').replace(
+      '<devices>',
+      '<devices><emulator>/nonexistent/qemu-system-x86_64</emulator>',
+    );
+    await drv.domainDefineXML(bad);
+    await assert.rejects(drv.domainCreate('noemu'), (e) => {
+      assert.ok(isVirError(e, 'OPERATION_FAILED'), String(e));
+      assert.match(e.message, /cannot execute binary \/nonexistent\/qemu-system-x86_64/);
+      return true;
+    });
+    assert.deepEqual(await drv.domainGetState('noemu'), { state: 'shutoff', reason: 'unknown' });
+    assert.ok(!existsSync(join(dir, 'run', 'noemu.json')));
+    assert.match(
+      await readFile(join(dir, 'log', 'noemu.log'), 'utf8'),
+      /starting up tvirt[\s\S]*shutting down, reason=failed/,
+    );
+    await drv.domainUndefine('noemu');
+  });
+
   it('keeps autostart links and config changes, undefines', async () => {
     await drv.domainSetAutostart('a', true);
     assert.ok(existsSync(join(dir, 'etc', 'autostart', 'a.xml')));
