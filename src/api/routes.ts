@@ -2,6 +2,7 @@
 import type { Connection, DomainListFilter, DomainStateName, ModifyFlags } from '../drivers/connection.js';
 import type { JobManager } from '../daemon/jobs.js';
 import { VirError } from '../util/errors.js';
+import { networkRoutes } from './routes-network.js';
 
 export interface RouteContext {
   conn: Connection;
@@ -328,6 +329,7 @@ export const routes: Route[] = [
     access: 'rw',
     handler: async (ctx) => jobsOf(ctx).cancel(ctx.params.id!),
   },
+  ...networkRoutes,
 ];
 
 /** WebSocket routes (GET + Upgrade). The console needs rw, as in libvirt. */
