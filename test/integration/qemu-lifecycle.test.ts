@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -233,7 +234,27 @@ describe('QEMU driver with a real guest', { skip, concurrency: true }, () => {
   });
 
   it('runs transient domains; undefine of a running domain makes it transient', async () => {
-    const t = await drv.domainCreateXML(guestXml(guest!, { name: 'transient1', dir }), { paused: true });
+    const t = await drv.domainCreateXML(
+      guestXml(guest!, {
+        name: 'transient1',
+        dir,
+        extraDevices: "\n    <graphics type='vnc' autoport='yes' passwd='s3cret'/>",
+      }),
+      { paused: true },
+    );
+    // VNC: autoport picked a port QEMU listens on; the password was set over QMP, never shown unasked.
+    const live = await drv.domainGetXMLDesc('transient1');
+    const port = Number(/<graphics type='vnc' port='(\d+)' autoport='yes'/.exec(live)?.[1]);
+    assert.ok(port >= 5900, live);
+    assert.doesNotMatch(live, /s3cret/);
+    assert.match(await drv.domainGetXMLDesc('transient1', { secure: true }), /passwd='s3cret'/);
+    await new Promise<void>((resolve, reject) => {
+      const s = createConnection({ host: '127.0.0.1', port }, () => {
+        s.destroy();
+        resolve();
+      });
+      s.once('error', reject);
+    });
     assert.equal(t.persistent, false);
     pidOf('transient1');
     assert.equal(await stateOf('transient1'), 'paused (user)');
