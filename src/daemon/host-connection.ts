@@ -105,7 +105,8 @@ export function composeConnection(
   return new Proxy(hyp as Connection, {
     get(target, prop, receiver) {
       if (typeof prop === 'string' && networkMethods.has(prop)) {
-        return (nets as unknown as Record<string, unknown>)[prop];
+        const f = (nets as unknown as Record<string, (...args: unknown[]) => unknown>)[prop]!;
+        return f.bind(nets);
       }
       if (prop === 'onEvent') {
         return (l: (ev: TvirtEvent) => void) => {

@@ -23,6 +23,8 @@ const USAGE = `Usage: tvirtd [OPTIONS]
   --root DIR                   keep everything under DIR (DIR/etc, DIR/lib, DIR/run, DIR/log)
   --session                    run as the user's session daemon (default when not root)
   --driver NAME                hypervisor driver: qemu or test (default: qemu when available)
+  --networks, --no-networks    run virtual networks (bridges, dnsmasq, nftables) or not
+                               (default: only the system daemon; needs root, ip, dnsmasq, nft)
   --listen-tcp HOST:PORT       also listen on TCP (needs --tcp-auth-token-file)
   --tcp-auth-token-file FILE   bearer tokens, one per line: TOKEN [rw|ro] [NAME]
   --tls-cert FILE --tls-key FILE   serve TCP over TLS (PEM)
@@ -41,6 +43,8 @@ export interface DaemonOptions {
   root?: string;
   session?: boolean;
   driver?: string;
+  /** Run the network driver (default: in system mode only). */
+  networks?: boolean;
   listenTcp?: string;
   tcpAuthTokenFile?: string;
   tlsCert?: string;
@@ -68,6 +72,8 @@ export function parseDaemonArgs(argv: string[]): DaemonOptions | 'help' {
       root: { type: 'string' },
       session: { type: 'boolean' },
       driver: { type: 'string' },
+      networks: { type: 'boolean' },
+      'no-networks': { type: 'boolean' },
       'listen-tcp': { type: 'string' },
       'tcp-auth-token-file': { type: 'string' },
       'tls-cert': { type: 'string' },
@@ -88,6 +94,9 @@ export function parseDaemonArgs(argv: string[]): DaemonOptions | 'help' {
   if (values.root) o.root = values.root;
   if (values.session) o.session = true;
   if (values.driver) o.driver = values.driver;
+  if (values.networks && values['no-networks']) fail('--networks and --no-networks exclude each other');
+  if (values.networks) o.networks = true;
+  if (values['no-networks']) o.networks = false;
   if (values['listen-tcp']) o.listenTcp = values['listen-tcp'];
   if (values['tcp-auth-token-file']) o.tcpAuthTokenFile = values['tcp-auth-token-file'];
   if (values['tls-cert']) o.tlsCert = values['tls-cert'];
@@ -199,6 +208,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       log: log.child({ driver: driverName }),
       jobs,
       events,
+      ...(opts.networks === undefined ? {} : { networks: opts.networks }),
     });
     conn = new GuardedConnection(hosted.connection, jobs, events);
     server = new ApiServer({
