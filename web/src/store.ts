@@ -42,6 +42,8 @@ class GuestStore {
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
+    // Load at once, and again when the event stream is ready (nothing is missed in between).
+    void this.reload();
     this.connect();
   }
 
@@ -84,7 +86,7 @@ class GuestStore {
       if (msg.type === 'ready') {
         this.retry = 500;
         this.set({ live: true });
-        void this.reload(); // anything missed while disconnected
+        void this.reload(); // anything missed before subscribing or while disconnected
         return;
       }
       const ev = msg.event;
