@@ -1,0 +1,264 @@
+// tvirtd (a real process, --root TMP, QEMU driver, --networks) inside a network namespace this test
+// creates: the default network comes up with the daemon, and the net-* commands of the tvirt CLI
+// work over its socket. Bridges, dnsmasq and nft tables exist only in that namespace; afterwards none
+// is left. The daemon is ended by its PID and the namespace deleted in `after`.
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { runCli } from '../../src/cli/shell.js';
+import { nftTablePrefix } from '../../src/drivers/network/nft-rules.js';
+import { listLinks, nftListTables } from '../../src/host/netdev.js';
+import { createNetns, deleteNetns, netnsUnavailable } from '../../src/host/netdev-testns.js';
+
+const skip = netnsUnavailable(['ip', 'dnsmasq', 'nft']);
+const fromTs = import.meta.url.endsWith('.ts');
+const ext = fromTs ? 'ts' : 'js';
+const tvirtd = fileURLToPath(new URL(`../../src/daemon/tvirtd.${ext}`, import.meta.url));
+const tvirtCli = fileURLToPath(new URL(`../../src/cli/tvirt.${ext}`, import.meta.url));
+const nodeArgs = fromTs ? ['--import', 'tsx'] : [];
+
+const customXml = `<network>
+  <name>lab</name>
+  <forward mode='nat'/>
+  <bridge name='tvbr-lab' stp='on' delay='0'/>
+  <ip address='10.0.3.1' netmask='255.255.255.0'>
+    <dhcp>
+      <range start='10.0.3.100' end='10.0.3.199'/>
+    </dhcp>
+  </ip>
+</network>
+`;
+const overlapXml = customXml
+  .replace('<name>lab</name>', '<name>clash</name>')
+  .replace('tvbr-lab', 'tvbr-clash');
+const badMaskXml = customXml
+  .replace('<name>lab</name>', '<name>badmask</name>')
+  .replace('255.255.255.0', '255.0.255.0');
+
+async function until(what: string, cond: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** PIDs of the processes in the namespace (dnsmasq, the daemon). */
+function netnsPids(ns: string): number[] {
+  const r = spawnSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' });
+  return r.stdout.split(/\s+/).filter(Boolean).map(Number);
+}
+const comm = (pid: number) => spawnSync('cat', [`/proc/${pid}/comm`], { encoding: 'utf8' }).stdout.trim();
+
+describe('tvirtd with virtual networks, in a fresh network namespace', { skip }, () => {
+  let ns = '';
+  let root = '';
+  let sock = '';
+  let daemon: ChildProcess | undefined;
+  let daemonErr = '';
+  let exited: Promise<void> = Promise.resolve();
+  let dir = '';
+
+  async function tvirt(...args: string[]): Promise<{ out: string; err: string; code: number }> {
+    let out = '';
+    let err = '';
+    const code = await runCli(['-c', `qemu+unix:///system?socket=${sock}`, ...args], {
+      stdout: (t) => {
+        out += t;
+      },
+      stderr: (t) => {
+        err += t;
+      },
+    });
+    return { out, err, code };
+  }
+  const inNs = { netns: '' };
+  const bridges = async () =>
+    (await listLinks(inNs))
+      .filter((l) => l.kind === 'bridge')
+      .map((l) => l.ifname)
+      .sort();
+  const tvirtTables = async () =>
+    (await nftListTables(inNs)).filter((t) => t.startsWith(nftTablePrefix)).sort();
+  const dnsmasqs = () => netnsPids(ns).filter((p) => comm(p) === 'dnsmasq');
+
+  before(async () => {
+    ns = await createNetns('daemon');
+    inNs.netns = ns;
+    dir = await mkdtemp(join(tmpdir(), 'tvirt-netd-'));
+    root = join(dir, 'root');
+    sock = join(root, 'run', 'tvirt-sock');
+    // `ip netns exec` execs the daemon: its PID is the child's.
+    daemon = spawn(
+      'ip',
+      [
+        'netns',
+        'exec',
+        ns,
+        process.execPath,
+        ...nodeArgs,
+        tvirtd,
+        '--root',
+        root,
+        '--driver',
+        'qemu',
+        '--networks',
+      ],
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
+    daemon.stderr!.setEncoding('utf8');
+    daemon.stderr!.on('data', (c: string) => {
+      daemonErr += c;
+    });
+    const child = daemon;
+    exited = new Promise<void>((r) => child.once('exit', () => r()));
+    await until('tvirtd to start', () => daemonErr.includes('tvirtd started') || child.exitCode !== null);
+    assert.equal(child.exitCode, null, `tvirtd exited: ${daemonErr}`);
+  });
+
+  after(async () => {
+    try {
+      const d = daemon;
+      if (d?.pid && d.exitCode === null && d.signalCode === null) {
+        process.kill(d.pid, 'SIGTERM');
+        const gone = await Promise.race([
+          exited.then(() => true),
+          new Promise((r) => setTimeout(() => r(false), 5000)),
+        ]);
+        if (!gone) process.kill(d.pid, 'SIGKILL');
+        await exited;
+      }
+      // Anything still running in the namespace was started by this test's daemon (dnsmasq).
+      if (ns) for (const pid of netnsPids(ns)) process.kill(pid, 'SIGKILL');
+    } finally {
+      if (ns) await deleteNetns(ns);
+      if (dir) await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('the default network is defined, autostarted and running (tvirt net-list --all over the socket)', async () => {
+    const r = spawnSync(
+      process.execPath,
+      [...nodeArgs, tvirtCli, '-c', `qemu+unix:///system?socket=${sock}`, 'net-list', '--all'],
+      {
+        encoding: 'utf8',
+      },
+    );
+    assert.equal(r.stderr, '');
+    assert.equal(
+      r.stdout,
+      ' Name      State    Autostart   Persistent\n--------------------------------------------\n default   active   yes         yes\n\n',
+    );
+    assert.equal(r.status, 0);
+    const info = await tvirt('net-info', 'default');
+    assert.match(
+      info.out,
+      /^Name: +default\nUUID: +[0-9a-f-]{36}\nActive: +yes\nPersistent: +yes\nAutostart: +yes\nBridge: +virbr0\n/,
+    );
+    assert.deepEqual(await bridges(), ['virbr0']);
+    assert.equal(dnsmasqs().length, 1);
+    assert.deepEqual(await tvirtTables(), [`${nftTablePrefix}default`]);
+  });
+
+  it('a custom NAT network: define, start, autostart, leases, update, destroy', async () => {
+    const f = join(dir, 'lab.xml');
+    await writeFile(f, customXml);
+    assert.deepEqual(await tvirt('net-define', f), {
+      out: `Network lab defined from ${f}\n\n`,
+      err: '',
+      code: 0,
+    });
+    assert.deepEqual(await tvirt('net-start lab; net-autostart lab'), {
+      out: 'Network lab started\n\nNetwork lab marked as autostarted\n\n',
+      err: '',
+      code: 0,
+    });
+    assert.deepEqual(await bridges(), ['tvbr-lab', 'virbr0']);
+    assert.equal(dnsmasqs().length, 2);
+    const addrs = spawnSync('ip', ['-n', ns, '-4', '-o', 'addr', 'show', 'dev', 'tvbr-lab'], {
+      encoding: 'utf8',
+    }).stdout;
+    assert.match(addrs, /inet 10\.0\.3\.1\/24/);
+    assert.equal(
+      (await tvirt('net-list')).out,
+      ' Name      State    Autostart   Persistent\n--------------------------------------------\n default   active   yes         yes\n lab       active   yes         yes\n\n',
+    );
+    assert.deepEqual(await tvirt('net-dhcp-leases', 'lab'), {
+      out: ' Expiry Time   MAC address   Protocol   IP address   Hostname   Client ID or DUID\n-----------------------------------------------------------------------------------\n\n',
+      err: '',
+      code: 0,
+    });
+    const upd = await tvirt(
+      'net-update',
+      'lab',
+      'add',
+      'ip-dhcp-host',
+      "<host mac='52:54:00:aa:00:01' name='g1' ip='10.0.3.50'/>",
+      '--live',
+      '--config',
+    );
+    assert.deepEqual(upd, {
+      out: 'Updated network lab persistent config and live state\n',
+      err: '',
+      code: 0,
+    });
+    assert.match(
+      (await tvirt('net-dumpxml', 'lab', '--inactive')).out,
+      /<host mac='52:54:00:aa:00:01' name='g1' ip='10.0.3.50'\/>/,
+    );
+    assert.deepEqual(await tvirt('net-destroy', 'lab'), {
+      out: 'Network lab destroyed\n\n',
+      err: '',
+      code: 0,
+    });
+    assert.deepEqual(await bridges(), ['virbr0']);
+    assert.equal(dnsmasqs().length, 1);
+    assert.deepEqual(await tvirtTables(), [`${nftTablePrefix}default`]);
+    assert.match((await tvirt('net-info', 'lab')).out, /Active: +no\nPersistent: +yes\nAutostart: +yes\n/);
+  });
+
+  it('bad input: an overlapping subnet and a bad netmask get clear errors and change nothing', async () => {
+    await tvirt('net-start', 'lab');
+    const before = { bridges: await bridges(), tables: await tvirtTables(), dnsmasq: dnsmasqs().length };
+    const f = join(dir, 'clash.xml');
+    await writeFile(f, overlapXml);
+    const clash = await tvirt('net-create', f);
+    assert.equal(clash.code, 1);
+    assert.match(
+      clash.err,
+      /^error: Failed to create network from .*clash\.xml\nerror: .*10\.0\.3\.0\/24.*in use/,
+    );
+    const bad = join(dir, 'bad.xml');
+    await writeFile(bad, badMaskXml);
+    assert.deepEqual(await tvirt('net-define', bad), {
+      out: '\n',
+      err: `error: Failed to define network from ${bad}\nerror: unsupported configuration: Invalid netmask '255.0.255.0' in network 'badmask'\n`,
+      code: 1,
+    });
+    assert.deepEqual(
+      { bridges: await bridges(), tables: await tvirtTables(), dnsmasq: dnsmasqs().length },
+      before,
+    );
+    assert.equal((await tvirt('net-list', '--all', '--name')).out, 'default\nlab\n\n');
+    await tvirt('net-destroy', 'lab');
+  });
+
+  it('after net-destroy of every network nothing of tvirt is left in the namespace', async () => {
+    assert.deepEqual(await tvirt('net-destroy default; net-undefine lab; net-list --all'), {
+      out:
+        'Network default destroyed\n\nNetwork lab has been undefined\n\n' +
+        ' Name      State      Autostart   Persistent\n----------------------------------------------\n default   inactive   yes         yes\n\n',
+      err: '',
+      code: 0,
+    });
+    assert.deepEqual(await bridges(), []);
+    assert.deepEqual(await tvirtTables(), []);
+    assert.deepEqual(dnsmasqs(), []);
+  });
+});
