@@ -122,9 +122,8 @@ function sendError(
 }
 
 function rejectUpgrade(socket: Duplex, status: number, message: string): void {
-  const text = JSON.stringify(
-    errorResponse(new VirError('AUTH_FAILED', message, { domain: 'API' }), status).body,
-  );
+  const code = status === 404 ? 'INVALID_ARG' : 'AUTH_FAILED';
+  const text = JSON.stringify(errorResponse(new VirError(code, message, { domain: 'API' }), status).body);
   socket.end(
     `HTTP/1.1 ${status} Error\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\n` +
       `Connection: close\r\n\r\n${text}`,
