@@ -23,10 +23,7 @@ const pids = new Set<number>();
 
 /** The QEMU pid of a running domain (remembered for cleanup). */
 function pidOf(name: string): number {
-  const d = (
-    drv as unknown as { doms: { byName(n: string): { proc?: { pid: number } } | undefined } }
-  ).doms.byName(name);
-  const pid = d?.proc?.pid;
+  const pid = drv.qemuPid(name);
   assert.ok(pid, `${name} has a QEMU`);
   pids.add(pid);
   return pid;
