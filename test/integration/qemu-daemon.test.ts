@@ -160,9 +160,19 @@ describe('tvirtd with the QEMU driver', { skip, concurrency: true }, () => {
       d = await startDaemon(root);
       conn = await connectRemote(uri);
       await waitFor('g1 autostarted', async () => (await conn.domainGetState('g1')).state === 'running');
-      await qemuPid(root, 'g1');
+      const p3 = await qemuPid(root, 'g1');
       assert.equal((await conn.domainGetState('g2')).state, 'shutoff');
+
+      // SIGTERM stops the daemon, not the guests; the next one finds g1 and does not start it twice.
+      await conn.close();
+      await stopDaemon(d, 'SIGTERM');
+      assert.ok(await processRunning(p3), 'g1 keeps running after SIGTERM of tvirtd');
+      d = await startDaemon(root);
+      conn = await connectRemote(uri);
+      assert.equal((await conn.domainGetState('g1')).state, 'running');
+      assert.equal(await qemuPid(root, 'g1'), p3);
       await conn.domainDestroy('g1');
+      assert.equal(await processRunning(p3), false);
     } finally {
       await conn.close().catch(() => {});
       await stopDaemon(d, 'SIGTERM');
