@@ -1,15 +1,23 @@
 #!/usr/bin/env bash
-# Installs the Debian/Ubuntu packages tvirt and its tests need, only those missing (idempotent, quiet).
+# Installs the Debian/Ubuntu packages tvirt needs, only those missing (idempotent, quiet).
+#   scripts/install-deps.sh          what tvirtd and the demo guest need
+#   scripts/install-deps.sh --test   that, plus what the tests need
 # Run as root (or with sudo available). Prints exactly what to install when it cannot do it itself.
 set -euo pipefail
 pkgs=(
   qemu-system-x86 qemu-utils      # guests and qemu-img
   dnsmasq-base nftables iproute2  # virtual networks
-  libxml2-utils                   # xmllint: RelaxNG validation of XML (tests)
-  busybox-static cpio e2fsprogs   # the tiny test/demo guest
-  chromium                        # web UI tests and bench (driven by playwright-core)
+  busybox-static cpio e2fsprogs   # the tiny demo/test guest
   ca-certificates
 )
+if [ "${1:-}" = "--test" ]; then
+  pkgs+=(
+    libxml2-utils                 # xmllint: RelaxNG validation of XML output
+    chromium                      # web UI tests and bench (driven by playwright-core)
+    lvm2                          # logical storage pool tests
+    libvirt-clients               # the real virsh, to compare output with (never used by tvirt itself)
+  )
+fi
 pkgs=($(printf '%s\n' "${pkgs[@]}" | sed 's/#.*//' | tr ' ' '\n' | grep -v '^$'))
 missing=()
 for p in "${pkgs[@]}"; do
