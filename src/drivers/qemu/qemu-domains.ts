@@ -479,6 +479,10 @@ export class QemuDomains {
             }).catch(() => {}),
         );
         return;
+      case 'RESET':
+        // The guest rebooted itself (on_reboot=restart: QEMU resets in place).
+        if (ev.data.guest === true) this.emit(d, 'rebooted');
+        return;
       case 'BLOCK_IO_ERROR':
         if (ev.data.action === 'stop') proc.ioError = true;
         return;
