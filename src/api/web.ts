@@ -6,18 +6,21 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { type AddressInfo, type Socket, connect as netConnect } from 'node:net';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import type { Logger } from '../daemon/log.js';
 import { nullLogger } from '../daemon/log.js';
+import { parseDomainXml } from '../conf/domain/domain.js';
+import type { Connection } from '../drivers/connection.js';
 import { writeFileAtomic } from '../host/atomic-file.js';
 import { VirError } from '../util/errors.js';
 import { type Role, type TokenEntry, authenticate, bearerToken } from './auth.js';
 import type { ApiServer, TlsOptions } from './server.js';
 import { errorResponse } from './wire.js';
+import type { UpgradeAcceptor } from './ws.js';
 
 export const DEFAULT_WEB_PORT = 16580;
 const COOKIE = 'tvirt_session';
@@ -27,6 +30,8 @@ const LOGIN_BODY_LIMIT = 4096;
 
 export interface WebServerOptions {
   api: ApiServer;
+  /** The daemon's connection: the VNC proxy reads the live XML through it. */
+  conn?: Connection;
   host: string;
   port: number;
   /** Tokens that may log in (the daemon's token file); the one-time token always may (rw). */
@@ -123,11 +128,41 @@ function sendError(
 
 function rejectUpgrade(socket: Duplex, status: number, message: string): void {
   const code = status === 404 ? 'INVALID_ARG' : 'AUTH_FAILED';
-  const text = JSON.stringify(errorResponse(new VirError(code, message, { domain: 'API' }), status).body);
+  rejectUpgradeWith(socket, new VirError(code, message, { domain: 'API' }), status);
+}
+
+function rejectUpgradeWith(socket: Duplex, e: unknown, statusOverride?: number): void {
+  const { status, body } = errorResponse(e, statusOverride);
+  const text = JSON.stringify(body);
   socket.end(
     `HTTP/1.1 ${status} Error\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\n` +
       `Connection: close\r\n\r\n${text}`,
   );
+}
+
+const VNC_ROUTE = /^\/v1\/domains\/(?<ref>[^/]+)\/vnc$/;
+
+/** Where a running domain's VNC server listens, from its live XML. */
+export function vncTarget(xml: string, name: string): { host: string; port: number } | { path: string } {
+  const def = parseDomainXml(xml);
+  const g = def.devices.graphics.find((x) => x.type === 'vnc');
+  if (!g)
+    throw new VirError(
+      'OPERATION_INVALID',
+      `domain '${name}' has no VNC graphics (add <graphics type='vnc'/>)`,
+      {
+        domain: 'API',
+      },
+    );
+  const sock = g.listens.find((l) => l.type === 'socket' && l.socket);
+  if (sock) return { path: sock.socket! };
+  if (!g.port || g.port <= 0)
+    throw new VirError('OPERATION_INVALID', `domain '${name}' has no VNC port yet (is it running?)`, {
+      domain: 'API',
+    });
+  const addr = g.listens.find((l) => l.type === 'address' && l.address)?.address ?? '127.0.0.1';
+  const host = addr === '0.0.0.0' ? '127.0.0.1' : addr === '::' ? '::1' : addr;
+  return { host, port: g.port };
 }
 
 /** Serves the web UI and the API behind a login. */
@@ -139,6 +174,9 @@ export class WebServer {
   private readonly files = new Map<string, StaticFile>();
   private readonly sockets = new Set<Socket>();
   private server: Server | undefined;
+  private acceptor: UpgradeAcceptor | undefined;
+  private bridge: typeof import('./ws.js').bridge | undefined;
+  private readonly vncSockets = new Set<Socket>();
   private oneTimeToken = '';
 
   constructor(opts: WebServerOptions) {
@@ -154,6 +192,9 @@ export class WebServer {
   }
 
   async start(): Promise<void> {
+    const ws = await import('./ws.js');
+    this.acceptor = new ws.UpgradeAcceptor();
+    this.bridge = ws.bridge;
     const handler = (req: IncomingMessage, res: ServerResponse) => {
       this.handle(req, res).catch((e) => {
         this.log.error('web request failed', { path: req.url?.split('?')[0], err: e });
@@ -287,7 +328,63 @@ export class WebServer {
     // Browsers send cookies on cross-site WebSocket handshakes: check the origin.
     else if (!this.sameOrigin(req)) rejectUpgrade(socket, 403, 'cross-origin WebSocket refused');
     else if (!who) rejectUpgrade(socket, 401, 'not logged in: log in with a tvirtd token');
-    else this.opts.api.serveUpgrade(req, socket, head, who.role, who.name ?? 'web');
+    else if (VNC_ROUTE.test(path) && this.opts.conn) {
+      if (who.role !== 'rw')
+        rejectUpgradeWith(
+          socket,
+          new VirError('OPERATION_DENIED', 'operation forbidden: read only access prevents this operation', {
+            domain: 'API',
+          }),
+        );
+      else
+        this.vnc(req, socket, head, VNC_ROUTE.exec(path)!.groups!.ref!).catch((e) =>
+          rejectUpgradeWith(socket, e),
+        );
+    } else this.opts.api.serveUpgrade(req, socket, head, who.role, who.name ?? 'web');
+  }
+
+  /** WebSocket <-> the guest's VNC server (TCP or UNIX socket); one connection per viewer. */
+  private async vnc(req: IncomingMessage, socket: Duplex, head: Buffer, rawRef: string): Promise<void> {
+    let ref: string;
+    try {
+      ref = decodeURIComponent(rawRef);
+    } catch {
+      throw new VirError('INVALID_ARG', 'malformed percent-encoding in the request path', { domain: 'API' });
+    }
+    const conn = this.opts.conn!;
+    const { state } = await conn.domainGetState(ref);
+    if (state !== 'running' && state !== 'paused' && state !== 'blocked')
+      throw new VirError(
+        'OPERATION_INVALID',
+        `Requested operation is not valid: domain '${ref}' is not running`,
+        {
+          domain: 'API',
+        },
+      );
+    const target = vncTarget(await conn.domainGetXMLDesc(ref), ref);
+    const tcp = await new Promise<Socket>((ok, fail) => {
+      const s = 'path' in target ? netConnect(target.path) : netConnect(target.port, target.host);
+      s.once('connect', () => {
+        s.off('error', fail);
+        ok(s);
+      });
+      s.once('error', (e) =>
+        fail(
+          new VirError(
+            'OPERATION_FAILED',
+            `cannot connect to the VNC server of '${ref}' at ${'path' in target ? target.path : `${target.host}:${target.port}`}: ${e.message}`,
+            { domain: 'API', cause: e },
+          ),
+        ),
+      );
+    });
+    this.vncSockets.add(tcp);
+    tcp.once('close', () => this.vncSockets.delete(tcp));
+    if (socket.destroyed) {
+      tcp.destroy();
+      return;
+    }
+    this.acceptor!.accept(req, socket, head, (ws) => this.bridge!(ws, tcp));
   }
 
   private cookie(value: string, maxAgeS: number): string {
@@ -398,6 +495,8 @@ export class WebServer {
   }
 
   async close(): Promise<void> {
+    this.acceptor?.close();
+    for (const t of this.vncSockets) t.destroy();
     const s = this.server;
     if (!s) return;
     await new Promise<void>((ok) => {

@@ -225,6 +225,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       const at = opts.webListen ? parseListen(opts.webListen) : { host: '127.0.0.1', port: DEFAULT_WEB_PORT };
       web = new WebServer({
         api: server,
+        conn,
         ...at,
         tokens,
         ...(tls ? { tls: { cert: tls.cert, key: tls.key } } : {}),

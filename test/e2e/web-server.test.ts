@@ -2,6 +2,7 @@
 // (types, caching, gzip, no way out of the directory), and the start-up refusals.
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { type AddressInfo, type Server, type Socket, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -28,10 +29,12 @@ describe('web listener', () => {
     await writeFile(join(dir, 'secret.txt'), 'do not serve me');
     await writeFile(join(dir, 'static', 'index.html'), '<!doctype html><title>tvirt</title>');
     await writeFile(join(dir, 'static', 'assets', 'index-abc123.js'), bigJs);
-    api = new ApiServer({ conn: openIsolatedTestConnection() });
+    const conn = openIsolatedTestConnection();
+    api = new ApiServer({ conn });
     await api.start();
     web = new WebServer({
       api,
+      conn,
       host: '127.0.0.1',
       port: 0,
       tokens: tokenTable([
@@ -186,6 +189,62 @@ describe('web listener', () => {
       ws.on('error', reject);
     });
     assert.deepEqual(JSON.parse(ready), { type: 'ready' });
+  });
+
+  it('proxies a WebSocket to the VNC server named in the live XML, for read-write users only', async () => {
+    const received: Buffer[] = [];
+    const peers = new Set<Socket>();
+    const vnc: Server = createServer((s) => {
+      peers.add(s);
+      s.write('RFB 003.008\n');
+      s.on('data', (d: Buffer) => received.push(d));
+    });
+    await new Promise<void>((r) => vnc.listen(0, '127.0.0.1', r));
+    const port = (vnc.address() as AddressInfo).port;
+    try {
+      const { cookie } = await login(RW);
+      const headers = { cookie, 'content-type': 'application/json' };
+      const xml = `<domain type='test'><name>vnc1</name><memory unit='MiB'>64</memory><os><type>hvm</type></os><devices><graphics type='vnc' port='${port}' listen='127.0.0.1'/></devices></domain>`;
+      assert.equal(
+        (await fetch(`${base}/v1/domains`, { method: 'POST', headers, body: JSON.stringify({ xml }) }))
+          .status,
+        201,
+      );
+      const wsUrl = `${base.replace('http', 'ws')}/v1/domains/vnc1/vnc`;
+      await assert.rejects(
+        new Promise((resolve, reject) => {
+          const ws = new WebSocket(wsUrl, { headers: { cookie } });
+          ws.on('open', resolve);
+          ws.on('error', reject);
+        }),
+        /409|400/, // not running
+      );
+      await fetch(`${base}/v1/domains/vnc1/actions/start`, { method: 'POST', headers, body: '{}' });
+      const first = await new Promise<string>((resolve, reject) => {
+        const ws = new WebSocket(wsUrl, { headers: { cookie } });
+        ws.on('message', (m: Buffer) => {
+          ws.send(Buffer.from('RFB 003.008\n'));
+          resolve(m.toString());
+          setTimeout(() => ws.close(), 100);
+        });
+        ws.on('error', reject);
+      });
+      assert.equal(first, 'RFB 003.008\n');
+      for (let i = 0; i < 50 && received.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(Buffer.concat(received).toString(), 'RFB 003.008\n');
+      const ro = await login(RO);
+      await assert.rejects(
+        new Promise((resolve, reject) => {
+          const ws = new WebSocket(wsUrl, { headers: { cookie: ro.cookie } });
+          ws.on('open', resolve);
+          ws.on('error', reject);
+        }),
+        /403/,
+      );
+    } finally {
+      for (const p of peers) p.destroy();
+      await new Promise((r) => vnc.close(r));
+    }
   });
 
   it('says how to build the app when it is missing', async () => {

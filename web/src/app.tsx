@@ -13,6 +13,7 @@ import { guestStore, useGuests } from './store';
 
 // xterm.js is large: the console page loads it on demand.
 const ConsolePage = lazy(() => import('./pages/console').then((m) => ({ default: m.ConsolePage })));
+const DisplayPage = lazy(() => import('./pages/display').then((m) => ({ default: m.DisplayPage })));
 
 type Session = { role: Role; name?: string } | null | undefined;
 
@@ -91,6 +92,12 @@ function Shell({ role, onLogout }: { role: Role; onLogout: () => void }) {
     page = (
       <Suspense fallback={<p className="loading">Loading the console…</p>}>
         <ConsolePage name={parts[1]} />
+      </Suspense>
+    );
+  else if (section === 'guests' && parts[1] && parts[2] === 'display')
+    page = (
+      <Suspense fallback={<p className="loading">Loading the display…</p>}>
+        <DisplayPage name={parts[1]} />
       </Suspense>
     );
   else if (section === 'guests' && parts[1])

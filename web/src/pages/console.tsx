@@ -1,5 +1,6 @@
 // The serial console: xterm.js over the console WebSocket (binary frames both ways).
 import '@xterm/xterm/css/xterm.css';
+import { FitAddon } from '@xterm/addon-fit';
 import { Terminal } from '@xterm/xterm';
 import { useEffect, useRef, useState } from 'react';
 import { type ApiError, api, toApiError, wsUrl } from '../api';
@@ -23,7 +24,12 @@ export function ConsolePage({ name }: { name: string }) {
     const term = new Terminal({ cursorBlink: true, fontSize: 14, convertEol: false, scrollback: 5000 });
     // Shift+Tab is left to the browser, so a keyboard user can leave the terminal.
     term.attachCustomKeyEventHandler((e) => !(e.key === 'Tab' && e.shiftKey));
+    const fit = new FitAddon();
+    term.loadAddon(fit);
     term.open(box.current!);
+    fit.fit();
+    const onResize = () => fit.fit();
+    window.addEventListener('resize', onResize);
     term.focus();
     setStatus('connecting');
     setError(undefined);
@@ -60,6 +66,7 @@ export function ConsolePage({ name }: { name: string }) {
     );
     return () => {
       disposed = true;
+      window.removeEventListener('resize', onResize);
       ws?.close();
       term.dispose();
     };

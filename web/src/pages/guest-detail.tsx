@@ -105,6 +105,9 @@ export function GuestDetailPage({ name, tab }: { name: string; tab: string }) {
             </button>
           ))}
           {isActive(info.state) && <a href={href(guestPath(name, 'console'))}>Serial console</a>}
+          {isActive(info.state) && devices?.graphics.some((g) => g.type === 'vnc') && (
+            <a href={href(guestPath(name, 'display'))}>Graphical console</a>
+          )}
           {info.persistent && (
             <button
               type="button"
