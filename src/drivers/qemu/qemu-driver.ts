@@ -186,6 +186,9 @@ export class QemuDriver implements HypervisorConnection {
       vcpus: def.vcpu?.current ?? def.vcpu?.max ?? 1,
       cpuTimeNs: d.proc ? await processCpuTimeNs(d.proc.pid) : 0,
       managedSave: false,
+      // No security driver (SELinux/AppArmor labelling) yet: libvirt's 'none' driver reports this.
+      securityModel: 'none',
+      securityDoi: '0',
     };
   }
 
