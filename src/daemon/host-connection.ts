@@ -10,6 +10,7 @@ import type {
 } from '../drivers/connection.js';
 import { prefixed } from '../drivers/network/libvirt-message.js';
 import type { NetworkDriver } from '../drivers/network/network-driver.js';
+import type { InterfaceHook } from '../drivers/qemu/process.js';
 import { findProgram } from '../host/which.js';
 import { VirError } from '../util/errors.js';
 import { ConfigStore } from './config-store.js';
@@ -132,11 +133,11 @@ export function composeConnection(
 export async function openHostNetworks(
   ctx: DriverContext,
   emit: (ev: TvirtEvent) => void,
-): Promise<NetworkConnection> {
+): Promise<{ nets: NetworkConnection; driver?: NetworkDriver }> {
   const reason = await networkingUnavailable(ctx);
   if (reason) {
     ctx.log.info('virtual networks disabled', { reason });
-    return unavailableNetworks(reason);
+    return { nets: unavailableNetworks(reason) };
   }
   const { NetworkDriver } = await import('../drivers/network/network-driver.js');
   const dirs = driverDirs(ctx.paths, 'qemu');
@@ -160,14 +161,14 @@ export async function openHostNetworks(
   for (const { name, error } of await driver.autostartAll()) {
     ctx.log.error('network autostart failed', { network: name, err: error });
   }
-  return networkDriverConnection(driver);
+  return { nets: networkDriverConnection(driver), driver };
 }
 
 /** The daemon's Connection: `hyp` as is when it has networks (test driver), else composed with the host's. */
 export async function withHostNetworks(hyp: HypervisorConnection, ctx: DriverContext): Promise<Connection> {
   if (hasNetworks(hyp)) return hyp;
   const listeners = new Set<(ev: TvirtEvent) => void>();
-  const nets = await openHostNetworks(ctx, (ev) => {
+  const { nets, driver } = await openHostNetworks(ctx, (ev) => {
     for (const l of [...listeners]) {
       try {
         l(ev);
@@ -176,6 +177,12 @@ export async function withHostNetworks(hyp: HypervisorConnection, ctx: DriverCon
       }
     }
   });
+  // Guests' network and bridge NICs get tap devices from the network driver (QEMU driver hook).
+  const pluggable = hyp as HypervisorConnection & { setInterfaceHook?: (hook: InterfaceHook) => void };
+  if (driver && typeof pluggable.setInterfaceHook === 'function') {
+    const { tapInterfaceHook } = await import('../drivers/qemu/interfaces.js');
+    pluggable.setInterfaceHook(tapInterfaceHook(driver));
+  }
   return composeConnection(hyp, nets, {
     subscribe(l) {
       listeners.add(l);

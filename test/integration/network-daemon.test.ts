@@ -4,15 +4,17 @@
 // is left. The daemon is ended by its PID and the namespace deleted in `after`.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { connectRemote } from '../../src/api/client.js';
 import { runCli } from '../../src/cli/shell.js';
 import { nftTablePrefix } from '../../src/drivers/network/nft-rules.js';
 import { listLinks, nftListTables } from '../../src/host/netdev.js';
 import { createNetns, deleteNetns, netnsUnavailable } from '../../src/host/netdev-testns.js';
+import { ConsoleReader, guestOrSkip, guestXml, waitFor } from './qemu-env.js';
 
 const skip = netnsUnavailable(['ip', 'dnsmasq', 'nft']);
 const fromTs = import.meta.url.endsWith('.ts');
@@ -90,6 +92,8 @@ describe('tvirtd with virtual networks, in a fresh network namespace', { skip },
     ns = await createNetns('daemon');
     inNs.netns = ns;
     dir = await mkdtemp(join(tmpdir(), 'tvirt-netd-'));
+    // dnsmasq drops root and must still read its hosts files under the state dir (as in /run/tvirt).
+    await chmod(dir, 0o755);
     root = join(dir, 'root');
     sock = join(root, 'run', 'tvirt-sock');
     // `ip netns exec` execs the daemon: its PID is the child's.
@@ -221,6 +225,71 @@ describe('tvirtd with virtual networks, in a fresh network namespace', { skip },
     assert.equal(dnsmasqs().length, 1);
     assert.deepEqual(await tvirtTables(), [`${nftTablePrefix}default`]);
     assert.match((await tvirt('net-info', 'lab')).out, /Active: +no\nPersistent: +yes\nAutostart: +yes\n/);
+  });
+
+  it('a guest on the network gets its reserved lease through a tap; domifaddr shows it; it pings the gateway', async (t) => {
+    const { guest, skip: noGuest } = guestOrSkip();
+    if (!guest) {
+      t.skip(String(noGuest));
+      return;
+    }
+    assert.equal((await tvirt('net-start', 'lab')).code, 0);
+    const mac = '52:54:00:aa:00:01';
+    const xml = guestXml(guest, { name: 'g1', dir })
+      .replace(
+        /<interface type='user'>.*<\/interface>/,
+        `<interface type='network'><mac address='${mac}'/><source network='lab'/><model type='virtio'/></interface>`,
+      )
+      .replace('</cmdline>', ' tvirt.net=1</cmdline>');
+    const f = join(dir, 'g1.xml');
+    await writeFile(f, xml);
+    assert.deepEqual(await tvirt(`define ${f}; start g1`), {
+      out: `Domain 'g1' defined from ${f}\n\nDomain 'g1' started\n\n`,
+      err: '',
+      code: 0,
+    });
+    assert.match((await tvirt('domiflist', 'g1')).out, / vnet0 +network +lab +virtio +52:54:00:aa:00:01\n/);
+    const ports = (await listLinks(inNs)).filter((l) => l.master === 'tvbr-lab').map((l) => l.ifname);
+    assert.deepEqual(ports, ['vnet0']);
+    await waitFor(
+      'the guest DHCP lease',
+      async () => (await tvirt('net-dhcp-leases', 'lab')).out.includes(mac),
+      90_000,
+    );
+    const leases = await tvirt('net-dhcp-leases', 'lab', '--mac', mac);
+    assert.match(
+      leases.out,
+      new RegExp(` \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d   ${mac}   ipv4       10\\.0\\.3\\.50/24   g1 `),
+    );
+    assert.equal(
+      (await tvirt('domifaddr', 'g1')).out,
+      ' Name       MAC address          Protocol     Address\n-------------------------------------------------------------------------------\n' +
+        ` vnet0      ${mac}    ipv4         10.0.3.50/24\n\n`,
+    );
+    const conn = await connectRemote(`qemu+unix:///system?socket=${sock}`);
+    try {
+      const con = new ConsoleReader(await conn.domainOpenConsole('g1'));
+      try {
+        con.send('');
+        await con.expect(/tvirt# /, 0, 60_000);
+        const m = con.mark();
+        con.send('busybox ping -c 1 -W 5 10.0.3.1 && echo ping-$((40+2))');
+        await con.expect(/ping-42/, m, 30_000);
+      } finally {
+        con.close();
+      }
+    } finally {
+      await conn.close();
+    }
+    assert.deepEqual(await tvirt('destroy g1; undefine g1; net-destroy lab'), {
+      out: "Domain 'g1' destroyed\n\nDomain 'g1' has been undefined\n\nNetwork lab destroyed\n\n",
+      err: '',
+      code: 0,
+    });
+    assert.equal(
+      (await listLinks(inNs)).some((l) => l.ifname === 'vnet0'),
+      false,
+    );
   });
 
   it('bad input: an overlapping subnet and a bad netmask get clear errors and change nothing', async () => {
