@@ -145,7 +145,7 @@ test('names, uuids and bridges are unique; update flags; restart picks up runnin
         `<name>n1</name><uuid>${'1'.repeat(8)}-1111-1111-1111-111111111111</uuid>`,
       ),
     ),
-    /already defined with uuid/,
+    /network 'n1' already exists with uuid /,
   );
   await assert.rejects(
     drv.networkDefineXML(`<network><name>n9</name><bridge name='virbr0'/></network>`),

@@ -259,22 +259,19 @@ export class NetworkDriver {
     }
   }
 
+  /** libvirt's virNetworkObjAssignDef checks: a name or uuid held by another network is refused. */
   private checkNameUuid(def: NetworkDef): NetworkObj | undefined {
     const o = this.objs.get(def.name);
     if (o && o.def.uuid !== def.uuid) {
-      throw new VirError(
-        'OPERATION_FAILED',
-        `network '${def.name}' is already defined with uuid ${o.def.uuid}`,
-        {
-          domain: 'NETWORK',
-        },
-      );
+      throw new VirError('OPERATION_FAILED', `network '${def.name}' already exists with uuid ${o.def.uuid}`, {
+        domain: 'NETWORK',
+      });
     }
     for (const x of this.objs.values()) {
       if (x.def.uuid === def.uuid && x.def.name !== def.name) {
         throw new VirError(
           'OPERATION_FAILED',
-          `network '${x.def.name}' already exists with uuid ${def.uuid}`,
+          `network '${x.def.name}' is already defined with uuid ${def.uuid}`,
           {
             domain: 'NETWORK',
           },
