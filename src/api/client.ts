@@ -1,6 +1,6 @@
 // The remote client: Connection over HTTP to tvirtd (UNIX socket or TCP with a bearer token).
 // Kept light for CLI start-up: node:http only; `ws` is loaded when events or a console are used.
-import { Agent, request } from 'node:http';
+import { Agent, type ClientRequest, request } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type {
   Connection,
@@ -18,6 +18,9 @@ import type { JobInfo } from '../daemon/jobs.js';
 import { sessionPaths, systemPaths } from '../daemon/paths.js';
 import { VirError } from '../util/errors.js';
 import { RemoteNetworkCalls } from './client-network.js';
+import { RemoteStorage } from './client-storage.js';
+import { forwardStorage } from '../drivers/storage-forwarder.js';
+import type { StorageConnection } from '../drivers/connection.js';
 import { API_PREFIX, type EventsMessage, errorFromResponse } from './wire.js';
 import type { WebSocket } from './ws.js';
 
@@ -148,6 +151,7 @@ const enc = encodeURIComponent;
 const IDLE_SOCKET_MS = 30_000;
 
 /** A Connection served by a remote tvirtd. */
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: storage methods come from forwardStorage (end of file)
 export class RemoteConnection extends RemoteNetworkCalls implements Connection {
   readonly uri: string;
   private readonly target: RemoteTarget;
@@ -362,6 +366,17 @@ export class RemoteConnection extends RemoteNetworkCalls implements Connection {
   async listJobs(opts: { active?: boolean } = {}): Promise<JobInfo[]> {
     return (await this.call<{ jobs: JobInfo[] }>('GET', `/jobs${opts.active ? '?active=1' : ''}`)).jobs;
   }
+  /** A raw HTTP request to the API (volume content streams), chunked, not yet ended. */
+  streamRequest(method: string, path: string, headers: Record<string, string>): ClientRequest {
+    const t = this.target;
+    return this.request({
+      agent: this.agent,
+      method,
+      path: API_PREFIX + path,
+      ...(t.socketPath ? { socketPath: t.socketPath } : { host: t.host, port: t.port }),
+      headers: { ...this.headers(), ...headers },
+    });
+  }
   cancelJob(id: string): Promise<JobInfo> {
     return this.call('DELETE', `/jobs/${enc(id)}`);
   }
@@ -458,6 +473,18 @@ export class RemoteConnection extends RemoteNetworkCalls implements Connection {
     ws?.close(1000);
   }
 }
+
+// Storage calls over routes-storage.ts (src/api/client-storage.ts).
+export interface RemoteConnection extends StorageConnection {}
+const remoteStorage = new WeakMap<RemoteConnection, RemoteStorage>();
+forwardStorage(RemoteConnection, (c) => {
+  let s = remoteStorage.get(c);
+  if (!s) {
+    s = new RemoteStorage(c);
+    remoteStorage.set(c, s);
+  }
+  return s;
+});
 
 /** How long to wait for a freshly started session daemon's socket. */
 const SESSION_START_TIMEOUT_MS = 10_000;

@@ -14,6 +14,9 @@ import type {
   VersionInfo,
 } from '../drivers/connection.js';
 import { TestNetworks } from '../drivers/test/networks.js';
+import { TestStorage } from '../drivers/test/storage.js';
+import { forwardStorage } from '../drivers/storage-forwarder.js';
+import type { StorageConnection } from '../drivers/connection.js';
 import { VirError } from '../util/errors.js';
 
 interface FakeDomain extends DomainSummary {
@@ -40,6 +43,7 @@ function echoConsole(): Duplex {
   return d;
 }
 
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: storage methods come from forwardStorage (end of file)
 export class FakeConnection extends TestNetworks implements Connection {
   readonly uri = 'fake:///default';
   readonly domains = new Map<string, FakeDomain>();
@@ -306,3 +310,15 @@ export class FakeConnection extends TestNetworks implements Connection {
     return () => this.listeners.delete(listener);
   }
 }
+
+// Storage: the in-memory pools of test:///default (default-pool), one set per fake.
+export interface FakeConnection extends StorageConnection {}
+const fakeStorage = new WeakMap<FakeConnection, TestStorage>();
+forwardStorage(FakeConnection, (c) => {
+  let s = fakeStorage.get(c);
+  if (!s) {
+    s = new TestStorage();
+    fakeStorage.set(c, s);
+  }
+  return s;
+});

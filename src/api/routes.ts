@@ -3,6 +3,7 @@ import type { Connection, DomainListFilter, DomainStateName, ModifyFlags } from 
 import type { JobManager } from '../daemon/jobs.js';
 import { VirError } from '../util/errors.js';
 import { networkRoutes } from './routes-network.js';
+import { storageRoutes } from './routes-storage.js';
 
 export interface RouteContext {
   conn: Connection;
@@ -26,6 +27,10 @@ export interface Route {
   /** 'ro': a read-only credential may call it. */
   access: 'ro' | 'rw';
   handler: (ctx: RouteContext) => Promise<RouteResult | unknown>;
+  /** Streams the request or answer body itself (volume content); `handler` is then unused. */
+  raw?: (
+    ctx: RouteContext & { req: import('node:http').IncomingMessage; res: import('node:http').ServerResponse },
+  ) => Promise<unknown>;
 }
 
 /** `?flag`, `?flag=1|true|yes` are true; `=0|false|no` false; absent undefined. */
@@ -330,6 +335,7 @@ export const routes: Route[] = [
     handler: async (ctx) => jobsOf(ctx).cancel(ctx.params.id!),
   },
   ...networkRoutes,
+  ...storageRoutes,
 ];
 
 /** WebSocket routes (GET + Upgrade). The console needs rw, as in libvirt. */

@@ -329,6 +329,14 @@ export class ApiServer {
           ),
         );
       if (m.route.access === 'rw' && caller.role !== 'rw') throw denied();
+      if (m.route.raw) {
+        // Streaming routes read the request body or write the answer themselves.
+        const ctx = { conn: this.opts.conn, jobs: this.opts.jobs, params: m.params, query: url.searchParams };
+        const out = await m.route.raw({ ...ctx, body: {}, role: caller.role, req, res });
+        status = res.headersSent ? res.statusCode : 200;
+        if (!res.headersSent) sendJson(res, 200, out ?? null);
+        return;
+      }
       const text =
         m.route.method === 'GET' ? '' : await readBody(req, this.opts.maxBodyBytes ?? MAX_BODY_BYTES);
       const result = await m.route.handler({

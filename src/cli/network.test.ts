@@ -164,6 +164,15 @@ describe('tvirt net-* on test:///default, as virsh prints it', () => {
     assert.equal(r.code, 1);
   });
 
+  it('read-only connections may not change networks', async () => {
+    const r = await tvirt('-r', 'net-destroy default; net-list --name');
+    assert.equal(r.out, '\ndefault\n\n');
+    assert.equal(
+      r.err,
+      'error: Failed to destroy network default\nerror: operation forbidden: read only access prevents virNetworkDestroy\n',
+    );
+  });
+
   it('iface-list shows the test host interface', async () => {
     assert.equal(
       (await tvirt('iface-list')).out,
@@ -234,6 +243,7 @@ describe('net-* output the same as virsh -c test:///default', {
     'help net-list; help net-update; help net-dhcp-leases; help net-edit; help net-autostart; help net-create; help net-define; help net-destroy; help net-info; help net-name; help net-start; help net-undefine; help net-uuid; help domifaddr',
     'iface-list; iface-list --all; iface-list --inactive',
     'net-start; net-info',
+    `connect --name test:///default --readonly; net-destroy default; net-autostart default; net-list; net-update default add dns-host "<host ip='192.168.122.5'><hostname>h5</hostname></host>"; net-define ${n1}; net-create ${n2}; net-start default; net-undefine default`,
   ];
   for (const b of batches) {
     it(b, async () => {

@@ -21,6 +21,15 @@ const modifying: Partial<Record<keyof Connection, string>> = {
   domainSetVcpus: 'virDomainSetVcpus',
   domainSetMetadata: 'virDomainSetMetadata',
   domainOpenConsole: 'virDomainOpenConsole',
+  networkDefineXML: 'virNetworkDefineXML',
+  networkCreateXML: 'virNetworkCreateXML',
+  networkCreate: 'virNetworkCreate',
+  networkDestroy: 'virNetworkDestroy',
+  networkUndefine: 'virNetworkUndefine',
+  networkSetAutostart: 'virNetworkSetAutostart',
+  networkUpdate: 'virNetworkUpdate',
+  ifaceBridge: 'virInterfaceDefineXML',
+  ifaceUnbridge: 'virInterfaceUndefine',
 };
 
 /** Wraps `conn` so that modifying calls throw OPERATION_DENIED. */

@@ -14,6 +14,11 @@ export interface DriverContext {
   events: EventBus;
   /** Run virtual networks (default: in system mode only; see host-connection.ts). */
   networks?: boolean;
+  /**
+   * The host's storage pools, opened by createDriver before the driver (src/daemon/host-storage.ts).
+   * A hypervisor resolves `<disk type='volume'>` with `storage.resolveDiskVolume(pool, volume)`.
+   */
+  storage?: import('./host-storage.js').HostStorage;
 }
 
 /** A driver as the daemon hosts it. */
@@ -89,13 +94,20 @@ export async function createDriver(
         domain: 'DAEMON',
       },
     );
+  const hostStorage = ctx.storage
+    ? undefined
+    : await (await import('./host-storage.js')).openHostStorage(ctx);
+  if (hostStorage) ctx.storage = hostStorage;
   const hosted = await factory(ctx);
   if (!hosted.reload) {
     const r = reloadOf(hosted.connection);
     if (r) hosted.reload = r;
   }
   const { withHostNetworks } = await import('./host-connection.js');
-  return { ...hosted, connection: await withHostNetworks(hosted.connection, ctx) };
+  const { composeStorage, domainsUsingPath } = await import('./host-storage.js');
+  const connection = composeStorage(await withHostNetworks(hosted.connection, ctx), ctx.storage!);
+  hostStorage?.setInUse(domainsUsingPath(connection));
+  return { ...hosted, connection };
 }
 
 /** The first driver of DRIVER_NAMES that loads (qemu when it exists, else test). */

@@ -16,7 +16,11 @@ import type {
 import { NetworkForwarder } from '../drivers/network-forwarder.js';
 import type { EventBus } from './events.js';
 import type { JobManager } from './jobs.js';
+import type { StorageConnection } from '../drivers/connection.js';
+import { forwardStorage } from '../drivers/storage-forwarder.js';
+import { guardStorage } from './guarded-storage.js';
 
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: storage methods come from forwardStorage (end of file)
 export class GuardedConnection extends NetworkForwarder implements Connection {
   readonly uri: string;
   private readonly unsubscribeDriver: () => void;
@@ -142,3 +146,7 @@ export class GuardedConnection extends NetworkForwarder implements Connection {
     return this.events.subscribe(listener);
   }
 }
+
+// Storage calls: pool lifecycle and long volume operations as jobs (src/daemon/guarded-storage.ts).
+export interface GuardedConnection extends StorageConnection {}
+forwardStorage(GuardedConnection, (g) => guardStorage(g, g.inner, g.jobs));

@@ -272,4 +272,4 @@ export type StorageConnection = Omit<StorageApi, 'resolveDiskVolume'>;
  * and the remote client implement both halves themselves. Network events arrive through onEvent
  * with kind 'network-lifecycle' (defined, undefined, started, stopped).
  */
-export interface Connection extends HypervisorConnection, NetworkConnection {}
+export interface Connection extends HypervisorConnection, NetworkConnection, StorageConnection {}

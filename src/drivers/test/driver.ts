@@ -27,6 +27,9 @@ import {
 import type { DomainDef } from '../../conf/domain/index.js';
 import { NetworkForwarder } from '../network-forwarder.js';
 import { TestNetworks } from './networks.js';
+import { forwardStorage } from '../storage-forwarder.js';
+import { TestStorage } from './storage.js';
+import type { StorageConnection } from '../connection.js';
 
 type Conf = typeof import('../../conf/domain/index.js');
 
@@ -59,6 +62,10 @@ export class TestDriverState {
   private conf: Conf | undefined;
   private loading: Promise<Conf> | undefined;
   readonly listeners = new Set<(ev: TvirtEvent) => void>();
+  /** The storage pools of test:///default (pool 'default-pool' active). */
+  readonly storage = new TestStorage((name, uuid, event) =>
+    this.deliver({ kind: 'pool-lifecycle', name, uuid, event, timestamp: Date.now() }),
+  );
   /** The networks of test:///default (network 'default' active). */
   readonly networks = new TestNetworks((name, uuid, event) =>
     this.deliver({ kind: 'network-lifecycle', name, uuid, event, timestamp: Date.now() }),
@@ -205,6 +212,7 @@ export function openIsolatedTestConnection(): Connection {
   return new TestConnection(new TestDriverState(), false);
 }
 
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: storage methods come from forwardStorage (end of file)
 class TestConnection extends NetworkForwarder implements Connection {
   readonly uri = TEST_URI;
   private closed = false;
@@ -551,3 +559,8 @@ class TestConnection extends NetworkForwarder implements Connection {
     };
   }
 }
+
+// Storage calls go to the shared state's pools (src/drivers/test/storage.ts).
+// biome-ignore lint/correctness/noUnusedVariables: merged with the class above
+interface TestConnection extends StorageConnection {}
+forwardStorage(TestConnection, (c) => (c as unknown as { s: TestDriverState }).s.storage);

@@ -1,0 +1,319 @@
+// Storage pool and volume commands against test:///default; expected texts were checked against
+// virsh 9.0 (and are compared live with virsh when it is installed).
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { runCli } from './shell.js';
+import { parseVolSize, progressLine, runVolumeJob } from './commands/storage-util.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'tvirt-storage-cli-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+const volXml = join(dir, 'c.xml');
+writeFileSync(volXml, '<volume><name>c</name><capacity>1048576</capacity></volume>\n');
+const poolXml = join(dir, 'p.xml');
+writeFileSync(poolXml, "<pool type='dir'><name>pp</name><target><path>/ppx</path></target></pool>\n");
+
+async function tvirt(...args: string[]): Promise<{ out: string; err: string; code: number }> {
+  let out = '';
+  let err = '';
+  const code = await runCli(['-c', 'test:///default', ...args], {
+    stdout: (t) => {
+      out += t;
+    },
+    stderr: (t) => {
+      err += t;
+    },
+  });
+  return { out, err, code };
+}
+const mask = (s: string) =>
+  s.replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, 'UUID');
+
+describe('pool and volume commands print what virsh prints', () => {
+  it('pool-list, pool-info, pool-dumpxml of default-pool', async () => {
+    const r = await tvirt(
+      'pool-list --all --details; pool-list; pool-info default-pool; pool-dumpxml default-pool',
+    );
+    assert.equal(
+      r.out,
+      ` Name           State     Autostart   Persistent   Capacity     Allocation   Available
+-----------------------------------------------------------------------------------------
+ default-pool   running   no          yes          100.00 GiB   0.00 B       100.00 GiB
+
+ Name           State    Autostart
+------------------------------------
+ default-pool   active   no
+
+Name:           default-pool
+UUID:           dfe224cb-28fb-8dd0-c4b2-64eb3f0f4566
+State:          running
+Persistent:     yes
+Autostart:      no
+Capacity:       100.00 GiB
+Allocation:     0.00 B
+Available:      100.00 GiB
+
+<pool type='dir'>
+  <name>default-pool</name>
+  <uuid>dfe224cb-28fb-8dd0-c4b2-64eb3f0f4566</uuid>
+  <capacity unit='bytes'>107374182400</capacity>
+  <allocation unit='bytes'>0</allocation>
+  <available unit='bytes'>107374182400</available>
+  <source>
+  </source>
+  <target>
+    <path>/default-pool</path>
+  </target>
+</pool>
+
+`,
+    );
+    assert.equal(r.code, 0);
+  });
+
+  it('the classic session', async () => {
+    const r = await tvirt(
+      'pool-define-as vmdisk --type dir --target /vm; pool-build vmdisk; pool-list --all; pool-start vmdisk; pool-autostart vmdisk; vol-create-as vmdisk a.qcow2 1G --format qcow2; vol-list vmdisk --details; vol-clone a.qcow2 b.qcow2 --pool vmdisk; vol-info b.qcow2 --pool vmdisk --bytes; vol-delete b.qcow2 --pool vmdisk; pool-destroy vmdisk; pool-undefine vmdisk',
+    );
+    assert.equal(r.err, '');
+    assert.equal(
+      r.out,
+      `Pool vmdisk defined
+
+Pool vmdisk built
+
+ Name           State      Autostart
+--------------------------------------
+ default-pool   active     no
+ vmdisk         inactive   no
+
+Pool vmdisk started
+
+Pool vmdisk marked as autostarted
+
+Vol a.qcow2 created
+
+ Name      Path          Type   Capacity   Allocation
+-------------------------------------------------------
+ a.qcow2   /vm/a.qcow2   file   1.00 GiB   1.00 GiB
+
+Vol b.qcow2 cloned from a.qcow2
+
+Name:           b.qcow2
+Type:           file
+Capacity:       1073741824 bytes
+Allocation:     1073741824 bytes
+
+Vol b.qcow2 deleted
+
+Pool vmdisk destroyed
+
+Pool vmdisk has been undefined
+
+`,
+    );
+  });
+
+  it('--print-xml of pool-define-as and vol-create-as', async () => {
+    const r = await tvirt(
+      'pool-define-as p2 netfs h1 /exp --target /mnt/x --print-xml; vol-create-as default-pool w 1G --format qcow2 --allocation 1M --print-xml',
+    );
+    assert.equal(
+      r.out,
+      `<pool type='netfs'>
+  <name>p2</name>
+  <source>
+    <host name='h1'/>
+    <dir path='/exp'/>
+  </source>
+  <target>
+    <path>/mnt/x</path>
+  </target>
+</pool>
+
+<volume>
+  <name>w</name>
+  <capacity>1073741824</capacity>
+  <allocation>1048576</allocation>
+  <target>
+    <format type='qcow2'/>
+  </target>
+</volume>
+
+`,
+    );
+  });
+
+  it('--json for pool-list, pool-info, vol-list, vol-info', async () => {
+    const r = await tvirt('--json', 'pool-list');
+    assert.deepEqual(JSON.parse(r.out), [
+      {
+        name: 'default-pool',
+        uuid: 'dfe224cb-28fb-8dd0-c4b2-64eb3f0f4566',
+        type: 'dir',
+        active: true,
+        persistent: true,
+        autostart: false,
+      },
+    ]);
+    const i = await tvirt('--json', 'pool-info default-pool');
+    assert.equal(JSON.parse(i.out).capacity, 107374182400);
+    const v = await tvirt('--json', 'vol-create-as default-pool v 1M; vol-info v --pool default-pool');
+    assert.equal(JSON.parse(v.out.slice(v.out.indexOf('{'))).capacity, 1048576);
+  });
+});
+
+describe('bad input: virsh error text, exit 1, nothing changed', () => {
+  it('missing pool and volume', async () => {
+    assert.deepEqual(await tvirt('pool-info nosuch'), {
+      out: '\n',
+      err: "error: failed to get pool 'nosuch'\nerror: Storage pool not found: no storage pool with matching name 'nosuch'\n",
+      code: 1,
+    });
+    assert.deepEqual(await tvirt('vol-info nosuch'), {
+      out: '\n',
+      err: "error: failed to get vol 'nosuch', specifying --pool might help\nerror: Storage volume not found: no storage vol with matching path 'nosuch'\n",
+      code: 1,
+    });
+  });
+  it('an inactive pool says so', async () => {
+    const r = await tvirt('pool-define-as vmdisk dir --target /vm; vol-create-as vmdisk a 1G');
+    assert.equal(
+      r.err,
+      "error: Failed to create vol a\nerror: Requested operation is not valid: storage pool 'vmdisk' is not active\n",
+    );
+    assert.equal(r.code, 1);
+    const l = await tvirt('pool-define-as vmdisk dir --target /vm; vol-list vmdisk');
+    assert.equal(
+      l.err,
+      'error: Failed to list volumes\nerror: Requested operation is not valid: storage pool is not active\n',
+    );
+  });
+  it('bad capacity units', async () => {
+    const r = await tvirt('vol-create-as default-pool c 1Q; vol-list default-pool');
+    assert.equal(r.err, "error: Malformed size 1Q\nerror: invalid argument: unknown suffix 'Q'\n");
+    assert.equal(r.out, '\n Name   Path\n--------------\n\n'); // nothing was made
+    assert.deepEqual(await tvirt('vol-create-as default-pool c abc'), {
+      out: '\n',
+      err: 'error: Malformed size abc\n',
+      code: 1,
+    });
+  });
+  it('volume names with / or ..', async () => {
+    for (const name of ['../x', 'a/b', '..']) {
+      const r = await tvirt(`vol-create-as default-pool ${name} 1M; vol-list default-pool`);
+      assert.equal(r.code, 0); // the batch goes on, as virsh's; the volume is not made
+      assert.match(
+        r.err,
+        new RegExp(
+          `^error: Failed to create vol ${name.replace(/\./g, '\\.')}\nerror: invalid argument: volume name`,
+        ),
+      );
+      assert.equal(r.out, '\n Name   Path\n--------------\n\n');
+    }
+  });
+  it('duplicate volume, wrong state, unsupported', async () => {
+    const r = await tvirt(
+      'vol-create-as default-pool a 1M; vol-create-as default-pool a 1M; pool-start default-pool',
+    );
+    assert.equal(
+      r.err,
+      "error: Failed to create vol a\nerror: operation failed: storage vol already exists\nerror: Failed to start pool default-pool\nerror: Requested operation is not valid: storage pool 'default-pool' is active\n",
+    );
+    const u = await tvirt('vol-create-as default-pool a 1M; vol-wipe a --pool default-pool');
+    assert.equal(
+      u.err,
+      'error: Failed to wipe vol a\nerror: this function is not supported by the connection driver: virStorageVolWipe\n',
+    );
+    assert.equal(u.code, 1);
+  });
+  it('read-only connection', async () => {
+    const r = await tvirt('-r', 'pool-destroy default-pool');
+    assert.equal(
+      r.err,
+      'error: Failed to destroy pool default-pool\nerror: operation forbidden: read only access prevents virStoragePoolDestroy\n',
+    );
+  });
+});
+
+describe('storage CLI helpers', () => {
+  it('parseVolSize as virshVolSize', () => {
+    assert.equal(parseVolSize('1G'), 1024 ** 3);
+    assert.equal(parseVolSize('10MB'), 10_000_000);
+    assert.equal(parseVolSize('512'), 512);
+    assert.throws(() => parseVolSize('-1'), /Malformed size -1/);
+  });
+  it('a progress bar on a terminal, quiet otherwise', async () => {
+    assert.equal(
+      progressLine('Cloning a', 512 * 1024 ** 2, 1024 ** 3),
+      `Cloning a [${'#'.repeat(15)}${' '.repeat(15)}]  50 % 512.00 MiB of 1.00 GiB`,
+    );
+    let shown = '';
+    const term = { isTTY: true, write: (t: string) => (shown += t) };
+    const v = await runVolumeJob(
+      'Copy',
+      async (job) => {
+        job.progress?.(1, 2);
+        job.progress?.(2, 2);
+        return 42;
+      },
+      term,
+    );
+    assert.equal(v, 42);
+    assert.match(shown, /\rCopy \[#+ *\] {2}50 %.*\rCopy \[#+\] 100 % 2\.00 B of 2\.00 B\n$/s);
+    let quiet = '';
+    await runVolumeJob('Copy', async (job) => job.progress?.(1, 2), {
+      isTTY: false,
+      write: (t) => (quiet += t),
+    });
+    assert.equal(quiet, '');
+  });
+  it('Ctrl+C aborts the job signal', async () => {
+    const r = runVolumeJob(
+      'Copy',
+      (job) => {
+        setImmediate(() => process.emit('SIGINT'));
+        return new Promise((_, reject) =>
+          job.signal!.addEventListener('abort', () => reject(new Error('cancelled'))),
+        );
+      },
+      { isTTY: false, write: () => {} },
+    );
+    await assert.rejects(r, /cancelled/);
+  });
+});
+
+// Live comparison with the real virsh, when it is installed.
+const hasVirsh = spawnSync('virsh', ['--version']).status === 0;
+describe('same output as virsh -c test:///default', {
+  skip: hasVirsh ? false : 'virsh is not installed',
+}, () => {
+  const batches = [
+    'pool-list --all --details; pool-list; pool-info default-pool; pool-dumpxml default-pool; vol-list default-pool; vol-list default-pool --details',
+    'pool-define-as vmdisk --type dir --target /vm; pool-build vmdisk; pool-list --all; pool-list --all --details; pool-start vmdisk; pool-autostart vmdisk; pool-autostart vmdisk --disable; pool-info vmdisk; vol-create-as vmdisk a.qcow2 1G --format qcow2; vol-list vmdisk; vol-list vmdisk --details; vol-info a.qcow2 --pool vmdisk; vol-info --pool vmdisk a.qcow2 --bytes; vol-dumpxml --pool vmdisk a.qcow2; vol-clone a.qcow2 b.qcow2 --pool vmdisk; vol-path --pool vmdisk b.qcow2; vol-key --pool vmdisk b.qcow2; vol-name /vm/b.qcow2; vol-pool /vm/b.qcow2; vol-pool --uuid /vm/b.qcow2; vol-delete --pool vmdisk b.qcow2; vol-wipe --pool vmdisk a.qcow2; vol-resize --pool vmdisk a.qcow2 2G; pool-refresh vmdisk; pool-destroy vmdisk; pool-delete vmdisk; pool-undefine vmdisk; pool-name dfe224cb-28fb-8dd0-c4b2-64eb3f0f4566; pool-uuid default-pool',
+    'pool-define-as vmdisk --type dir --target /vm; vol-list vmdisk; vol-create-as vmdisk a 1G; pool-info nosuch; pool-start default-pool; pool-destroy vmdisk; pool-delete default-pool; pool-undefine nosuch; pool-start vmdisk; vol-create-as vmdisk a.qcow2 1G --format qcow2; vol-create-as vmdisk a.qcow2 1G --format qcow2; vol-create-as vmdisk c 1Q; vol-create-as vmdisk c abc; vol-info nosuch --pool vmdisk; vol-info /nosuch; vol-info nosuch; pool-info vmdisk; pool-list --all --details; pool-delete vmdisk; pool-undefine vmdisk; pool-list --all',
+    'pool-define-as vmdisk dir --target /vm --print-xml; pool-define-as p2 netfs h1 /exp - - /mnt/x --print-xml; pool-define-as p3 logical --source-dev /dev/sdb --source-name vg0 --target /dev/vg0 --print-xml; pool-define-as p4 fs --source-dev /dev/sdc --source-format ext4 --target /mnt/p4 --print-xml; pool-create-as tp dir --target /tp; pool-list --all --details; pool-list --transient; pool-list --persistent --name; pool-list --uuid; pool-list --type dir; pool-list --autostart; pool-list --no-autostart --all; pool-list --inactive; pool-dumpxml tp; pool-info tp --bytes; vol-create-as tp v 10M --allocation 1M --print-xml; vol-create-as tp v 10M --allocation 1M; vol-create-as tp w 1G --format qcow2 --backing-vol v --backing-vol-format raw --print-xml; vol-list tp --details',
+    `pool-create-as tp dir --target /tp; vol-create-as tp v 10M; vol-create-from tp ${volXml} v; vol-create-from tp ${volXml} v --inputpool default-pool; vol-create tp ${volXml}; vol-list tp; vol-upload v ${volXml} --pool tp; vol-download v ${join(dir, 'dl')} --pool tp; pool-build tp; pool-create-as tp dir --target /tp2; pool-define-as default-pool dir --target /x; pool-define-as x dir --target /default-pool; vol-delete nosuch --pool tp; vol-clone v v --pool tp; pool-destroy tp; pool-list --all; pool-start nosuch; pool-capabilities`,
+    'pool-define-as vmdisk --type dir --target /vm; pool-info vmdisk; pool-dumpxml vmdisk; pool-start vmdisk; vol-create-as vmdisk a 1G; pool-destroy vmdisk; pool-start vmdisk; vol-list vmdisk --details; pool-info vmdisk; pool-create-as tp dir --target /tp; pool-autostart tp; vol-create-as vmdisk big 200G; pool-destroy vmdisk; pool-delete vmdisk; pool-undefine vmdisk; pool-dumpxml --inactive default-pool; pool-info dfe224cb-28fb-8dd0-c4b2-64eb3f0f4567; pool-refresh nosuch; pool-build default-pool --overwrite --no-overwrite; vol-pool nosuch',
+    `pool-define ${poolXml}; pool-create ${poolXml}; pool-undefine pp; pool-create ${poolXml}; vol-create-as default-pool v 1M; vol-create-from default-pool ${volXml} v --inputpool default-pool; vol-info /default-pool/v; vol-pool v; vol-name /default-pool/v; vol-key v --pool default-pool; vol-info v --pool pp; vol-list default-pool; pool-list --details --all --type dir,fs; pool-list --type foo`,
+    'pool-list --uuid --details',
+    'vol-upload x y --offset abc; vol-download x y --length -1',
+    'pool-list --name --uuid',
+    'vol-create-as default-pool v -1',
+    'vol-create-as default-pool v 1M --allocation 2M; vol-info v --pool default-pool',
+    'help pool-list; help vol-create-as; help pool-define-as; help vol-upload; help vol-download',
+    'connect test:///default --readonly; pool-destroy default-pool; vol-create-as default-pool a 1M; pool-refresh default-pool',
+  ];
+  for (const b of batches) {
+    it(b, async () => {
+      const v = spawnSync('virsh', ['-c', 'test:///default', b], { encoding: 'utf8' });
+      const t = await tvirt(b);
+      assert.equal(mask(t.out), mask(v.stdout));
+      assert.equal(mask(t.err), mask(v.stderr));
+      assert.equal(t.code, v.status);
+    });
+  }
+});
