@@ -13,10 +13,10 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import type { Logger } from '../daemon/log.js';
 import { nullLogger } from '../daemon/log.js';
-import { parseDomainXml } from '../conf/domain/domain.js';
 import type { Connection } from '../drivers/connection.js';
 import { writeFileAtomic } from '../host/atomic-file.js';
 import { VirError } from '../util/errors.js';
+import { attr, child, childrenNamed, parseRoot } from '../util/xml.js';
 import { type Role, type TokenEntry, authenticate, bearerToken } from './auth.js';
 import type { ApiServer, TlsOptions } from './server.js';
 import { errorResponse } from './wire.js';
@@ -142,10 +142,13 @@ function rejectUpgradeWith(socket: Duplex, e: unknown, statusOverride?: number):
 
 const VNC_ROUTE = /^\/v1\/domains\/(?<ref>[^/]+)\/vnc$/;
 
-/** Where a running domain's VNC server listens, from its live XML. */
+/**
+ * Where a running domain's VNC server listens, from its live XML (read directly: the live port
+ * of an autoport display is not part of the parsed definition).
+ */
 export function vncTarget(xml: string, name: string): { host: string; port: number } | { path: string } {
-  const def = parseDomainXml(xml);
-  const g = def.devices.graphics.find((x) => x.type === 'vnc');
+  const devices = child(parseRoot(xml, 'domain'), 'devices');
+  const g = devices && childrenNamed(devices, 'graphics').find((e) => attr(e, 'type') === 'vnc');
   if (!g)
     throw new VirError(
       'OPERATION_INVALID',
@@ -154,15 +157,18 @@ export function vncTarget(xml: string, name: string): { host: string; port: numb
         domain: 'API',
       },
     );
-  const sock = g.listens.find((l) => l.type === 'socket' && l.socket);
-  if (sock) return { path: sock.socket! };
-  if (!g.port || g.port <= 0)
+  const listens = childrenNamed(g, 'listen');
+  const sock = attr(g, 'socket') ?? listens.find((l) => attr(l, 'type') === 'socket')?.attrs.socket;
+  if (sock) return { path: sock };
+  const port = Number(attr(g, 'port'));
+  if (!Number.isInteger(port) || port <= 0)
     throw new VirError('OPERATION_INVALID', `domain '${name}' has no VNC port yet (is it running?)`, {
       domain: 'API',
     });
-  const addr = g.listens.find((l) => l.type === 'address' && l.address)?.address ?? '127.0.0.1';
+  const addr =
+    listens.find((l) => attr(l, 'type') === 'address')?.attrs.address ?? attr(g, 'listen') ?? '127.0.0.1';
   const host = addr === '0.0.0.0' ? '127.0.0.1' : addr === '::' ? '::1' : addr;
-  return { host, port: g.port };
+  return { host, port };
 }
 
 /** Serves the web UI and the API behind a login. */

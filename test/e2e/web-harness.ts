@@ -58,10 +58,10 @@ export interface WebDaemon {
   stop(): Promise<void>;
 }
 
-/** Starts tvirtd --driver test --web on 127.0.0.1 and a free port; `tokens` go to a token file. */
-export async function startWebDaemon(tokens: string[] = []): Promise<WebDaemon> {
+/** Starts tvirtd --driver DRIVER --web on 127.0.0.1 and a free port; `tokens` go to a token file. */
+export async function startWebDaemon(tokens: string[] = [], driver = 'test'): Promise<WebDaemon> {
   const root = await mkdtemp(join(tmpdir(), 'tvirt-web-'));
-  const args = ['--driver', 'test', '--root', root, '--web-listen', '127.0.0.1:0'];
+  const args = ['--driver', driver, '--root', root, '--web-listen', '127.0.0.1:0'];
   if (tokens.length) {
     const file = join(root, 'tokens');
     await writeFile(file, `${tokens.join('\n')}\n`, { mode: 0o600 });

@@ -84,7 +84,7 @@ describe('web UI in Chromium', { skip, timeout: 120_000 }, () => {
 
   it('types into the serial console and sees the echo', async () => {
     await page.getByRole('link', { name: 'Serial console' }).click();
-    await page.getByTestId('console-status').getByText('Connected').waitFor();
+    await page.getByTestId('console-status').getByText('Connected', { exact: true }).waitFor();
     await page.getByTestId('terminal').click();
     await page.keyboard.type('hello-console');
     await page.locator('.xterm-rows').getByText('hello-console').waitFor();

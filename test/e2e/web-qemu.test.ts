@@ -1,0 +1,108 @@
+// The web UI end to end with real QEMU (TCG) in Chromium: start the test guest from the UI, see its
+// boot marker in the serial console, type a command and see its output, and see the VNC display
+// draw. tvirtd and its QEMU are ended by PID (SIGTERM to tvirtd, then destroy through the API).
+import assert from 'node:assert/strict';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { GUEST_MARKER } from '../support/guest.js';
+import { guestOrSkip, guestXml } from '../integration/qemu-env.js';
+import {
+  type WebDaemon,
+  browserUnavailable,
+  buildWeb,
+  launchChromium,
+  repoRoot,
+  startWebDaemon,
+} from './web-harness.js';
+
+const TOKEN = 'qemu-web-token-0123456789';
+const { guest, skip: noGuest } = guestOrSkip();
+const skip = browserUnavailable() ?? noGuest;
+const shots = join(repoRoot(), 'test-artifacts', 'web');
+
+describe('web UI with a real QEMU guest', { skip, timeout: 120_000 }, () => {
+  let daemon: WebDaemon;
+  let browser: Browser;
+  let page: Page;
+  const auth = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
+
+  before(async () => {
+    buildWeb();
+    await mkdir(shots, { recursive: true });
+    daemon = await startWebDaemon([`${TOKEN} rw`], 'qemu');
+    const xml = guestXml(guest!, {
+      name: 'webvm',
+      dir: daemon.root,
+      extraDevices:
+        "\n    <graphics type='vnc' autoport='yes' listen='127.0.0.1'/>\n    <video><model type='vga'/></video>",
+    });
+    const r = await fetch(`${daemon.url}v1/domains`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ xml }),
+    });
+    assert.equal(r.status, 201, await r.text());
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+    page.setDefaultTimeout(30_000);
+    await page.goto(daemon.loginUrl);
+    await page.getByRole('heading', { name: /^Host/ }).waitFor();
+  });
+
+  after(async () => {
+    await browser?.close();
+    if (daemon) {
+      // Guests outlive the daemon by design: stop ours first.
+      await fetch(`${daemon.url}v1/domains/webvm/actions/destroy`, {
+        method: 'POST',
+        headers: auth,
+        body: '{}',
+      }).catch(() => {});
+      await daemon.stop();
+    }
+  });
+
+  it('starts the guest and shows its boot marker in the serial console; a command answers', async () => {
+    await page.goto(`${daemon.url}#/guests/webvm`);
+    await page.getByRole('button', { name: 'Start' }).click();
+    await page.getByRole('heading', { name: /webvm/ }).getByText('running').waitFor();
+    await page.getByRole('link', { name: 'Serial console' }).click();
+    await page.getByTestId('console-status').getByText('Connected', { exact: true }).waitFor();
+    const rows = page.locator('.xterm-rows');
+    await rows.getByText(GUEST_MARKER).waitFor();
+    await page.getByTestId('terminal').click();
+    await page.keyboard.type('echo web-$((6*7))\n');
+    await rows.getByText('web-42').first().waitFor();
+    await page.screenshot({ path: join(shots, 'qemu-console.png') });
+  });
+
+  it('draws the VNC display', async () => {
+    await page.goto(`${daemon.url}#/guests/webvm/display`);
+    await page.getByTestId('display-status').getByText('Connected', { exact: true }).waitFor();
+    // Some pixel of the remote screen is not black (SeaBIOS / VGA text).
+    let drawn = false;
+    for (let i = 0; i < 100 && !drawn; i++) {
+      drawn = await page.evaluate(() => {
+        const doc = (globalThis as unknown as { document: { querySelector(s: string): unknown } }).document;
+        const c = doc.querySelector('[data-testid=screen] canvas') as {
+          width: number;
+          height: number;
+          getContext(t: '2d'): {
+            getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray };
+          };
+        } | null;
+        if (!c || c.width === 0) return false;
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        for (let p = 0; p < d.length; p += 4) if (d[p]! + d[p + 1]! + d[p + 2]! > 60) return true;
+        return false;
+      });
+      if (!drawn) await new Promise((r) => setTimeout(r, 200));
+    }
+    await page.screenshot({ path: join(shots, 'qemu-display.png') });
+    assert.ok(drawn, 'the VNC canvas shows something');
+  });
+});
+
+if (skip) describe('web UI with a real QEMU guest', () => it(`skipped: ${skip}`, { skip }, () => {}));
