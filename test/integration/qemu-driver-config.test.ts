@@ -114,6 +114,45 @@ describe('QEMU driver definitions', () => {
     await drv.domainUndefine('noemu');
   });
 
+  it('resolves <disk type=volume> through the storage driver, refuses it without one', async () => {
+    const vol = (name: string, uuid: string) =>
+      xml(name, uuid)
+        .replace('<devices>', '<devices><emulator>/nonexistent/qemu-system-x86_64</emulator>')
+        .replace(
+          /<disk type='file'[\s\S]*?<\/disk>/,
+          "<disk type='volume' device='disk'><source pool='pool1' volume='v1.qcow2'/><target dev='vda' bus='virtio'/></disk>",
+        );
+    await drv.domainDefineXML(vol('vol1', '11111111-2222-4333-8444-555555555511'));
+    await assert.rejects(
+      drv.domainCreate('vol1'),
+      (e) => isVirError(e, 'OPERATION_UNSUPPORTED') && /no storage driver/.test(e.message),
+    );
+    await drv.domainUndefine('vol1');
+
+    const asked: string[] = [];
+    const withStorage = await openQemuDriver({
+      configDir: join(dir, 'etc2'),
+      runDir: join(dir, 'run2'),
+      logDir: join(dir, 'log2'),
+      noSync: true,
+      resolveDiskVolume: async (pool, volume) => {
+        asked.push(`${pool}/${volume}`);
+        return { diskType: 'file', path: `/srv/pools/${pool}/${volume}`, format: 'qcow2' };
+      },
+    });
+    try {
+      await withStorage.domainDefineXML(vol('vol2', '11111111-2222-4333-8444-555555555512'));
+      // The emulator is missing, but the command line in the log shows the resolved volume.
+      await assert.rejects(withStorage.domainCreate('vol2'), (e) => isVirError(e, 'OPERATION_FAILED'));
+      assert.deepEqual(asked, ['pool1/v1.qcow2']);
+      const log = await readFile(join(dir, 'log2', 'vol2.log'), 'utf8');
+      assert.match(log, /"filename":"\/srv\/pools\/pool1\/v1\.qcow2"/);
+      assert.match(log, /"driver":"qcow2"/);
+    } finally {
+      await withStorage.close();
+    }
+  });
+
   it('keeps autostart links and config changes, undefines', async () => {
     await drv.domainSetAutostart('a', true);
     assert.ok(existsSync(join(dir, 'etc', 'autostart', 'a.xml')));

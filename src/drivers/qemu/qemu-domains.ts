@@ -330,6 +330,7 @@ export class QemuDomains {
         ports: this.ports,
         onEvent: (p, ev) => this.onQemuEvent(p, ev),
         ...(this.opts.qemuEnv ? { ctx: { env: this.opts.qemuEnv } } : {}),
+        ...(this.opts.resolveDiskVolume ? { resolveDiskVolume: this.opts.resolveDiskVolume } : {}),
       });
     } finally {
       d.starting = false;

@@ -25,7 +25,7 @@ import { channelSocketPath } from './command.js';
 import { openConsole } from './console.js';
 import { type DomainObj, defOf, isActive, matchesFilter, summary } from './domain-obj.js';
 import { TVIRT_VERSION } from './log.js';
-import type { InterfaceHook } from './process.js';
+import type { DiskVolumeResolver, InterfaceHook } from './process.js';
 import { QemuDomains, internal, invalid, invalidArg } from './qemu-domains.js';
 
 export interface QemuDriverOptions {
@@ -47,6 +47,8 @@ export interface QemuDriverOptions {
   kvmAvailable?: boolean;
   /** Extra environment for QEMU. */
   qemuEnv?: Record<string, string>;
+  /** The storage driver's lookup for <disk type='volume'>; without it such disks are refused. */
+  resolveDiskVolume?: DiskVolumeResolver;
   /** Skip fsync on definitions (tests). */
   noSync?: boolean;
 }
