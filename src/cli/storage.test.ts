@@ -13,6 +13,17 @@ const dir = mkdtempSync(join(tmpdir(), 'tvirt-storage-cli-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 const volXml = join(dir, 'c.xml');
 writeFileSync(volXml, '<volume><name>c</name><capacity>1048576</capacity></volume>\n');
+const domXml = join(dir, 'dv.xml');
+writeFileSync(
+  domXml,
+  `<domain type='test'><name>vm1</name><memory>1048576</memory><os><type>hvm</type></os><devices>
+<disk type='file' device='disk'><source file='/default-pool/v'/><target dev='vda' bus='virtio'/></disk>
+<disk type='file' device='disk'><source file='/other/x.img'/><target dev='vdb' bus='virtio'/></disk>
+<disk type='volume' device='disk'><source pool='default-pool' volume='w'/><target dev='vdc' bus='virtio'/></disk>
+<disk type='file' device='cdrom'><source file='/default-pool/iso'/><target dev='hdc' bus='ide'/><readonly/></disk>
+</devices></domain>
+`,
+);
 const poolXml = join(dir, 'p.xml');
 writeFileSync(poolXml, "<pool type='dir'><name>pp</name><target><path>/ppx</path></target></pool>\n");
 
@@ -239,6 +250,27 @@ describe('bad input: virsh error text, exit 1, nothing changed', () => {
   });
 });
 
+describe('undefine --remove-all-storage', () => {
+  it('removes the volumes of the domain after undefining it', async () => {
+    const r = await tvirt(
+      `vol-create-as default-pool v 1M; vol-create-as default-pool w 1M; vol-create-as default-pool iso 1M; define ${domXml}; undefine vm1 --remove-all-storage; vol-list default-pool`,
+    );
+    assert.equal(
+      r.err,
+      "error: Storage volume 'vdb'(/other/x.img) is not managed by libvirt. Remove it manually.\n\n",
+    );
+    assert.match(
+      r.out,
+      /Domain 'vm1' has been undefined\nVolume 'vda'\(\/default-pool\/v\) removed\.\nVolume 'vdc'\(w\) removed\.\nVolume 'hdc'\(\/default-pool\/iso\) removed\.\n\n Name {3}Path\n--------------\n\n$/,
+    );
+  });
+  it('a --storage name that is not a disk stops before anything is undefined', async () => {
+    const r = await tvirt(`define ${domXml}; undefine vm1 --storage vdz; list --all --name`);
+    assert.equal(r.err, "error: Volume 'vdz' was not found in domain's definition.\n\n");
+    assert.match(r.out, /vm1/);
+  });
+});
+
 describe('storage CLI helpers', () => {
   it('parseVolSize as virshVolSize', () => {
     assert.equal(parseVolSize('1G'), 1024 ** 3);
@@ -300,6 +332,9 @@ describe('same output as virsh -c test:///default', {
     'pool-define-as vmdisk --type dir --target /vm; pool-info vmdisk; pool-dumpxml vmdisk; pool-start vmdisk; vol-create-as vmdisk a 1G; pool-destroy vmdisk; pool-start vmdisk; vol-list vmdisk --details; pool-info vmdisk; pool-create-as tp dir --target /tp; pool-autostart tp; vol-create-as vmdisk big 200G; pool-destroy vmdisk; pool-delete vmdisk; pool-undefine vmdisk; pool-dumpxml --inactive default-pool; pool-info dfe224cb-28fb-8dd0-c4b2-64eb3f0f4567; pool-refresh nosuch; pool-build default-pool --overwrite --no-overwrite; vol-pool nosuch',
     `pool-define ${poolXml}; pool-create ${poolXml}; pool-undefine pp; pool-create ${poolXml}; vol-create-as default-pool v 1M; vol-create-from default-pool ${volXml} v --inputpool default-pool; vol-info /default-pool/v; vol-pool v; vol-name /default-pool/v; vol-key v --pool default-pool; vol-info v --pool pp; vol-list default-pool; pool-list --details --all --type dir,fs; pool-list --type foo`,
     'pool-list --uuid --details',
+    `vol-create-as default-pool v 1M; vol-create-as default-pool w 1M; vol-create-as default-pool iso 1M; define ${domXml}; undefine vm1 --remove-all-storage; vol-list default-pool`,
+    `vol-create-as default-pool v 1M; vol-create-as default-pool w 1M; define ${domXml}; undefine vm1 --storage vda,/other/x.img,vdz; vol-list default-pool`,
+    `define ${domXml}; undefine vm1 --storage vda --remove-all-storage; undefine vm1 --wipe-storage; vol-create-as default-pool v 1M; undefine vm1 --storage vda; vol-list default-pool; list --all`,
     'vol-upload x y --offset abc; vol-download x y --length -1',
     'pool-list --name --uuid',
     'vol-create-as default-pool v -1',

@@ -1,5 +1,11 @@
 // Domain Management commands: lifecycle (define, start, shutdown ...), ids, XML, memory, vcpus, desc.
 import { CliError, failWith, type CmdContext, type CommandDef, type CommandGroup } from '../command.js';
+import {
+  finishUndefineStorage,
+  prepareUndefineStorage,
+  storageOpt,
+  wipeStorageOpt,
+} from './undefine-storage.js';
 import { domainOpt, type LookupBy, lookupDomain, modifyFlags, modifyOpts, readUserFile } from './util.js';
 
 /**
@@ -135,18 +141,21 @@ const undefineCmd: CommandDef = {
   description: 'Undefine an inactive domain, or convert persistent to transient.',
   options: [
     domainOpt(),
+    storageOpt,
     {
       name: 'remove-all-storage',
       type: 'bool',
       help: 'remove all associated storage volumes (use with caution)',
     },
+    wipeStorageOpt,
     { name: 'nvram', type: 'bool', help: 'remove nvram file' },
     { name: 'keep-nvram', type: 'bool', help: 'keep nvram file' },
   ],
   async handler(ctx) {
     const dom = await lookupDomain(ctx);
+    // As virsh: the volumes are found before and deleted after the undefine, by the client.
+    const vols = await prepareUndefineStorage(ctx, dom.uuid);
     const flags: { removeAllStorage?: boolean; nvram?: boolean } = {};
-    if (ctx.flag('remove-all-storage')) flags.removeAllStorage = true;
     if (ctx.flag('nvram')) flags.nvram = true;
     const arg = ctx.req('domain');
     try {
@@ -155,6 +164,7 @@ const undefineCmd: CommandDef = {
       failWith(`Failed to undefine domain '${arg}'`, e);
     }
     ctx.printExtra(`Domain '${arg}' has been undefined\n`);
+    await finishUndefineStorage(ctx, vols);
   },
 };
 

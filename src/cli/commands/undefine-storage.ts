@@ -1,0 +1,162 @@
+// `undefine --storage LIST | --remove-all-storage [--wipe-storage]`, done on the client side as virsh
+// does (cmdUndefine): the domain's disks are matched to pool volumes before the undefine, and the
+// volumes are deleted after it, each reported on its own.
+import type { Connection, StorageVolSummary } from '../../drivers/connection.js';
+import { CliError, type CmdContext, errorText } from '../command.js';
+
+interface DiskVolume {
+  target: string;
+  source: string;
+  vol: StorageVolSummary;
+}
+
+const xmlUnescape = (s: string) =>
+  s
+    .replace(/&apos;/g, "'")
+    .replace(/&quot;/g, '"')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
+
+function attrOf(tag: string, name: string): string | undefined {
+  const m = new RegExp(`\\s${name}=(['"])(.*?)\\1`).exec(tag);
+  return m ? xmlUnescape(m[2]!) : undefined;
+}
+
+/** Target, source and pool of each <disk> of a domain XML (virsh reads the same attributes). */
+export function domainDiskSources(xml: string): { target: string; source?: string; pool?: string }[] {
+  const out: { target: string; source?: string; pool?: string }[] = [];
+  for (const m of xml.matchAll(/<disk\b[\s\S]*?<\/disk>/g)) {
+    const disk = m[0];
+    const target = attrOf(/<target\b[^>]*>/.exec(disk)?.[0] ?? '', 'dev') ?? '';
+    const src = /<source\b[^>]*>/.exec(disk)?.[0];
+    if (!src) {
+      out.push({ target });
+      continue;
+    }
+    const source =
+      attrOf(src, 'file') ??
+      attrOf(src, 'dir') ??
+      attrOf(src, 'name') ??
+      attrOf(src, 'dev') ??
+      attrOf(src, 'volume');
+    const pool = attrOf(src, 'pool');
+    out.push({
+      target,
+      ...(source !== undefined ? { source } : {}),
+      ...(pool !== undefined ? { pool } : {}),
+    });
+  }
+  return out;
+}
+
+/**
+ * The volumes to remove with the domain: all disks backed by a pool volume, or those named in
+ * `list` (targets or sources). Disks outside any pool are reported ("not managed by libvirt").
+ * @throws CliError when `list` names something that is not a disk of the domain.
+ */
+export async function volumesToRemove(
+  ctx: CmdContext,
+  conn: Connection,
+  domainXml: string,
+  list: string[] | undefined,
+): Promise<DiskVolume[]> {
+  const wanted = list ? new Map(list.map((v) => [v, false])) : undefined;
+  const vols: DiskVolume[] = [];
+  for (const d of domainDiskSources(domainXml)) {
+    if (d.source === undefined) continue;
+    if (wanted) {
+      const key = wanted.has(d.target) ? d.target : wanted.has(d.source) ? d.source : undefined;
+      if (key === undefined) continue;
+      wanted.set(key, true);
+    }
+    let vol: StorageVolSummary | undefined;
+    try {
+      vol = d.pool
+        ? await conn.storageVolLookupByName(d.pool, d.source)
+        : await conn.storageVolLookupByPath(d.source);
+    } catch {
+      vol = undefined;
+    }
+    if (!vol) {
+      ctx.error(`Storage volume '${d.target}'(${d.source}) is not managed by libvirt. Remove it manually.\n`);
+      continue;
+    }
+    vols.push({ target: d.target, source: d.source, vol });
+  }
+  for (const [name, found] of wanted ?? []) {
+    if (!found) throw new CliError(`Volume '${name}' was not found in domain's definition.\n`);
+  }
+  return vols;
+}
+
+/** Deletes (optionally wipes first) each volume; returns false when one could not be removed. */
+export async function removeVolumes(
+  ctx: CmdContext,
+  conn: Connection,
+  vols: DiskVolume[],
+  wipe: boolean,
+): Promise<boolean> {
+  let ok = true;
+  for (const { target, source, vol } of vols) {
+    const ref = { pool: vol.pool, name: vol.name };
+    if (wipe) {
+      try {
+        await conn.storageVolWipe(ref, 'zero');
+      } catch (e) {
+        ctx.error(`Failed to wipe vol '${target}'(${source})`);
+        ctx.error(errorText(e));
+        ok = false;
+        continue;
+      }
+    }
+    try {
+      await conn.storageVolDelete(ref);
+      ctx.printExtra(`Volume '${target}'(${source}) removed.\n`);
+    } catch (e) {
+      ctx.error(`Failed to remove storage volume '${target}'(${source})`);
+      ctx.error(errorText(e));
+      ok = false;
+    }
+  }
+  return ok;
+}
+
+/** The undefine options of this feature, in virsh's order around --remove-all-storage. */
+export const storageOpt = {
+  name: 'storage',
+  type: 'string',
+  namedOnly: true,
+  help: 'remove associated storage volumes (comma separated list of targets or source paths) (see domblklist)',
+} as const;
+export const wipeStorageOpt = {
+  name: 'wipe-storage',
+  type: 'bool',
+  help: 'wipe data on the removed volumes',
+} as const;
+
+/**
+ * Before the undefine: checks the options and finds the volumes to remove (undefined when none
+ * were asked for). After it, pass the result to finishUndefineStorage.
+ */
+export async function prepareUndefineStorage(
+  ctx: CmdContext,
+  domainUuid: string,
+): Promise<DiskVolume[] | undefined> {
+  const list = ctx.str('storage');
+  const all = ctx.flag('remove-all-storage');
+  if (list !== undefined && all) throw new CliError('Specified both --storage and --remove-all-storage');
+  if (ctx.flag('wipe-storage') && list === undefined && !all)
+    throw new CliError("'--wipe-storage' requires '--storage <string>' or '--remove-all-storage'");
+  if (list === undefined && !all) return undefined;
+  const conn = await ctx.conn();
+  const xml = await conn.domainGetXMLDesc(domainUuid);
+  const names = list?.split(',').filter((s) => s !== '');
+  return volumesToRemove(ctx, conn, xml, names);
+}
+
+/** After a successful undefine: removes the volumes; a failed removal makes the command fail. */
+export async function finishUndefineStorage(ctx: CmdContext, vols: DiskVolume[] | undefined): Promise<void> {
+  if (!vols) return;
+  if (!(await removeVolumes(ctx, await ctx.conn(), vols, ctx.flag('wipe-storage')))) throw new CliError();
+}
