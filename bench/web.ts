@@ -6,8 +6,8 @@ import { gzipSync } from 'node:zlib';
 import {
   browserUnavailable,
   buildWeb,
+  removeBuilds,
   launchChromium,
-  repoRoot,
   startWebDaemon,
 } from '../test/e2e/web-harness.js';
 import { fmt, stats } from './harness.js';
@@ -16,8 +16,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 const GUESTS = 500;
 const TOKEN = 'bench-token-0123456789abcdef';
 
-async function bundleSizes(): Promise<{ initial: number; files: string[]; lazy: number }> {
-  const dir = join(repoRoot(), 'dist', 'web');
+async function bundleSizes(dir: string): Promise<{ initial: number; files: string[]; lazy: number }> {
   const html = await readFile(join(dir, 'index.html'), 'utf8');
   const initial = [...html.matchAll(/(?:src|href)="\/(assets\/[^"]+)"/g)].map((m) => m[1]!);
   const { readdir } = await import('node:fs/promises');
@@ -36,11 +35,10 @@ async function main(): Promise<void> {
     console.log(`skipped: ${why}`);
     return;
   }
-  buildWeb();
-  const b = await bundleSizes();
+  const b = await bundleSizes(await buildWeb());
   console.log(
     `initial bundle (${b.files.join(', ')}): ${(b.initial / 1024).toFixed(1)} KiB gzip (goal < 500 KB); ` +
-      `lazy chunks (serial console) ${(b.lazy / 1024).toFixed(1)} KiB gzip`,
+      `lazy chunks (serial and graphical consoles) ${(b.lazy / 1024).toFixed(1)} KiB gzip`,
   );
 
   const daemon = await startWebDaemon([`${TOKEN} rw bench`]);
@@ -102,6 +100,7 @@ async function main(): Promise<void> {
   } finally {
     await browser.close();
     await daemon.stop();
+    await removeBuilds();
   }
 }
 

@@ -84,8 +84,9 @@ export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
-/** dist/web next to this module, whether it runs from src/ (tsx) or dist/src/ (compiled). */
+/** $TVIRT_WEB_DIR, else dist/web next to this module, whether it runs from src/ (tsx) or dist/src/. */
 export function defaultStaticDir(): string {
+  if (process.env.TVIRT_WEB_DIR) return process.env.TVIRT_WEB_DIR;
   const here = fileURLToPath(new URL('.', import.meta.url));
   const candidates = [join(here, '..', '..', 'dist', 'web'), join(here, '..', '..', 'web')];
   return candidates.find((d) => existsSync(join(d, 'index.html'))) ?? candidates[0]!;

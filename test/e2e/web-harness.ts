@@ -39,12 +39,38 @@ export function browserUnavailable(): string | undefined {
   return undefined;
 }
 
-/** Builds dist/web (vite) unless TVIRT_WEB_NO_BUILD=1 and it exists. */
-export function buildWeb(): void {
+/**
+ * Builds the web UI into a fresh temporary directory (tests running side by side must not empty
+ * each other's dist/web) and returns it; daemons started afterwards serve it (TVIRT_WEB_DIR).
+ */
+export async function buildWeb(): Promise<string> {
   const root = repoRoot();
-  if (process.env.TVIRT_WEB_NO_BUILD === '1' && existsSync(join(root, 'dist', 'web', 'index.html'))) return;
-  const r = spawnSync('npm', ['run', '--silent', 'build:web'], { cwd: root, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`npm run build:web failed:\n${r.stdout}\n${r.stderr}`);
+  const out = await mkdtemp(join(tmpdir(), 'tvirt-webui-'));
+  builtDirs.push(out);
+  const vite = join(root, 'node_modules', 'vite', 'bin', 'vite.js');
+  const args = [
+    vite,
+    'build',
+    '--config',
+    'web/vite.config.ts',
+    '--outDir',
+    out,
+    '--emptyOutDir',
+    '--logLevel',
+    'warn',
+  ];
+  const r = spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`vite build failed:\n${r.stdout}\n${r.stderr}`);
+  webDir = out;
+  return out;
+}
+
+let webDir: string | undefined;
+const builtDirs: string[] = [];
+
+/** Removes the builds of buildWeb(). */
+export async function removeBuilds(): Promise<void> {
+  for (const d of builtDirs.splice(0)) await rm(d, { recursive: true, force: true });
 }
 
 export interface WebDaemon {
@@ -72,6 +98,7 @@ export async function startWebDaemon(tokens: string[] = [], driver = 'test'): Pr
     : [join(here, '..', '..', 'src', 'daemon', 'tvirtd.js')];
   const proc = spawn(process.execPath, [...entry, ...args], {
     cwd: repoRoot(),
+    env: { ...process.env, ...(webDir ? { TVIRT_WEB_DIR: webDir } : {}) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

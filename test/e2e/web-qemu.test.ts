@@ -12,6 +12,7 @@ import {
   type WebDaemon,
   browserUnavailable,
   buildWeb,
+  removeBuilds,
   launchChromium,
   repoRoot,
   startWebDaemon,
@@ -29,7 +30,7 @@ describe('web UI with a real QEMU guest', { skip, timeout: 120_000 }, () => {
   const auth = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
 
   before(async () => {
-    buildWeb();
+    await buildWeb();
     await mkdir(shots, { recursive: true });
     daemon = await startWebDaemon([`${TOKEN} rw`], 'qemu');
     const xml = guestXml(guest!, {
@@ -53,6 +54,7 @@ describe('web UI with a real QEMU guest', { skip, timeout: 120_000 }, () => {
 
   after(async () => {
     await browser?.close();
+    await removeBuilds();
     if (daemon) {
       // Guests outlive the daemon by design: stop ours first.
       await fetch(`${daemon.url}v1/domains/webvm/actions/destroy`, {

@@ -10,6 +10,7 @@ import {
   type WebDaemon,
   browserUnavailable,
   buildWeb,
+  removeBuilds,
   launchChromium,
   repoRoot,
   startWebDaemon,
@@ -30,7 +31,7 @@ describe('web UI in Chromium', { skip, timeout: 120_000 }, () => {
   const row = (name: string) => page.locator(`table[data-testid=guest-table] tr[data-name="${name}"]`);
 
   before(async () => {
-    buildWeb();
+    await buildWeb();
     await mkdir(shots, { recursive: true });
     daemon = await startWebDaemon([`${RO_TOKEN} ro viewer`]);
     browser = await launchChromium();
@@ -40,6 +41,7 @@ describe('web UI in Chromium', { skip, timeout: 120_000 }, () => {
 
   after(async () => {
     await browser?.close();
+    await removeBuilds();
     await daemon?.stop();
   });
 
