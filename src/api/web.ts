@@ -248,6 +248,11 @@ export class WebServer {
     return (this.server?.address() as AddressInfo | null)?.port ?? this.opts.port;
   }
 
+  /** Open browser connections (HTTP keep-alive and WebSockets), for the daemon's idle timeout. */
+  get clientCount(): number {
+    return this.sockets.size;
+  }
+
   /** The base URL of the UI. */
   get url(): string {
     const h = this.opts.host.includes(':') ? `[${this.opts.host}]` : this.opts.host;

@@ -271,11 +271,12 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       const ms = opts.timeout * 1000;
       idleTimer = setInterval(
         () => {
-          if (server!.clientCount > 0 || Date.now() - server!.lastActivity < ms) return;
+          if (server!.clientCount + (web?.clientCount ?? 0) > 0 || Date.now() - server!.lastActivity < ms)
+            return;
           if (jobs.list({ active: true }).length > 0) return;
           conn!.listDomains({ active: true }).then(
             (active) => {
-              if (active.length === 0 && server!.clientCount === 0) {
+              if (active.length === 0 && server!.clientCount + (web?.clientCount ?? 0) === 0) {
                 log.info('idle timeout: exiting', { seconds: opts.timeout });
                 void stop().then(() => process.exit(0));
               }
