@@ -10,7 +10,7 @@ import { type Logger, nullLogger } from '../../daemon/log.js';
 import { removeTree } from '../../host/fs-util.js';
 import { kvmUsable } from '../../host/process.js';
 import { VirError } from '../../util/errors.js';
-import type { DomainXMLFlags, TvirtEvent } from '../connection.js';
+import type { DomainStateName, DomainXMLFlags, TvirtEvent } from '../connection.js';
 import { DomainList, type DomainObj, defOf, isActive, jobObject } from './domain-obj.js';
 import { appendLogLine, domainLogPath } from './log.js';
 import type { MonitorEvent } from './monitor.js';
@@ -272,7 +272,7 @@ export class QemuDomains {
     await this.store.save(def.name, formatDomain(def, { inactive: true, secure: true }));
   }
 
-  async saveStatus(d: DomainObj): Promise<void> {
+  async saveStatus(d: DomainObj, as?: { state: DomainStateName; reason: string }): Promise<void> {
     const p = d.proc;
     if (!p || !d.live || d.id === null) return;
     const st: DomainStatus = {
@@ -284,8 +284,8 @@ export class QemuDomains {
       monitorPath: p.monitorPath,
       runtimeDir: p.runtimeDir,
       logPath: p.logPath,
-      state: d.state,
-      reason: d.reason,
+      state: as?.state ?? d.state,
+      reason: as?.reason ?? d.reason,
       liveXml: this.format(d.live, { secure: true }, d.id),
       liveDef: d.live,
       persistent: d.config !== undefined,
@@ -338,11 +338,17 @@ export class QemuDomains {
     d.live = live;
     d.id = id;
     d.proc = proc;
-    d.state = paused ? 'paused' : 'running';
-    d.reason = paused ? 'user' : 'booted';
+    // Paused (starting up) until the vCPUs run and the status file exists; both happen at once.
+    const final = paused
+      ? { state: 'paused' as const, reason: 'user' }
+      : { state: 'running' as const, reason: 'booted' };
+    d.state = 'paused';
+    d.reason = 'starting up';
     this.watch(d, proc);
     try {
-      await Promise.all([paused ? undefined : proc.mon.execute('cont'), this.saveStatus(d)]);
+      await Promise.all([paused ? undefined : proc.mon.execute('cont'), this.saveStatus(d, final)]);
+      d.state = final.state;
+      d.reason = final.reason;
     } catch (e) {
       proc.stopReason = 'failed';
       await proc.kill({ graceMs: 2000 }).catch(() => {});
