@@ -67,6 +67,21 @@ describe('web UI in Chromium', { skip, timeout: 120_000 }, () => {
     await shot('guests');
   });
 
+  it('shows a failed job with its message in the jobs list', async () => {
+    const status = await page.evaluate(async () => {
+      const r = await fetch('/v1/domains/test/actions/start', { method: 'POST', body: '{}' });
+      return r.status;
+    });
+    assert.equal(status, 409);
+    await page.getByRole('button', { name: 'Jobs: 0 running, 1 failed' }).click();
+    await page
+      .getByTestId('jobs-list')
+      .getByText(/start test failed: .*already/)
+      .waitFor();
+    await page.getByTestId('jobs-list').getByRole('button', { name: 'Dismiss' }).click();
+    await page.getByRole('button', { name: /^Jobs:/ }).waitFor({ state: 'detached' });
+  });
+
   it('creates a guest, starts it, and shows its details', async () => {
     await nav('Create guest').click();
     await page.getByLabel('Name').fill('web1');

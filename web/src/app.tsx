@@ -2,6 +2,7 @@
 import { type ReactElement, Suspense, lazy, useCallback, useEffect, useState } from 'react';
 import { type ApiError, type Role, api, setUnauthorizedHandler, toApiError } from './api';
 import { ErrorBox } from './components/error-box';
+import { JobsPanel } from './components/jobs-panel';
 import { CreateGuestPage } from './pages/create-guest';
 import { GuestDetailPage } from './pages/guest-detail';
 import { GuestsPage } from './pages/guests';
@@ -123,6 +124,7 @@ function Shell({ role, onLogout }: { role: Role; onLogout: () => void }) {
             </a>
           ))}
         </nav>
+        <JobsPanel />
         <span className={live ? 'live on' : 'live'} title="Live updates from the event stream">
           {live ? 'live' : 'offline'}
         </span>
