@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { connectRemote } from '../../src/api/client.js';
 import { runCli } from '../../src/cli/shell.js';
 import { nftTablePrefix } from '../../src/drivers/network/nft-rules.js';
-import { listLinks, nftListTables } from '../../src/host/netdev.js';
+import { addAddress, createVethPair, listLinks, nftListTables, setLinkUp } from '../../src/host/netdev.js';
 import { createNetns, deleteNetns, netnsUnavailable } from '../../src/host/netdev-testns.js';
 import { ConsoleReader, guestOrSkip, guestXml, waitFor } from './qemu-env.js';
 
@@ -227,69 +227,167 @@ describe('tvirtd with virtual networks, in a fresh network namespace', { skip },
     assert.match((await tvirt('net-info', 'lab')).out, /Active: +no\nPersistent: +yes\nAutostart: +yes\n/);
   });
 
-  it('a guest on the network gets its reserved lease through a tap; domifaddr shows it; it pings the gateway', async (t) => {
+  it('guests on the custom and the default network get leases through taps, see each other and their gateway', async (t) => {
     const { guest, skip: noGuest } = guestOrSkip();
     if (!guest) {
       t.skip(String(noGuest));
       return;
     }
     assert.equal((await tvirt('net-start', 'lab')).code, 0);
-    const mac = '52:54:00:aa:00:01';
-    const xml = guestXml(guest, { name: 'g1', dir })
-      .replace(
-        /<interface type='user'>.*<\/interface>/,
-        `<interface type='network'><mac address='${mac}'/><source network='lab'/><model type='virtio'/></interface>`,
-      )
-      .replace('</cmdline>', ' tvirt.net=1</cmdline>');
-    const f = join(dir, 'g1.xml');
-    await writeFile(f, xml);
-    assert.deepEqual(await tvirt(`define ${f}; start g1`), {
-      out: `Domain 'g1' defined from ${f}\n\nDomain 'g1' started\n\n`,
-      err: '',
-      code: 0,
+    // g1 has a reserved address on lab, g3 a dynamic one on lab, g2 one on the default network.
+    const guests = [
+      { name: 'g1', mac: '52:54:00:aa:00:01', net: 'lab' },
+      { name: 'g2', mac: '52:54:00:aa:00:02', net: 'default' },
+      { name: 'g3', mac: '52:54:00:aa:00:03', net: 'lab' },
+    ];
+    for (const g of guests) {
+      const xml = guestXml(guest, { name: g.name, dir })
+        .replace(
+          /<interface type='user'>.*<\/interface>/,
+          `<interface type='network'><mac address='${g.mac}'/><source network='${g.net}'/><model type='virtio'/></interface>`,
+        )
+        .replace('</cmdline>', ' tvirt.net=1</cmdline>');
+      const f = join(dir, `${g.name}.xml`);
+      await writeFile(f, xml);
+      assert.deepEqual(await tvirt(`define ${f}; start ${g.name}`), {
+        out: `Domain '${g.name}' defined from ${f}\n\nDomain '${g.name}' started\n\n`,
+        err: '',
+        code: 0,
+      });
+    }
+    const tapOf = async (name: string) => {
+      const m = / (vnet\d+) +network +(\S+) +virtio +(\S+)\n/.exec((await tvirt('domiflist', name)).out);
+      assert.ok(m, `domiflist ${name}`);
+      return m[1]!;
+    };
+    const taps = await Promise.all(guests.map((g) => tapOf(g.name)));
+    const links = await listLinks(inNs);
+    guests.forEach((g, i) => {
+      const br = g.net === 'lab' ? 'tvbr-lab' : 'virbr0';
+      assert.equal(links.find((l) => l.ifname === taps[i])?.master, br, `${g.name} tap on ${br}`);
     });
-    assert.match((await tvirt('domiflist', 'g1')).out, / vnet0 +network +lab +virtio +52:54:00:aa:00:01\n/);
-    const ports = (await listLinks(inNs)).filter((l) => l.master === 'tvbr-lab').map((l) => l.ifname);
-    assert.deepEqual(ports, ['vnet0']);
-    await waitFor(
-      'the guest DHCP lease',
-      async () => (await tvirt('net-dhcp-leases', 'lab')).out.includes(mac),
-      90_000,
-    );
-    const leases = await tvirt('net-dhcp-leases', 'lab', '--mac', mac);
+    for (const g of guests) {
+      await waitFor(
+        `the DHCP lease of ${g.name}`,
+        async () => (await tvirt('net-dhcp-leases', g.net)).out.includes(g.mac),
+        120_000,
+      );
+    }
+    const leases = await tvirt('net-dhcp-leases', 'lab', '--mac', guests[0]!.mac);
     assert.match(
       leases.out,
-      new RegExp(` \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d   ${mac}   ipv4       10\\.0\\.3\\.50/24   g1 `),
+      /^ Expiry Time +MAC address +Protocol +IP address +Hostname +Client ID or DUID\n-+\n \d{4}-\d\d-\d\d \d\d:\d\d:\d\d {3}52:54:00:aa:00:01 {3}ipv4 {7}10\.0\.3\.50\/24 {3}g1 +\S+\n\n$/,
     );
     assert.equal(
       (await tvirt('domifaddr', 'g1')).out,
       ' Name       MAC address          Protocol     Address\n-------------------------------------------------------------------------------\n' +
-        ` vnet0      ${mac}    ipv4         10.0.3.50/24\n\n`,
+        ` ${taps[0]!.padEnd(10)} 52:54:00:aa:00:01    ipv4         10.0.3.50/24\n\n`,
     );
+    const addrOf = async (name: string) => {
+      const m = /ipv4 +(\d+\.\d+\.\d+\.(\d+))\/24/.exec((await tvirt('domifaddr', name)).out);
+      assert.ok(m, `domifaddr ${name}`);
+      return { ip: m[1]!, host: Number(m[2]) };
+    };
+    const g2 = await addrOf('g2');
+    assert.match(g2.ip, /^192\.168\.122\./);
+    assert.ok(g2.host >= 2 && g2.host <= 254, `${g2.ip} in the default range`);
+    const g3 = await addrOf('g3');
+    assert.match(g3.ip, /^10\.0\.3\./);
+    assert.ok(g3.host >= 100 && g3.host <= 199, `${g3.ip} in lab's range`);
+
     const conn = await connectRemote(`qemu+unix:///system?socket=${sock}`);
     try {
       const con = new ConsoleReader(await conn.domainOpenConsole('g1'));
       try {
         con.send('');
         await con.expect(/tvirt# /, 0, 60_000);
-        const m = con.mark();
-        con.send('busybox ping -c 1 -W 5 10.0.3.1 && echo ping-$((40+2))');
-        await con.expect(/ping-42/, m, 30_000);
+        let m = con.mark();
+        con.send('busybox ping -c 1 -W 5 10.0.3.1 && echo gw-$((40+2))');
+        await con.expect(/gw-42/, m, 30_000);
+        m = con.mark();
+        con.send(`busybox ping -c 1 -W 5 ${g3.ip} && echo peer-$((40+3))`);
+        await con.expect(/peer-43/, m, 30_000);
       } finally {
         con.close();
+      }
+      const con2 = new ConsoleReader(await conn.domainOpenConsole('g2'));
+      try {
+        con2.send('');
+        await con2.expect(/tvirt# /, 0, 60_000);
+        const m = con2.mark();
+        con2.send('busybox ping -c 1 -W 5 192.168.122.1 && echo gw-$((40+4))');
+        await con2.expect(/gw-44/, m, 30_000);
+      } finally {
+        con2.close();
       }
     } finally {
       await conn.close();
     }
-    assert.deepEqual(await tvirt('destroy g1; undefine g1; net-destroy lab'), {
-      out: "Domain 'g1' destroyed\n\nDomain 'g1' has been undefined\n\nNetwork lab destroyed\n\n",
-      err: '',
-      code: 0,
-    });
-    assert.equal(
-      (await listLinks(inNs)).some((l) => l.ifname === 'vnet0'),
-      false,
+    assert.deepEqual(
+      await tvirt(
+        'destroy g1; destroy g2; destroy g3; undefine g1; undefine g2; undefine g3; net-destroy lab',
+      ),
+      {
+        out:
+          "Domain 'g1' destroyed\n\nDomain 'g2' destroyed\n\nDomain 'g3' destroyed\n\n" +
+          "Domain 'g1' has been undefined\n\nDomain 'g2' has been undefined\n\nDomain 'g3' has been undefined\n\n" +
+          'Network lab destroyed\n\n',
+        err: '',
+        code: 0,
+      },
     );
+    assert.deepEqual(
+      (await listLinks(inNs)).filter((l) => l.ifname.startsWith('vnet')),
+      [],
+    );
+  });
+
+  it('iface-bridge puts a NIC under a new bridge and the host stays reachable; iface-unbridge undoes it', async () => {
+    const peer = await createNetns('peer');
+    try {
+      await createVethPair('eth0', 'eth0p', { netns: ns, peerNetns: peer });
+      await addAddress('eth0', '10.66.0.1', 24, inNs);
+      await setLinkUp('eth0', true, inNs);
+      await addAddress('eth0p', '10.66.0.2', 24, { netns: peer });
+      await setLinkUp('eth0p', true, { netns: peer });
+      const reachable = () =>
+        spawnSync('ip', ['netns', 'exec', peer, 'busybox', 'ping', '-c', '1', '-W', '1', '10.66.0.1'])
+          .status === 0;
+      await waitFor('10.66.0.1 before', reachable, 15_000);
+      assert.deepEqual(await tvirt('iface-bridge', 'eth0', 'br0', '--no-stp', '--delay', '0'), {
+        out: 'Created bridge br0 with attached device eth0\nBridge interface br0 started\n\n',
+        err: '',
+        code: 0,
+      });
+      assert.match((await tvirt('iface-list', '--bridges')).out, / br0 +[0-9a-f:]{17} +eth0\n/);
+      const list = JSON.parse((await tvirt('--json', 'iface-list', '--all')).out) as {
+        name: string;
+        master?: string;
+        addresses: string[];
+      }[];
+      assert.equal(list.find((i) => i.name === 'eth0')?.master, 'br0');
+      assert.ok(list.find((i) => i.name === 'br0')?.addresses.includes('10.66.0.1/24'));
+      await waitFor('10.66.0.1 through the bridge', reachable, 15_000);
+      const again = await tvirt('iface-bridge', 'eth0', 'br1');
+      assert.equal(again.code, 1);
+      assert.match(
+        again.err,
+        /^error: Failed to create bridge br1 with attached device eth0\nerror: .*already a port of 'br0'/,
+      );
+      assert.deepEqual(await tvirt('iface-unbridge', 'br0'), {
+        out: 'Device eth0 un-attached from bridge br0\nInterface eth0 started\n\n',
+        err: '',
+        code: 0,
+      });
+      assert.equal(
+        (await listLinks(inNs)).some((l) => l.ifname === 'br0'),
+        false,
+      );
+      await waitFor('10.66.0.1 after', reachable, 15_000);
+    } finally {
+      spawnSync('ip', ['-n', ns, 'link', 'del', 'eth0']);
+      await deleteNetns(peer);
+    }
   });
 
   it('bad input: an overlapping subnet and a bad netmask get clear errors and change nothing', async () => {
