@@ -14,6 +14,7 @@ import type {
   TvirtEvent,
   VersionInfo,
 } from '../drivers/connection.js';
+import type { CloneResult, DomainCloneOptions } from '../drivers/clone/clone-api.js';
 import type { JobInfo } from '../daemon/jobs.js';
 import { sessionPaths, systemPaths } from '../daemon/paths.js';
 import { VirError } from '../util/errors.js';
@@ -379,6 +380,12 @@ export class RemoteConnection extends RemoteNetworkCalls implements Connection {
   }
   cancelJob(id: string): Promise<JobInfo> {
     return this.call('DELETE', `/jobs/${enc(id)}`);
+  }
+
+  /** virt-clone through tvirtd: a job followed by its events (src/api/client-clone.ts). */
+  async domainClone(ref: string, opts?: DomainCloneOptions): Promise<CloneResult> {
+    const { remoteDomainClone } = await import('./client-clone.js');
+    return remoteDomainClone(this, ref, opts);
   }
 
   private wsTarget(path: string) {

@@ -13,6 +13,7 @@ import type {
   TvirtEvent,
   VersionInfo,
 } from '../drivers/connection.js';
+import type { CloneResult, DomainCloneOptions } from '../drivers/clone/clone-api.js';
 import { TestNetworks } from '../drivers/test/networks.js';
 import { TestStorage } from '../drivers/test/storage.js';
 import { forwardStorage } from '../drivers/storage-forwarder.js';
@@ -308,6 +309,12 @@ export class FakeConnection extends TestNetworks implements Connection {
   onEvent(listener: (ev: TvirtEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+  /** Clones with simulated disks (src/drivers/clone/simulated-host.ts). */
+  async domainClone(ref: string, opts?: DomainCloneOptions): Promise<CloneResult> {
+    const { cloneDomain } = await import('../drivers/clone/clone.js');
+    const { simulatedCloneHost } = await import('../drivers/clone/simulated-host.js');
+    return cloneDomain(this, simulatedCloneHost(this, this), ref, opts);
   }
 }
 

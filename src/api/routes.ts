@@ -2,6 +2,7 @@
 import type { Connection, DomainListFilter, DomainStateName, ModifyFlags } from '../drivers/connection.js';
 import type { JobManager } from '../daemon/jobs.js';
 import { VirError } from '../util/errors.js';
+import { cloneRoutes } from './routes-clone.js';
 import { networkRoutes } from './routes-network.js';
 import { storageRoutes } from './routes-storage.js';
 
@@ -336,6 +337,7 @@ export const routes: Route[] = [
   },
   ...networkRoutes,
   ...storageRoutes,
+  ...cloneRoutes,
 ];
 
 /** WebSocket routes (GET + Upgrade). The console needs rw, as in libvirt. */

@@ -14,6 +14,7 @@ import type {
   VersionInfo,
 } from '../drivers/connection.js';
 import { NetworkForwarder } from '../drivers/network-forwarder.js';
+import type { CloneResult, DomainCloneOptions } from '../drivers/clone/clone-api.js';
 import type { EventBus } from './events.js';
 import type { JobManager } from './jobs.js';
 import type { StorageConnection } from '../drivers/connection.js';
@@ -140,6 +141,12 @@ export class GuardedConnection extends NetworkForwarder implements Connection {
   }
   domainOpenConsole(ref: string, dev?: string): Promise<Duplex> {
     return this.inner.domainOpenConsole(ref, dev);
+  }
+
+  /** virt-clone as a cancellable job on the original (src/drivers/clone/daemon-clone.ts). */
+  async domainClone(ref: string, opts?: DomainCloneOptions): Promise<CloneResult> {
+    const { daemonClone } = await import('../drivers/clone/daemon-clone.js');
+    return daemonClone(this, this.inner, this.jobs, ref, opts);
   }
 
   onEvent(listener: (ev: TvirtEvent) => void): () => void {

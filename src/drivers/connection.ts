@@ -2,6 +2,7 @@
 // Implemented by the in-process test driver, the QEMU driver inside tvirtd, and the remote client
 // that talks to tvirtd; the CLI, REST API and web UI only ever see this interface.
 import type { Duplex } from 'node:stream';
+import type { CloneConnection, CloneResult, DomainCloneOptions } from './clone/clone-api.js';
 import type { HostInterface } from './network/iface-bridge.js';
 import type {
   NetworkInfo,
@@ -273,3 +274,8 @@ export type StorageConnection = Omit<StorageApi, 'resolveDiskVolume'>;
  * with kind 'network-lifecycle' (defined, undefined, started, stopped).
  */
 export interface Connection extends HypervisorConnection, NetworkConnection, StorageConnection {}
+
+export type { CloneConnection, CloneResult, DomainCloneOptions };
+
+/** Cloning (virt-clone, src/drivers/clone): provided once over the other halves (merged declaration). */
+export interface Connection extends CloneConnection {}

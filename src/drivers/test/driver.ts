@@ -25,6 +25,7 @@ import {
   testHypervisorVersion,
 } from './default-config.js';
 import type { DomainDef } from '../../conf/domain/index.js';
+import type { CloneResult, DomainCloneOptions } from '../clone/clone-api.js';
 import { NetworkForwarder } from '../network-forwarder.js';
 import { TestNetworks } from './networks.js';
 import { forwardStorage } from '../storage-forwarder.js';
@@ -547,6 +548,14 @@ class TestConnection extends NetworkForwarder implements Connection {
     if (!isActive(d)) throw invalid('domain is not running');
     // The test hypervisor's serial line is a loopback: what is typed comes back.
     return new PassThrough();
+  }
+
+  /** virt-clone (src/drivers/clone); disks that are not on this machine are simulated files. */
+  async domainClone(ref: string, opts?: DomainCloneOptions): Promise<CloneResult> {
+    this.check();
+    const { cloneDomain } = await import('../clone/clone.js');
+    const { simulatedCloneHost } = await import('../clone/simulated-host.js');
+    return cloneDomain(this, simulatedCloneHost(this.s, this), ref, opts);
   }
 
   onEvent(listener: (ev: TvirtEvent) => void): () => void {

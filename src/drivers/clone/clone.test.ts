@@ -1,0 +1,148 @@
+// Clone execution over the in-memory test driver: simulated and real files, progress, cancel, refusals.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import {
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeSync,
+  closeSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { parseDomain } from '../../conf/domain/index.js';
+import { isVirError } from '../../util/errors.js';
+import { openIsolatedTestConnection } from '../test/driver.js';
+import { linkedBasesOf } from './linked.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'tvirt-clone-test-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+const hasQemuImg = spawnSync('qemu-img', ['--version']).status === 0;
+
+/** A raw file of `size` bytes with data at a few places (the rest holes). */
+function sparseFile(path: string, size: number): void {
+  const fd = openSync(path, 'w');
+  for (const at of [0, size / 2, size - 4096]) writeSync(fd, Buffer.alloc(4096, 0x5a), 0, 4096, at);
+  closeSync(fd);
+}
+
+function domXml(name: string, disk: string, fmt = 'raw'): string {
+  return `<domain type='test'><name>${name}</name><memory>65536</memory><os><type>hvm</type></os><devices>
+    <disk type='file' device='disk'><driver name='qemu' type='${fmt}'/><source file='${disk}'/><target dev='vda' bus='virtio'/></disk>
+    <interface type='network'><mac address='52:54:00:11:22:33'/><source network='default'/></interface>
+    <graphics type='vnc' port='5905' autoport='no'/>
+  </devices></domain>`;
+}
+
+async function rejectsCode(p: Promise<unknown>, code: string, re?: RegExp) {
+  await assert.rejects(p, (e: unknown) => {
+    assert.ok(isVirError(e), String(e));
+    assert.equal(e.code, code, e.message);
+    if (re) assert.match(e.message, re);
+    return true;
+  });
+}
+
+describe('domainClone on the test driver', () => {
+  it("clones test:///default's simulated disk with progress; refuses a running original", async () => {
+    const c = openIsolatedTestConnection();
+    await rejectsCode(
+      c.domainClone('test'),
+      'OPERATION_INVALID',
+      /'test' is running; the domain to clone must be shut off or paused/,
+    );
+    await rejectsCode(c.domainClone('nope'), 'NO_DOMAIN', /Domain 'nope' was not found/);
+    await c.domainDestroy('test');
+    const seen: [number, number][] = [];
+    const r = await c.domainClone('test', { progress: (p, t) => seen.push([p, t]) });
+    assert.equal(r.name, 'test-clone');
+    assert.equal(r.disks.length, 1);
+    assert.equal(r.disks[0]!.dest, '/guest/diskimage1-clone');
+    assert.ok(seen.length >= 3, `progress events: ${seen.length}`);
+    assert.deepEqual(seen.at(-1), [r.disks[0]!.bytes, r.disks[0]!.bytes]);
+    const orig = parseDomain(await c.domainGetXMLDesc('test'));
+    const clone = parseDomain(await c.domainGetXMLDesc('test-clone'));
+    assert.notEqual(clone.uuid, orig.uuid);
+    assert.notEqual(clone.devices.interfaces[0]?.mac, orig.devices.interfaces[0]?.mac);
+    const again = await c.domainClone('test');
+    assert.equal(again.name, 'test-clone1');
+    assert.equal(again.disks[0]!.dest, '/guest/diskimage1-clone-1');
+    await rejectsCode(c.domainClone('test', { name: 'test-clone' }), 'DOM_EXIST', /already in use/);
+    // --replace
+    const rep = await c.domainClone('test', { name: 'test-clone', replace: true });
+    assert.notEqual(rep.uuid, clone.uuid);
+    // dry run changes nothing
+    const before = (await c.listDomains()).length;
+    const dry = await c.domainClone('test', { dryRun: true });
+    assert.equal(dry.dryRun, true);
+    assert.equal((await c.listDomains()).length, before);
+    await c.close();
+  });
+
+  it('cancel mid-copy leaves no domain behind', async () => {
+    const c = openIsolatedTestConnection();
+    await c.domainDestroy('test');
+    const ac = new AbortController();
+    const p = c.domainClone('test', {
+      signal: ac.signal,
+      progress: (done) => {
+        if (done > 0) ac.abort();
+      },
+    });
+    await rejectsCode(p, 'OPERATION_ABORTED', /nothing|no domain/);
+    assert.deepEqual(
+      (await c.listDomains()).map((d) => d.name),
+      ['test'],
+    );
+    await c.close();
+  });
+
+  it('copies real files sparse, keeps holes, and names them after the clone', async () => {
+    const c = openIsolatedTestConnection();
+    const src = join(dir, 'vm1.img');
+    sparseFile(src, 64 << 20);
+    await c.domainDefineXML(domXml('vm1', src));
+    const r = await c.domainClone('vm1', { name: 'vm2' });
+    assert.equal(r.disks[0]!.dest, join(dir, 'vm2.img'));
+    assert.deepEqual(readFileSync(join(dir, 'vm2.img')), readFileSync(src));
+    assert.ok(statSync(join(dir, 'vm2.img')).blocks * 512 < 8 << 20, 'the copy stays sparse');
+    assert.deepEqual(r.warnings, [
+      'Setting the graphics device port to autoport, in order to avoid conflicting.',
+    ]);
+    // -f onto an existing file is refused before anything is copied
+    await rejectsCode(c.domainClone('vm1', { name: 'vm3', files: [src] }), 'INVALID_ARG', /overwrite/);
+    // a file that appears while copying makes the clone fail and leave nothing
+    assert.ok(!readdirSync(dir).some((f) => f.includes('tvirt-clone')), 'no temporary files');
+    // --nonsparse allocates
+    const n = await c.domainClone('vm1', { name: 'vm4', nonsparse: true, files: [join(dir, 'vm4.img')] });
+    assert.ok(statSync(n.disks[0]!.dest).blocks * 512 >= 64 << 20);
+    await c.close();
+  });
+
+  it('linked clone: a small qcow2 overlay recorded as linked', {
+    skip: !hasQemuImg && 'qemu-img not installed',
+  }, async () => {
+    const c = openIsolatedTestConnection();
+    const base = join(dir, 'base.qcow2');
+    assert.equal(spawnSync('qemu-img', ['create', '-q', '-f', 'qcow2', base, '1G']).status, 0);
+    await c.domainDefineXML(domXml('base', base, 'qcow2'));
+    const r = await c.domainClone('base', { name: 'lc', linked: true });
+    assert.equal(r.disks[0]!.kind, 'overlay');
+    const info = JSON.parse(
+      spawnSync('qemu-img', ['info', '--output=json', r.disks[0]!.dest], { encoding: 'utf8' }).stdout,
+    ) as { 'backing-filename': string; format: string };
+    assert.equal(info.format, 'qcow2');
+    assert.equal(info['backing-filename'], base);
+    assert.ok(statSync(r.disks[0]!.dest).size < 1 << 20);
+    const def = parseDomain(await c.domainGetXMLDesc('lc'));
+    assert.deepEqual(
+      linkedBasesOf(def).map((b) => b.base),
+      [base],
+    );
+    await c.close();
+  });
+});
