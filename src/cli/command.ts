@@ -18,8 +18,10 @@ export interface OptDef {
   /** An empty value is accepted (virsh VSH_OFLAG_EMPTY_OK). */
   emptyOk?: boolean;
   help: string;
+  /** A one-letter alias used as `-X` (only commands that mirror a non-virsh tool, e.g. clone's -o/-n/-f). */
+  short?: string;
   /** What tab completion offers for the value. */
-  complete?: 'domain' | 'file';
+  complete?: 'domain' | 'file' | 'network';
 }
 
 export interface CommandDef {

@@ -1,15 +1,16 @@
-// Tab completion for the interactive shell and the bash script: commands, options, domain names.
+// Tab completion for the interactive shell and the bash script: commands, options, domain and network names.
 import { splitCommands } from './batch.js';
-import type { CmdContext, CommandDef } from './command.js';
+import type { CmdContext, CommandDef, OptDef } from './command.js';
 
 /**
- * Completions for the last word of `line`. `domains` is asked only when a domain name may come next.
- * Returns the candidates and the word they replace.
+ * Completions for the last word of `line`. `domains` (`networks`) is asked only when a domain
+ * (network) name may come next. Returns the candidates and the word they replace.
  */
 export async function completeLine(
   line: string,
   commands: CommandDef[],
   domains: () => Promise<string[]>,
+  networks: () => Promise<string[]> = async () => [],
 ): Promise<[string[], string]> {
   // Only the text after the last ';' matters.
   const seg = line.slice(line.lastIndexOf(';') + 1);
@@ -38,8 +39,8 @@ export async function completeLine(
       .filter((o) => o.startsWith(current));
     return [opts.map((o) => `${o} `), current];
   }
-  let wantsDomain = false;
-  if (prevOpt && prevOpt.type !== 'bool') wantsDomain = prevOpt.complete === 'domain';
+  let wants: OptDef['complete'];
+  if (prevOpt && prevOpt.type !== 'bool') wants = prevOpt.complete;
   else {
     // Positional: the first value option not yet given.
     const positionals = words.slice(1).filter((w, i, a) => {
@@ -49,10 +50,11 @@ export async function completeLine(
       return !(o && o.type !== 'bool');
     }).length;
     const free = def.options.filter((o) => o.type !== 'bool' && !o.namedOnly && !used.has(o.name));
-    wantsDomain = free[positionals]?.complete === 'domain';
+    wants = free[positionals]?.complete;
   }
-  if (!wantsDomain) return [[], current];
-  const names = (await domains().catch(() => [])).filter((n) => n.startsWith(current));
+  const lister = wants === 'domain' ? domains : wants === 'network' ? networks : undefined;
+  if (!lister) return [[], current];
+  const names = (await lister().catch(() => [])).filter((n) => n.startsWith(current));
   return [names.sort().map((n) => `${n} `), current];
 }
 
@@ -86,6 +88,7 @@ export async function completeCommandLine(ctx: CmdContext, line: string): Promis
     rest,
     groups.flatMap((g) => g.commands.filter((c) => !c.hidden)),
     async () => (await (await ctx.conn()).listDomains({})).map((d) => d.name),
+    async () => (await (await ctx.conn()).listNetworks({})).map((n) => n.name),
   );
   return cands.map((c) => c.trimEnd());
 }

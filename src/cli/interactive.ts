@@ -39,6 +39,7 @@ export async function interactiveShell(session: Session, env: NodeJS.ProcessEnv)
             line,
             groups.flatMap((g) => g.commands),
             async () => (await (await session.conn()).listDomains({})).map((d) => d.name),
+            async () => (await (await session.conn()).listNetworks({})).map((n) => n.name),
           ),
         )
         .then(

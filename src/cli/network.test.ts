@@ -173,6 +173,17 @@ describe('tvirt net-* on test:///default, as virsh prints it', () => {
     );
   });
 
+  it('tab completion offers network names where a network goes', async () => {
+    let out = '';
+    await runCli(['complete', '--', 'tvirt -c test:///default net-info d'], {
+      stdout: (t) => {
+        out += t;
+      },
+      stderr: () => {},
+    });
+    assert.equal(out.trim(), 'default');
+  });
+
   it('iface-list shows the test host interface', async () => {
     assert.equal(
       (await tvirt('iface-list')).out,

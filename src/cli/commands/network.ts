@@ -21,7 +21,7 @@ import { readUserFile } from './util.js';
 
 /** `[--network] <string>`. */
 const networkOpt = (help = 'network name or uuid') =>
-  ({ name: 'network', type: 'data', required: true, help }) as const;
+  ({ name: 'network', type: 'data', required: true, help, complete: 'network' }) as const;
 
 /** How a network argument may be matched (virsh VIRSH_BYUUID | VIRSH_BYNAME). */
 interface NetBy {
