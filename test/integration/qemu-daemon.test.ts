@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { connectRemote } from '../../src/api/client.js';
 import type { Connection } from '../../src/drivers/connection.js';
 import { QmpClient } from '../../src/drivers/qemu/qmp.js';
-import { processRunning } from '../../src/host/process.js';
+import { processCmdline, processRunning } from '../../src/host/process.js';
 import { ConsoleReader, guestOrSkip, guestXml, markerCount, waitFor } from './qemu-env.js';
 
 const { guest, skip } = guestOrSkip();
@@ -80,6 +80,17 @@ function cli(uri: string, cmds: string): Promise<{ code: number | null; out: str
 
 after(async () => {
   for (const c of daemons) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  // Guests outlive their daemon by design: end every QEMU a status file under our roots names,
+  // when its argv shows it is ours (a test that failed early may not have recorded its pid).
+  for (const d of dirs) {
+    const stDir = join(d, 'run', 'qemu');
+    for (const f of existsSync(stDir) ? await readdir(stDir) : []) {
+      if (!f.endsWith('.json')) continue;
+      const st = JSON.parse(await readFile(join(stDir, f), 'utf8').catch(() => '{}')) as { pid?: number };
+      const argv = st.pid ? await processCmdline(st.pid) : undefined;
+      if (st.pid && argv?.some((a) => a.includes(d))) qemuPids.add(st.pid);
+    }
+  }
   for (const pid of qemuPids) if (await processRunning(pid)) process.kill(pid, 'SIGKILL');
   for (const d of dirs) await rm(d, { recursive: true, force: true });
 });
