@@ -271,6 +271,35 @@ describe('undefine --remove-all-storage', () => {
   });
 });
 
+describe('pool-edit', () => {
+  it('redefines through $VISUAL; a running pool keeps its live definition (as virsh)', async () => {
+    const saved = process.env.VISUAL;
+    process.env.VISUAL = 'sed -i s#/default-pool#/dp2#';
+    try {
+      const batch = 'pool-edit default-pool; pool-destroy default-pool; pool-dumpxml default-pool';
+      const r = await tvirt(batch);
+      assert.equal(r.err, '');
+      assert.match(
+        r.out,
+        /^Pool default-pool XML configuration edited\.\n\nPool default-pool destroyed\n\n<pool type='dir'>[\s\S]*<path>\/default-pool<\/path>/,
+      );
+      if (hasVirsh)
+        assert.equal(
+          r.out,
+          spawnSync('virsh', ['-c', 'test:///default', batch], { encoding: 'utf8' }).stdout,
+        );
+      process.env.VISUAL = 'true';
+      assert.equal(
+        (await tvirt('pool-edit default-pool')).out,
+        'Pool default-pool XML configuration not changed.\n\n',
+      );
+    } finally {
+      if (saved === undefined) delete process.env.VISUAL;
+      else process.env.VISUAL = saved;
+    }
+  });
+});
+
 describe('storage CLI helpers', () => {
   it('parseVolSize as virshVolSize', () => {
     assert.equal(parseVolSize('1G'), 1024 ** 3);

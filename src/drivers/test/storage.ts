@@ -32,6 +32,8 @@ export const defaultPoolXml = `<pool type='dir'>
 
 interface PoolObj {
   def: PoolDef;
+  /** A redefinition made while active (libvirt's test driver never applies it to the live pool). */
+  newDef?: PoolDef;
   active: boolean;
   persistent: boolean;
   autostart: boolean;
@@ -195,7 +197,8 @@ export class TestStorage implements StorageConnection {
     const def = this.withDefaults(conf.parsePool(xml));
     const existing = this.checkDuplicate(def, false);
     if (existing) {
-      existing.def = existing.active ? { ...def, ...sizes(existing.def) } : def;
+      if (existing.active) existing.newDef = def;
+      else existing.def = def;
       existing.persistent = true;
       this.emit(existing, 'defined');
       return this.summary(existing);
