@@ -1,7 +1,7 @@
 // net-* and iface-* commands against test:///default, in-process; expected texts checked against virsh 9.0.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -254,8 +254,27 @@ describe('net-* output the same as virsh -c test:///default', {
     'help net-list; help net-update; help net-dhcp-leases; help net-edit; help net-autostart; help net-create; help net-define; help net-destroy; help net-info; help net-name; help net-start; help net-undefine; help net-uuid; help domifaddr',
     'iface-list; iface-list --all; iface-list --inactive',
     'net-start; net-info',
+    `net-update default add ip-dhcp-host "${hostEl}" --config; net-destroy default; net-dumpxml default; net-start default; net-dumpxml default`,
     `connect --name test:///default --readonly; net-destroy default; net-autostart default; net-list; net-update default add dns-host "<host ip='192.168.122.5'><hostname>h5</hostname></host>"; net-define ${n1}; net-create ${n2}; net-start default; net-undefine default`,
   ];
+  it('net-edit with an editor that changes the range, then destroy and start', async () => {
+    const ed = file('ed.sh', '#!/bin/sh\nsed -i \'s/192.168.122.254/192.168.122.200/\' "$1"\n');
+    chmodSync(ed, 0o755);
+    const b =
+      'net-edit default; net-dumpxml default; net-destroy default; net-dumpxml default; net-edit nope';
+    const saved = process.env.EDITOR;
+    process.env.EDITOR = ed;
+    try {
+      const v = spawnSync('virsh', ['-c', 'test:///default', b], { encoding: 'utf8' });
+      const t = await tvirt(b);
+      assert.equal(t.out, v.stdout);
+      assert.equal(t.err, v.stderr);
+      assert.equal(t.code, v.status);
+    } finally {
+      if (saved === undefined) delete process.env.EDITOR;
+      else process.env.EDITOR = saved;
+    }
+  });
   for (const b of batches) {
     it(b, async () => {
       const v = spawnSync('virsh', ['-c', 'test:///default', b], { encoding: 'utf8' });

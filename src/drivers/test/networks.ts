@@ -200,12 +200,9 @@ export class TestNetworks implements NetworkConnection {
 
   async networkDestroy(ref: string): Promise<void> {
     const o = await this.#find(ref);
-    // libvirt's test driver does not check that the network is active.
+    // libvirt's test driver does not check that the network is active, and keeps the live
+    // definition: a redefinition made while the network ran does not take over (virsh shows so).
     o.active = false;
-    if (o.newDef) {
-      o.def = o.newDef;
-      o.newDef = undefined;
-    }
     if (!o.persistent) this.#nets = this.#nets.filter((n) => n !== o);
     this.#event(o, 'stopped');
   }
