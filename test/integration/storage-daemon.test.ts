@@ -189,6 +189,27 @@ describe('storage through tvirtd and the CLI', () => {
     assert.deepEqual(await readdir(p2), ['v']);
   });
 
+  it('a volume a running domain uses is not deleted; undefine --remove-all-storage removes it after', async () => {
+    const p = join(dir, 'inuse');
+    const domXml = join(dir, 'inuse.xml');
+    await writeFile(
+      domXml,
+      `<domain type='test'><name>vm1</name><memory>1048576</memory><os><type>hvm</type></os><devices><disk type='file' device='disk'><source file='${p}/d.raw'/><target dev='vda' bus='virtio'/></disk></devices></domain>`,
+    );
+    let r = await tvirt(
+      `pool-create-as inuse dir --target ${p} --build; vol-create-as inuse d.raw 1M; define ${domXml}; start vm1`,
+    );
+    assert.equal(r.code, 0, r.err);
+    r = await tvirt('vol-delete d.raw --pool inuse');
+    assert.equal(r.code, 1);
+    assert.match(r.err, /^error: Failed to delete vol d\.raw\nerror: .*in use by running domain 'vm1'/);
+    assert.deepEqual(await readdir(p), ['d.raw']);
+    r = await tvirt('destroy vm1; undefine vm1 --remove-all-storage; pool-destroy inuse');
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, new RegExp(`Volume 'vda'\\(${p}/d\\.raw\\) removed\\.\n`));
+    assert.deepEqual(await readdir(p), []);
+  });
+
   it('Ctrl+C cancels a clone and leaves nothing behind', async () => {
     const vm = join(dir, 'big');
     await mkdir(vm);
