@@ -209,7 +209,8 @@ export class WebServer {
         else res.destroy();
       });
     };
-    const base = { requestTimeout: 300_000, headersTimeout: 30_000 };
+    // Volume uploads (ISO images) stream through here: allow long request bodies.
+    const base = { requestTimeout: 3_600_000, headersTimeout: 30_000 };
     let server: Server;
     if (this.opts.tls) {
       const https = await import('node:https');

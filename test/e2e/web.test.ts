@@ -158,6 +158,66 @@ describe('web UI in Chromium', { skip, timeout: 120_000 }, () => {
     assert.equal(await page.locator('table[data-testid=guest-table] tbody tr').count(), 1);
   });
 
+  it('creates, stops and deletes a network; leases answer readably', async () => {
+    await nav('Networks').click();
+    const net = (name: string) => page.locator(`table[data-testid=network-table] tr[data-name="${name}"]`);
+    await net('default').getByText('active', { exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Create network' }).click();
+    const form = page.getByRole('form', { name: 'Create network' });
+    await form.getByLabel('Name').fill('webnet');
+    await form.getByLabel('Mode').selectOption('isolated');
+    await form.getByLabel('Host address (gateway)').fill('10.20.30.1');
+    await form.getByLabel('DHCP range start (empty: no DHCP)').fill('10.20.30.10');
+    await form.getByLabel('DHCP range end').fill('10.20.30.100');
+    await form.getByRole('button', { name: 'Create' }).click();
+    await net('webnet').getByText('active', { exact: true }).waitFor();
+    await net('webnet').getByRole('button', { name: 'Leases' }).click();
+    await page
+      .getByTestId('leases')
+      .getByText(/No leases|not supported/)
+      .waitFor();
+    await shot('networks');
+    await net('webnet').getByRole('button', { name: 'Stop' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Stop' }).click();
+    await net('webnet').getByText('inactive').waitFor();
+    await net('webnet').getByRole('button', { name: 'Delete' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
+    await net('webnet').waitFor({ state: 'detached' });
+  });
+
+  it('creates a volume, uploads a file with progress, deletes a volume, creates a dir pool', async () => {
+    await nav('Storage').click();
+    const pool = (name: string) => page.locator(`table[data-testid=pool-table] tr[data-name="${name}"]`);
+    const vol = (name: string) => page.locator(`table[data-testid=volume-table] tr[data-name="${name}"]`);
+    await pool('default').getByRole('link', { name: 'default' }).click();
+    await page.getByRole('heading', { name: 'Volumes in default' }).waitFor();
+    const create = page.getByRole('form', { name: 'Create volume' });
+    await create.getByLabel('Volume name').fill('disk1');
+    await create.getByLabel('Size (MiB)').fill('16');
+    await create.getByRole('button', { name: 'Create volume' }).click();
+    await vol('disk1').getByText('16 MiB').waitFor();
+    const upload = page.getByRole('form', { name: 'Upload volume' });
+    await upload.getByLabel('File', { exact: true }).setInputFiles({
+      name: 'tiny.iso',
+      mimeType: 'application/octet-stream',
+      buffer: Buffer.alloc(3 << 20, 7),
+    });
+    await upload.getByRole('button', { name: 'Upload' }).click();
+    await upload.getByText('tiny.iso: 3 MiB uploaded').waitFor();
+    await vol('tiny.iso').getByText('3 MiB').first().waitFor();
+    await shot('storage');
+    await vol('disk1').getByRole('button', { name: 'Delete' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
+    await vol('disk1').waitFor({ state: 'detached' });
+    await page.getByRole('button', { name: 'Create directory pool' }).click();
+    const form = page.getByRole('form', { name: 'Create directory pool' });
+    await form.getByLabel('Pool name').fill('webpool');
+    await form.getByLabel(/Directory/).fill(join(daemon.root, 'webpool'));
+    await form.getByRole('button', { name: 'Create and start' }).click();
+    await pool('webpool').getByText('active', { exact: true }).waitFor();
+    await page.getByRole('heading', { name: 'Volumes in webpool' }).waitFor();
+  });
+
   it('shows a read-only user no buttons that would be refused', async () => {
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 720 } });
     try {

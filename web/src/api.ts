@@ -157,3 +157,111 @@ export type DomainAction = 'start' | 'shutdown' | 'reboot' | 'reset' | 'destroy'
 export function wsUrl(path: string): string {
   return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${path}`;
 }
+
+export interface NetworkSummary {
+  name: string;
+  uuid: string;
+  active: boolean;
+  persistent: boolean;
+  autostart: boolean;
+  bridge?: string;
+}
+
+export interface NetworkLease {
+  iface: string;
+  expiryTime: number;
+  type: 'ipv4' | 'ipv6';
+  mac?: string;
+  ipaddr: string;
+  prefix: number;
+  hostname?: string;
+}
+
+export interface StoragePoolInfo {
+  name: string;
+  uuid: string;
+  type: string;
+  active: boolean;
+  persistent: boolean;
+  autostart: boolean;
+  state?: string;
+  capacity?: number;
+  allocation?: number;
+  available?: number;
+}
+
+export interface StorageVolInfo {
+  name: string;
+  pool: string;
+  key: string;
+  path: string;
+  type: string;
+  capacity: number;
+  allocation: number;
+  format?: string;
+}
+
+const pool = (p: string) => `/v1/storage/pools/${enc(p)}`;
+
+export const netApi = {
+  list: () => request<{ networks: NetworkSummary[] }>('GET', '/v1/networks'),
+  define: (xml: string) => request<NetworkSummary>('POST', '/v1/networks', { xml }),
+  action: (name: string, action: 'start' | 'destroy') =>
+    request<unknown>('POST', `/v1/networks/${enc(name)}/actions/${action}`, {}),
+  undefine: (name: string) => request<unknown>('DELETE', `/v1/networks/${enc(name)}`),
+  setAutostart: (name: string, autostart: boolean) =>
+    request<unknown>('PUT', `/v1/networks/${enc(name)}/autostart`, { autostart }),
+  leases: (name: string) => request<{ leases: NetworkLease[] }>('GET', `/v1/networks/${enc(name)}/leases`),
+  xml: (name: string) => request<{ xml: string }>('GET', `/v1/networks/${enc(name)}/xml`),
+};
+
+export const storageApi = {
+  pools: () => request<{ pools: StoragePoolInfo[] }>('GET', '/v1/storage/pools'),
+  poolInfo: (name: string) => request<StoragePoolInfo>('GET', `${pool(name)}/info`),
+  definePool: (xml: string) => request<StoragePoolInfo>('POST', '/v1/storage/pools', { xml }),
+  poolAction: (name: string, action: 'start' | 'destroy' | 'build' | 'refresh', body: object = {}) =>
+    request<unknown>('POST', `${pool(name)}/actions/${action}`, body),
+  undefinePool: (name: string) => request<unknown>('DELETE', pool(name)),
+  volumes: (name: string) => request<{ volumes: StorageVolInfo[] }>('GET', `${pool(name)}/volumes`),
+  createVolume: (name: string, xml: string, tag?: string) =>
+    request<StorageVolInfo>('POST', `${pool(name)}/volumes`, { xml, ...(tag ? { tag } : {}) }),
+  deleteVolume: (name: string, vol: string) =>
+    request<unknown>('DELETE', `${pool(name)}/volumes/${enc(vol)}`),
+};
+
+/**
+ * Uploads a file into a volume (PUT .../content) with upload progress; `tag` names the daemon job
+ * (its uuid), so it can be cancelled through the jobs list. Resolves when the server has it all.
+ */
+export function uploadVolume(
+  poolName: string,
+  vol: string,
+  file: Blob,
+  tag: string,
+  onProgress: (sent: number, total: number) => void,
+): { done: Promise<void>; abort: () => void } {
+  const xhr = new XMLHttpRequest();
+  const done = new Promise<void>((resolve, reject) => {
+    xhr.open('PUT', `${pool(poolName)}/volumes/${enc(vol)}/content?tag=${enc(tag)}`);
+    xhr.setRequestHeader('content-type', 'application/octet-stream');
+    xhr.upload.onprogress = (e) => onProgress(e.loaded, e.total || file.size);
+    xhr.onload = () => {
+      if (xhr.status >= 200 && xhr.status < 300) return resolve();
+      try {
+        const e = (
+          JSON.parse(xhr.responseText) as {
+            error: { code: string; number: number; domain: string; message: string };
+          }
+        ).error;
+        reject(new ApiError(e.message, xhr.status, e.code, e.number, e.domain));
+      } catch {
+        reject(new ApiError(`upload failed: HTTP ${xhr.status}`, xhr.status, 'RPC'));
+      }
+    };
+    xhr.onerror = () =>
+      reject(new ApiError('upload failed: the connection to tvirtd broke', 0, 'NO_CONNECT'));
+    xhr.onabort = () => reject(new ApiError('upload cancelled', 0, 'OPERATION_ABORTED'));
+    xhr.send(file);
+  });
+  return { done, abort: () => xhr.abort() };
+}

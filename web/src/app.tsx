@@ -8,6 +8,8 @@ import { GuestDetailPage } from './pages/guest-detail';
 import { GuestsPage } from './pages/guests';
 import { HostPage } from './pages/host';
 import { LoginPage } from './pages/login';
+import { NetworksPage } from './pages/networks';
+import { StoragePage } from './pages/storage';
 import { href, useRoute } from './router';
 import { SessionContext } from './session';
 import { guestStore, useGuests } from './store';
@@ -105,10 +107,14 @@ function Shell({ role, onLogout }: { role: Role; onLogout: () => void }) {
     page = <GuestDetailPage name={parts[1]} tab={parts[2] ?? 'overview'} />;
   else if (section === 'guests') page = <GuestsPage />;
   else if (section === 'create' && role === 'rw') page = <CreateGuestPage />;
+  else if (section === 'networks') page = <NetworksPage />;
+  else if (section === 'storage') page = <StoragePage selected={parts[1]} />;
   else page = <HostPage />;
   const nav = [
     { id: 'host', label: 'Host', path: '/host' },
     { id: 'guests', label: 'Guests', path: '/guests' },
+    { id: 'storage', label: 'Storage', path: '/storage' },
+    { id: 'networks', label: 'Networks', path: '/networks' },
     ...(role === 'rw' ? [{ id: 'create', label: 'Create guest', path: '/create' }] : []),
   ];
   return (

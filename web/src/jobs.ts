@@ -6,6 +6,8 @@ import { guestStore } from './store';
 
 export interface ActiveJob {
   id: string;
+  /** The object's uuid, or the caller's tag of a storage job. */
+  uuid?: string;
   operation: string;
   name: string;
   progress?: { processed: number; total: number };
@@ -22,6 +24,7 @@ export interface FailedJob {
 
 interface JobInfo {
   id: string;
+  uuid?: string;
   operation: string;
   name: string;
   state: string;
@@ -70,6 +73,7 @@ class JobStore {
         ...this.state,
         active: jobs.map((j) => ({
           id: j.id,
+          ...(j.uuid ? { uuid: j.uuid } : {}),
           operation: j.operation,
           name: j.name,
           ...(j.progress ? { progress: j.progress } : {}),
@@ -90,6 +94,7 @@ class JobStore {
       const old = this.state.active.find((j) => j.id === id);
       const job: ActiveJob = {
         id,
+        ...(e.uuid ? { uuid: e.uuid } : {}),
         operation: e.detail ?? 'job',
         name: e.name,
         ...(e.progress ? { progress: e.progress } : {}),

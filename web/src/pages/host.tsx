@@ -1,6 +1,16 @@
-// Host overview: the machine (CPU, memory) and how many guests run and are defined.
+// Host overview: the machine (CPU, memory), guests running/defined, storage pools and networks.
 import { useEffect, useState } from 'react';
-import { type ApiError, type NodeInfo, type VersionInfo, api, toApiError } from '../api';
+import {
+  ApiError,
+  type NetworkSummary,
+  type NodeInfo,
+  type StoragePoolInfo,
+  type VersionInfo,
+  api,
+  netApi,
+  storageApi,
+  toApiError,
+} from '../api';
 import { isActive } from '../components/state';
 import { ErrorBox } from '../components/error-box';
 import { kib } from '../format';
@@ -11,6 +21,8 @@ export function HostPage() {
   const [host, setHost] = useState<{ hostname: string; nodeInfo: NodeInfo }>();
   const [version, setVersion] = useState<VersionInfo>();
   const [error, setError] = useState<ApiError>();
+  const [nets, setNets] = useState<NetworkSummary[] | ApiError>();
+  const [pools, setPools] = useState<StoragePoolInfo[] | ApiError>();
   const { guests, loaded } = useGuests();
   useEffect(() => {
     Promise.all([api.host(), api.version()]).then(
@@ -20,6 +32,14 @@ export function HostPage() {
       },
       (e) => setError(toApiError(e)),
     );
+    netApi.list().then(
+      (r) => setNets(r.networks),
+      (e) => setNets(toApiError(e)),
+    );
+    storageApi
+      .pools()
+      .then((r) => Promise.all(r.pools.map((p) => storageApi.poolInfo(p.name).catch(() => p))))
+      .then(setPools, (e) => setPools(toApiError(e)));
   }, []);
   const running = guests.filter((g) => isActive(g.state)).length;
   const ni = host?.nodeInfo;
@@ -61,6 +81,46 @@ export function HostPage() {
             </p>
           ) : (
             <p className="loading">…</p>
+          )}
+        </div>
+        <div className="card">
+          <h2>Storage</h2>
+          {pools === undefined ? (
+            <p className="loading">…</p>
+          ) : pools instanceof ApiError ? (
+            <ErrorBox error={pools} />
+          ) : (
+            <>
+              <p>
+                <a href={href('/storage')} data-testid="pool-counts">
+                  {pools.filter((p) => p.active).length} active / {pools.length} pools
+                </a>
+              </p>
+              <dl>
+                {pools.map((p) => [
+                  <dt key={`${p.uuid}t`}>{p.name}</dt>,
+                  <dd key={`${p.uuid}d`}>
+                    {p.active && p.capacity !== undefined
+                      ? `${kib((p.available ?? 0) / 1024)} free of ${kib(p.capacity / 1024)}`
+                      : 'inactive'}
+                  </dd>,
+                ])}
+              </dl>
+            </>
+          )}
+        </div>
+        <div className="card">
+          <h2>Networks</h2>
+          {nets === undefined ? (
+            <p className="loading">…</p>
+          ) : nets instanceof ApiError ? (
+            <ErrorBox error={nets} />
+          ) : (
+            <p>
+              <a href={href('/networks')} data-testid="network-counts">
+                {nets.filter((n) => n.active).length} active / {nets.length} defined
+              </a>
+            </p>
           )}
         </div>
         <div className="card">
