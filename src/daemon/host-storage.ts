@@ -109,18 +109,38 @@ export function composeStorage(
   }) as Connection & { resolveDiskVolume(pool: string, volume: string): Promise<ResolvedDiskVolume> };
 }
 
-/** Disk sources of the running domains: a path used by one of them names the domain. */
-export function domainsUsingPath(conn: Pick<Connection, 'listDomains' | 'domainGetXMLDesc'>) {
+/**
+ * Disk sources of the running domains: a path used by one of them names the domain. `<disk
+ * type='volume'>` sources are resolved through `resolve` (the host's storage).
+ */
+export function domainsUsingPath(
+  conn: Pick<Connection, 'listDomains' | 'domainGetXMLDesc'>,
+  resolve?: (pool: string, volume: string) => Promise<{ path: string }>,
+) {
+  const unescapeXml = (v: string) =>
+    v
+      .replace(/&apos;/g, "'")
+      .replace(/&quot;/g, '"')
+      .replace(/&lt;/g, '<')
+      .replace(/&gt;/g, '>')
+      .replace(/&amp;/g, '&');
+  const attr = (tag: string, name: string) => {
+    const m = new RegExp(`\\s${name}=(['"])(.*?)\\1`).exec(tag);
+    return m ? unescapeXml(m[2]!) : undefined;
+  };
   return async (path: string): Promise<string | undefined> => {
     for (const d of await conn.listDomains({ active: true })) {
       const xml = await conn.domainGetXMLDesc(d.uuid).catch(() => '');
-      for (const m of xml.matchAll(/<source\b[^>]*\b(?:file|dev)=(['"])(.*?)\1/g)) {
-        const p = m[2]!
-          .replace(/&apos;/g, "'")
-          .replace(/&quot;/g, '"')
-          .replace(/&lt;/g, '<')
-          .replace(/&gt;/g, '>')
-          .replace(/&amp;/g, '&');
+      for (const m of xml.matchAll(/<source\b[^>]*>/g)) {
+        const tag = m[0];
+        let p = attr(tag, 'file') ?? attr(tag, 'dev');
+        const pool = attr(tag, 'pool');
+        const volume = attr(tag, 'volume');
+        if (p === undefined && pool !== undefined && volume !== undefined && resolve)
+          p = await resolve(pool, volume).then(
+            (r) => r.path,
+            () => undefined,
+          );
         if (p === path) return d.name;
       }
     }
