@@ -141,20 +141,11 @@ export async function openHostNetworks(
   }
   const { NetworkDriver } = await import('../drivers/network/network-driver.js');
   const dirs = driverDirs(ctx.paths, 'qemu');
-  const uuids = new Map<string, string>();
   const driver: NetworkDriver = new NetworkDriver({
     store: new ConfigStore({ dir: dirs.networks, autostartDir: dirs.networksAutostart, mode: 0o644 }),
     stateDir: dirs.networkStatus,
-    onEvent: (name, event) => {
-      let uuid: string | undefined;
-      try {
-        uuid = driver.networkLookup(name).uuid;
-        uuids.set(name, uuid);
-      } catch {
-        uuid = uuids.get(name); // undefined or destroyed transient network: its last known uuid
-      }
-      emit({ kind: 'network-lifecycle', name, ...(uuid ? { uuid } : {}), event, timestamp: Date.now() });
-    },
+    onEvent: (name, event, uuid) =>
+      emit({ kind: 'network-lifecycle', name, uuid, event, timestamp: Date.now() }),
   });
   await driver.init();
   if (await driver.ensureDefaultNetwork()) ctx.log.info('defined the default network');

@@ -9,8 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { connectRemote } from '../../src/api/client.js';
+import { connectRemote, type RemoteConnection } from '../../src/api/client.js';
 import { runCli } from '../../src/cli/shell.js';
+import type { TvirtEvent } from '../../src/drivers/connection.js';
 import { nftTablePrefix } from '../../src/drivers/network/nft-rules.js';
 import { addAddress, createVethPair, listLinks, nftListTables, setLinkUp } from '../../src/host/netdev.js';
 import { createNetns, deleteNetns, netnsUnavailable } from '../../src/host/netdev-testns.js';
@@ -170,7 +171,13 @@ describe('tvirtd with virtual networks, in a fresh network namespace', { skip },
     assert.deepEqual(await tvirtTables(), [`${nftTablePrefix}default`]);
   });
 
-  it('a custom NAT network: define, start, autostart, leases, update, destroy', async () => {
+  it('a custom NAT network: define, start, autostart, leases, update, destroy (with events)', async () => {
+    const events = await connectRemote(`qemu+unix:///system?socket=${sock}`);
+    const seen: TvirtEvent[] = [];
+    events.onEvent((ev) => {
+      if (ev.kind === 'network-lifecycle') seen.push(ev);
+    });
+    await (events as RemoteConnection).eventsReady();
     const f = join(dir, 'lab.xml');
     await writeFile(f, customXml);
     assert.deepEqual(await tvirt('net-define', f), {
@@ -225,6 +232,17 @@ describe('tvirtd with virtual networks, in a fresh network namespace', { skip },
     assert.equal(dnsmasqs().length, 1);
     assert.deepEqual(await tvirtTables(), [`${nftTablePrefix}default`]);
     assert.match((await tvirt('net-info', 'lab')).out, /Active: +no\nPersistent: +yes\nAutostart: +yes\n/);
+    const uuid = (await events.networkLookup('lab')).uuid;
+    await waitFor('three network events', () => seen.length >= 3, 5000);
+    await events.close();
+    assert.deepEqual(
+      seen.map((e) => [e.name, e.event, e.uuid]),
+      [
+        ['lab', 'defined', uuid],
+        ['lab', 'started', uuid],
+        ['lab', 'stopped', uuid],
+      ],
+    );
   });
 
   it('guests on the custom and the default network get leases through taps, see each other and their gateway', async (t) => {

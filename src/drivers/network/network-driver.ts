@@ -65,7 +65,7 @@ export interface NetworkDriverOptions {
   dnsmasqProgram?: string;
   uuidSource?: UuidSource;
   randomBytes?: RandomBytes;
-  onEvent?: (name: string, event: NetworkEvent) => void;
+  onEvent?: (name: string, event: NetworkEvent, uuid: string) => void;
 }
 
 interface NetworkObj {
@@ -230,8 +230,8 @@ export class NetworkDriver {
     };
   }
 
-  private emit(name: string, ev: NetworkEvent): void {
-    this.opts.onEvent?.(name, ev);
+  private emit(def: NetworkDef, ev: NetworkEvent): void {
+    this.opts.onEvent?.(def.name, ev, def.uuid);
   }
 
   /** Gives a network that owns its bridge a free virbrN name; checks a given name is not another network's. */
@@ -304,7 +304,7 @@ export class NetworkDriver {
         o.def = def;
         o.persistent = true;
       } else this.objs.set(def.name, { def, persistent: true, autostart: false });
-      this.emit(def.name, 'defined');
+      this.emit(def, 'defined');
       return this.summary(this.objs.get(def.name)!);
     });
   }
@@ -319,7 +319,7 @@ export class NetworkDriver {
       const o: NetworkObj = { def, persistent: false, autostart: false };
       await this.start(o);
       this.objs.set(def.name, o);
-      this.emit(def.name, 'started');
+      this.emit(def, 'started');
       return this.summary(o);
     });
   }
@@ -331,7 +331,7 @@ export class NetworkDriver {
       const o = this.obj(name);
       if (o.runtime) throw invalid('network is already active');
       await this.start(o);
-      this.emit(o.def.name, 'started');
+      this.emit(o.def, 'started');
       return this.summary(o);
     });
   }
@@ -413,7 +413,7 @@ export class NetworkDriver {
         o.newDef = undefined;
       }
       if (!o.persistent) this.objs.delete(o.def.name);
-      this.emit(o.def.name, 'stopped');
+      this.emit(o.def, 'stopped');
     });
   }
 
@@ -429,7 +429,7 @@ export class NetworkDriver {
       o.autostart = false;
       o.newDef = undefined;
       if (!o.runtime) this.objs.delete(o.def.name);
-      this.emit(o.def.name, 'undefined');
+      this.emit(o.def, 'undefined');
     });
   }
 
