@@ -106,7 +106,7 @@ export async function createDriver(
   const { withHostNetworks } = await import('./host-connection.js');
   const { composeStorage, domainsUsingPath } = await import('./host-storage.js');
   const connection = composeStorage(await withHostNetworks(hosted.connection, ctx), ctx.storage!);
-  hostStorage?.setInUse(domainsUsingPath(connection));
+  hostStorage?.setInUse(domainsUsingPath(connection, (p, v) => hostStorage.resolveDiskVolume(p, v)));
   return { ...hosted, connection };
 }
 
