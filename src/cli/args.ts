@@ -39,7 +39,12 @@ export function parseCommand(words: string[], find: (name: string) => CommandDef
   };
   let dataOnly = false;
   for (let i = 0; i < rest.length; i++) {
-    const w = rest[i]!;
+    let w = rest[i]!;
+    // `-X` for an option with a one-letter alias (`-Xvalue` is not accepted, as virsh has none).
+    if (!dataOnly && /^-[A-Za-z]$/.test(w)) {
+      const long = def.options.find((o) => o.short === w[1]);
+      if (long) w = `--${long.name}`;
+    }
     if (!dataOnly && w.startsWith('--') && /^[A-Za-z0-9]/.test(w.slice(2))) {
       const eq = w.indexOf('=');
       const optName = eq >= 0 ? w.slice(2, eq) : w.slice(2);

@@ -120,6 +120,11 @@ export const groupIndex: GroupEntry[] = [
     load: async () => (await import('./storage-vol.js')).volumeGroup,
   },
   {
+    keyword: 'clone',
+    commands: ['clone'],
+    load: async () => (await import('./clone.js')).cloneGroup,
+  },
+  {
     keyword: 'virsh',
     commands: ['cd', 'complete', 'echo', 'exit', 'help', 'pwd', 'quit', 'connect'],
     load: async () => (await import('./virsh.js')).virshGroup,
