@@ -1,0 +1,109 @@
+// POST /v1/domains/{ref}/clone through the daemon guard and the remote client: job, progress events,
+// cancel by AbortSignal and by the job API, errors.
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { EventBus } from '../daemon/events.js';
+import { GuardedConnection } from '../daemon/guarded-connection.js';
+import { JobManager } from '../daemon/jobs.js';
+import type { Connection, TvirtEvent } from '../drivers/connection.js';
+import { openIsolatedTestConnection } from '../drivers/test/driver.js';
+import { isVirError } from '../util/errors.js';
+import { connectRemote, type RemoteConnection } from './client.js';
+import { ApiServer } from './server.js';
+
+let dir: string;
+let server: ApiServer;
+let client: RemoteConnection;
+let inner: Connection;
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'tvirt-clone-api-'));
+  const sock = join(dir, 'sock');
+  const bus = new EventBus();
+  const jobs = new JobManager({ events: bus });
+  inner = openIsolatedTestConnection();
+  await inner.domainDestroy('test');
+  server = new ApiServer({ conn: new GuardedConnection(inner, jobs, bus), jobs, socketPath: sock });
+  await server.start();
+  client = (await connectRemote(`qemu+unix:///system?socket=${sock}`)) as unknown as RemoteConnection;
+});
+
+after(async () => {
+  await client?.close();
+  await server?.close();
+  await inner?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('clone over the API', () => {
+  it('runs as a job whose events carry byte progress', async () => {
+    const events: TvirtEvent[] = [];
+    const off = client.onEvent((e) => {
+      if (e.kind === 'job' && e.detail === 'clone') events.push(e);
+    });
+    const seen: number[] = [];
+    let job: string | undefined;
+    const r = await client.domainClone('test', {
+      progress: (p) => seen.push(p),
+      onJob: (id) => {
+        job = id;
+      },
+    });
+    off();
+    assert.equal(r.name, 'test-clone');
+    assert.equal(r.dryRun, false);
+    assert.match(r.xml, /<name>test-clone<\/name>/);
+    assert.ok(job);
+    assert.ok(seen.length >= 2, `progress callbacks: ${seen.length}`);
+    assert.equal(seen.at(-1), r.disks[0]!.bytes);
+    assert.ok(
+      events.some((e) => e.event === 'progress' && e.progress && e.progress.total === r.disks[0]!.bytes),
+    );
+    assert.ok(events.some((e) => e.event === 'completed' && e.jobId === job));
+    assert.equal((await client.domainLookup('test-clone')).state, 'shutoff');
+  });
+
+  it('dry run answers the plan and defines nothing', async () => {
+    const r = await client.domainClone('test', { dryRun: true, name: 'planned' });
+    assert.equal(r.dryRun, true);
+    assert.equal(r.name, 'planned');
+    await assert.rejects(client.domainLookup('planned'), (e) => isVirError(e, 'NO_DOMAIN'));
+  });
+
+  it('cancel by AbortSignal or through the job API leaves nothing', async () => {
+    const ac = new AbortController();
+    const p = client.domainClone('test', {
+      name: 'c1',
+      signal: ac.signal,
+      progress: (n) => {
+        if (n > 0) ac.abort();
+      },
+    });
+    await assert.rejects(p, (e) => isVirError(e, 'OPERATION_ABORTED'));
+    await assert.rejects(client.domainLookup('c1'), (e) => isVirError(e, 'NO_DOMAIN'));
+    const q = client.domainClone('test', {
+      name: 'c2',
+      onJob: (id) => {
+        setTimeout(() => void client.cancelJob(id).catch(() => {}), 20);
+      },
+    });
+    await assert.rejects(q, (e) => isVirError(e, 'OPERATION_ABORTED') && /left behind/.test(e.message));
+    await assert.rejects(client.domainLookup('c2'), (e) => isVirError(e, 'NO_DOMAIN'));
+  });
+
+  it('errors come back with their codes', async () => {
+    await assert.rejects(client.domainClone('nope'), (e) => isVirError(e, 'NO_DOMAIN'));
+    await assert.rejects(client.domainClone('test', { name: 'test-clone' }), (e) =>
+      isVirError(e, 'DOM_EXIST'),
+    );
+    await client.domainCreate('test');
+    await assert.rejects(
+      client.domainClone('test'),
+      (e) => isVirError(e, 'OPERATION_INVALID') && /must be shut off or paused/.test(e.message),
+    );
+    await client.domainDestroy('test');
+  });
+});
