@@ -3,7 +3,7 @@
 // start failures. Every QEMU started here is ended by its PID in `after`.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -228,6 +228,34 @@ describe('QEMU driver with a real guest', { skip, concurrency: true }, () => {
     await assert.rejects(drv.domainCreateXML(net), (e) => isVirError(e) && /network driver/.test(e.message));
     await assert.rejects(drv.domainLookup('netted'), (e) => isVirError(e, 'NO_DOMAIN'));
     await assert.rejects(drv.domainSuspend('nodisk'), (e) => isVirError(e, 'OPERATION_INVALID'));
+  });
+
+  it('a daemon that died mid-start: the next one kills the half-started QEMU', async () => {
+    const sub = join(dir, 'midstart');
+    const opts = {
+      configDir: join(sub, 'etc'),
+      runDir: join(sub, 'run'),
+      logDir: join(sub, 'log'),
+      noSync: true,
+    };
+    const a = await openQemuDriver(opts);
+    await a.domainDefineXML(guestXml(guest!, { name: 'half', dir }));
+    await a.domainCreate('half', { paused: true });
+    const pid = a.qemuPid('half')!;
+    pids.add(pid);
+    await a.close(); // detaches; QEMU keeps running
+    // As if the daemon had died right after the spawn: the status file still says 'starting up'.
+    const file = join(sub, 'run', 'half.json');
+    const st = JSON.parse(await readFile(file, 'utf8'));
+    await writeFile(file, JSON.stringify({ ...st, state: 'paused', reason: 'starting up' }));
+    const b = await openQemuDriver(opts);
+    try {
+      assert.deepEqual(await b.domainGetState('half'), { state: 'shutoff', reason: 'failed' });
+      await waitFor('the half-started QEMU gone', async () => !(await processRunning(pid)), 5000);
+      assert.ok(!existsSync(file));
+    } finally {
+      await b.close();
+    }
   });
 
   it('runs transient domains; undefine of a running domain makes it transient', async () => {

@@ -212,6 +212,8 @@ export interface StartParams {
   kvmAvailable: boolean;
   interfaces: InterfaceHook;
   ports: PortAllocator;
+  /** Called right after the spawn (the driver writes a 'starting up' status file). */
+  onSpawned?: (proc: QemuProcess) => Promise<void>;
   /** QMP events of this QEMU. */
   onEvent: (proc: QemuProcess, ev: MonitorEvent) => void;
   /** Overrides for the build context (emulator, env). */
@@ -328,6 +330,8 @@ export async function startQemu(p: StartParams): Promise<QemuProcess> {
     }
     proc = new QemuProcess(child.pid, monitorPath, runtimeDir, p.logPath, Date.now(), ports, child);
     const early = proc;
+    // Recorded at once (while QEMU initialises) so that a daemon killed now finds this QEMU again.
+    const recorded = p.onSpawned?.(proc).catch((e: unknown) => e);
     proc.mon = await openMonitor(monitorPath, {
       timeoutMs: p.monitorTimeoutMs ?? 30_000,
       abort: early.goneP,
@@ -347,6 +351,8 @@ export async function startQemu(p: StartParams): Promise<QemuProcess> {
         e,
       );
     });
+    const notRecorded = await recorded;
+    if (notRecorded) throw notRecorded;
     const running = proc;
     proc.mon.onEvent((ev) => p.onEvent(running, ev));
     await wireDevices(def, proc.mon);
@@ -452,4 +458,10 @@ export async function reconnectQemu(st: {
   proc.mon.onClose(() => void proc.check());
   const s = await proc.mon.execute<{ running: boolean; status: string }>('query-status');
   return { proc, running: s.running, reason: s.status };
+}
+
+/** SIGKILLs `pid` when it still is the QEMU with this monitor socket (never someone else's process). */
+export async function killIfOurs(pid: number, monitorPath: string): Promise<void> {
+  const argv = await processCmdline(pid);
+  if (argv?.some((a) => a.includes(monitorPath))) signalProcess(pid, 'SIGKILL');
 }

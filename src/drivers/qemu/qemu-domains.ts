@@ -16,6 +16,7 @@ import { appendLogLine, domainLogPath } from './log.js';
 import type { MonitorEvent } from './monitor.js';
 import {
   type InterfaceHook,
+  killIfOurs,
   PortAllocator,
   type QemuProcess,
   reconnectQemu,
@@ -112,7 +113,10 @@ export class QemuDomains {
       this.log.error('cannot reconnect to QEMU', { name: st.name, pid: st.pid, err: e });
       r = undefined;
     }
+    const startingUp = st.state === 'paused' && st.reason === 'starting up';
     if (!r) {
+      // A QEMU whose start never finished, and whose monitor we cannot reach: not left behind.
+      if (startingUp) await killIfOurs(st.pid, st.monitorPath);
       this.log.info('domain no longer running', { name: st.name, pid: st.pid });
       await this.status.remove(st.name).catch(() => {});
       await removeTree(st.runtimeDir).catch(() => {});
@@ -140,6 +144,12 @@ export class QemuDomains {
     r.proc.fakeReboot = st.fakeReboot ?? false;
     this.ports.hold(st.ports);
     this.watch(dom, r.proc);
+    if (startingUp) {
+      // The daemon died between spawn and cont: that start failed; do not leave QEMU paused forever.
+      this.log.warn('killing a QEMU whose start did not finish', { name: st.name, pid: st.pid });
+      await this.kill(dom, 'failed').catch((e) => this.log.error('cannot kill QEMU', { err: e }));
+      return;
+    }
     // What happened while no daemon listened: the events are lost, QEMU's status tells.
     const proc = r.proc;
     const d = dom;
@@ -272,27 +282,44 @@ export class QemuDomains {
     await this.store.save(def.name, formatDomain(def, { inactive: true, secure: true }));
   }
 
-  async saveStatus(d: DomainObj, as?: { state: DomainStateName; reason: string }): Promise<void> {
-    const p = d.proc;
-    if (!p || !d.live || d.id === null) return;
-    const st: DomainStatus = {
+  /** A status record of a running QEMU (what a restarted daemon reads). */
+  statusOf(
+    live: DomainDef,
+    id: number,
+    p: QemuProcess,
+    persistent: boolean,
+    st: { state: DomainStateName; reason: string },
+  ): DomainStatus {
+    return {
       version: STATUS_VERSION,
-      name: d.live.name,
-      uuid: d.live.uuid,
-      id: d.id,
+      name: live.name,
+      uuid: live.uuid,
+      id,
       pid: p.pid,
       monitorPath: p.monitorPath,
       runtimeDir: p.runtimeDir,
       logPath: p.logPath,
-      state: as?.state ?? d.state,
-      reason: as?.reason ?? d.reason,
-      liveXml: this.format(d.live, { secure: true }, d.id),
-      liveDef: d.live,
-      persistent: d.config !== undefined,
+      state: st.state,
+      reason: st.reason,
+      liveXml: this.format(live, { secure: true }, id),
+      liveDef: live,
+      persistent,
       startedAt: p.startedAt,
       ports: p.ports,
       ...(p.fakeReboot ? { fakeReboot: true } : {}),
     };
+  }
+
+  async saveStatus(d: DomainObj, as?: { state: DomainStateName; reason: string }): Promise<void> {
+    const p = d.proc;
+    if (!p || !d.live || d.id === null) return;
+    const st = this.statusOf(
+      d.live,
+      d.id,
+      p,
+      d.config !== undefined,
+      as ?? { state: d.state, reason: d.reason },
+    );
     await this.status
       .save(st)
       .catch((e) => this.log.error('cannot write status file', { name: st.name, err: e }));
@@ -329,9 +356,17 @@ export class QemuDomains {
         interfaces: this.interfaces,
         ports: this.ports,
         onEvent: (p, ev) => this.onQemuEvent(p, ev),
+        onSpawned: (p) =>
+          this.status.save(
+            this.statusOf(live, id, p, d.config !== undefined, { state: 'paused', reason: 'starting up' }),
+          ),
         ...(this.opts.qemuEnv ? { ctx: { env: this.opts.qemuEnv } } : {}),
         ...(this.opts.resolveDiskVolume ? { resolveDiskVolume: this.opts.resolveDiskVolume } : {}),
       });
+    } catch (e) {
+      // The process layer cleaned up QEMU; the status file written at spawn is ours to remove.
+      await this.status.remove(def.name).catch(() => {});
+      throw e;
     } finally {
       d.starting = false;
     }
