@@ -35,6 +35,18 @@ const customXml = `<network>
   </ip>
 </network>
 `;
+const isolatedXml = `<network>
+  <name>iso</name>
+  <bridge name='tvbr-iso'/>
+  <ip address='10.0.5.1' netmask='255.255.255.0'>
+    <dhcp>
+      <range start='10.0.5.10' end='10.0.5.20'/>
+    </dhcp>
+  </ip>
+</network>
+`;
+const hostBridgeXml =
+  "<network><name>hostbr</name><forward mode='bridge'/><bridge name='br-missing'/></network>";
 const overlapXml = customXml
   .replace('<name>lab</name>', '<name>clash</name>')
   .replace('tvbr-lab', 'tvbr-clash');
@@ -245,19 +257,29 @@ describe('tvirtd with virtual networks, in a fresh network namespace', { skip },
     );
   });
 
-  it('guests on the custom and the default network get leases through taps, see each other and their gateway', async (t) => {
+  it('guests on the custom, default and an isolated network get leases through taps; they reach their gateway and each other, the isolated one nothing else', async (t) => {
     const { guest, skip: noGuest } = guestOrSkip();
     if (!guest) {
       t.skip(String(noGuest));
       return;
     }
     assert.equal((await tvirt('net-start', 'lab')).code, 0);
-    // g1 has a reserved address on lab, g3 a dynamic one on lab, g2 one on the default network.
+    const isoFile = join(dir, 'iso.xml');
+    await writeFile(isoFile, isolatedXml);
+    assert.deepEqual(await tvirt('net-create', isoFile), {
+      out: `Network iso created from ${isoFile}\n\n`,
+      err: '',
+      code: 0,
+    });
+    // g1 has a reserved address on lab, g3 a dynamic one on lab, g2 one on the default network,
+    // g4 one on the isolated network.
     const guests = [
       { name: 'g1', mac: '52:54:00:aa:00:01', net: 'lab' },
       { name: 'g2', mac: '52:54:00:aa:00:02', net: 'default' },
       { name: 'g3', mac: '52:54:00:aa:00:03', net: 'lab' },
+      { name: 'g4', mac: '52:54:00:aa:00:04', net: 'iso' },
     ];
+    const bridgeOf: Record<string, string> = { lab: 'tvbr-lab', default: 'virbr0', iso: 'tvbr-iso' };
     for (const g of guests) {
       const xml = guestXml(guest, { name: g.name, dir })
         .replace(
@@ -281,7 +303,7 @@ describe('tvirtd with virtual networks, in a fresh network namespace', { skip },
     const taps = await Promise.all(guests.map((g) => tapOf(g.name)));
     const links = await listLinks(inNs);
     guests.forEach((g, i) => {
-      const br = g.net === 'lab' ? 'tvbr-lab' : 'virbr0';
+      const br = bridgeOf[g.net]!;
       assert.equal(links.find((l) => l.ifname === taps[i])?.master, br, `${g.name} tap on ${br}`);
     });
     for (const g of guests) {
@@ -313,8 +335,28 @@ describe('tvirtd with virtual networks, in a fresh network namespace', { skip },
     assert.match(g3.ip, /^10\.0\.3\./);
     assert.ok(g3.host >= 100 && g3.host <= 199, `${g3.ip} in lab's range`);
 
+    const g4 = await addrOf('g4');
+    assert.match(g4.ip, /^10\.0\.5\.(1\d|20)$/);
+
     const conn = await connectRemote(`qemu+unix:///system?socket=${sock}`);
     try {
+      const con4 = new ConsoleReader(await conn.domainOpenConsole('g4'));
+      try {
+        con4.send('');
+        await con4.expect(/tvirt# /, 0, 60_000);
+        let m = con4.mark();
+        con4.send('busybox ping -c 1 -W 5 10.0.5.1 && echo iso-gw-$((40+5))');
+        await con4.expect(/iso-gw-45/, m, 30_000);
+        // Isolated: no route beyond its subnet (no router from DHCP), so nothing else answers.
+        m = con4.mark();
+        con4.send(`busybox ping -c 1 -W 2 ${g3.ip} || echo iso-blocked-$((40+6))`);
+        await con4.expect(/iso-blocked-46/, m, 30_000);
+        m = con4.mark();
+        con4.send('busybox ping -c 1 -W 2 192.168.122.1 || echo iso-blocked-$((40+7))');
+        await con4.expect(/iso-blocked-47/, m, 30_000);
+      } finally {
+        con4.close();
+      }
       const con = new ConsoleReader(await conn.domainOpenConsole('g1'));
       try {
         con.send('');
@@ -343,13 +385,13 @@ describe('tvirtd with virtual networks, in a fresh network namespace', { skip },
     }
     assert.deepEqual(
       await tvirt(
-        'destroy g1; destroy g2; destroy g3; undefine g1; undefine g2; undefine g3; net-destroy lab',
+        'destroy g1; destroy g2; destroy g3; destroy g4; undefine g1; undefine g2; undefine g3; undefine g4; net-destroy lab; net-destroy iso',
       ),
       {
         out:
-          "Domain 'g1' destroyed\n\nDomain 'g2' destroyed\n\nDomain 'g3' destroyed\n\n" +
-          "Domain 'g1' has been undefined\n\nDomain 'g2' has been undefined\n\nDomain 'g3' has been undefined\n\n" +
-          'Network lab destroyed\n\n',
+          "Domain 'g1' destroyed\n\nDomain 'g2' destroyed\n\nDomain 'g3' destroyed\n\nDomain 'g4' destroyed\n\n" +
+          "Domain 'g1' has been undefined\n\nDomain 'g2' has been undefined\n\nDomain 'g3' has been undefined\n\nDomain 'g4' has been undefined\n\n" +
+          'Network lab destroyed\n\nNetwork iso destroyed\n\n',
         err: '',
         code: 0,
       },
@@ -430,6 +472,26 @@ describe('tvirtd with virtual networks, in a fresh network namespace', { skip },
       { bridges: await bridges(), tables: await tvirtTables(), dnsmasq: dnsmasqs().length },
       before,
     );
+    const rangeOut = join(dir, 'range.xml');
+    await writeFile(
+      rangeOut,
+      customXml.replace('<name>lab</name>', '<name>far</name>').replace('10.0.3.199', '10.0.4.199'),
+    );
+    assert.deepEqual(await tvirt('net-define', rangeOut), {
+      out: '\n',
+      err: `error: Failed to define network from ${rangeOut}\nerror: internal error: range 10.0.3.100 - 10.0.4.199 is not entirely within network 10.0.3.1/24\n`,
+      code: 1,
+    });
+    const hb = join(dir, 'hostbr.xml');
+    await writeFile(hb, hostBridgeXml);
+    assert.equal((await tvirt('net-define', hb)).code, 0);
+    const missing = await tvirt('net-start', 'hostbr');
+    assert.equal(missing.code, 1);
+    assert.equal(
+      missing.err,
+      "error: Failed to start network hostbr\nerror: operation failed: host bridge 'br-missing' of network 'hostbr' does not exist; create it first (e.g. iface-bridge IFACE br-missing)\n",
+    );
+    assert.equal((await tvirt('net-undefine', 'hostbr')).code, 0);
     assert.equal((await tvirt('net-list', '--all', '--name')).out, 'default\nlab\n\n');
     await tvirt('net-destroy', 'lab');
   });
