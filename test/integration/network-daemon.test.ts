@@ -109,8 +109,13 @@ describe('tvirtd with virtual networks, in a fresh network namespace', { skip },
     await chmod(dir, 0o755);
     root = join(dir, 'root');
     sock = join(root, 'run', 'tvirt-sock');
-    // `ip netns exec` execs the daemon: its PID is the child's.
-    daemon = spawn(
+    await startDaemon();
+  });
+
+  /** Starts tvirtd in the namespace; `ip netns exec` execs it, so its PID is the child's. */
+  async function startDaemon(): Promise<void> {
+    daemonErr = '';
+    const child = spawn(
       'ip',
       [
         'netns',
@@ -125,19 +130,17 @@ describe('tvirtd with virtual networks, in a fresh network namespace', { skip },
         'qemu',
         '--networks',
       ],
-      {
-        stdio: ['ignore', 'ignore', 'pipe'],
-      },
+      { stdio: ['ignore', 'ignore', 'pipe'] },
     );
-    daemon.stderr!.setEncoding('utf8');
-    daemon.stderr!.on('data', (c: string) => {
+    daemon = child;
+    child.stderr!.setEncoding('utf8');
+    child.stderr!.on('data', (c: string) => {
       daemonErr += c;
     });
-    const child = daemon;
     exited = new Promise<void>((r) => child.once('exit', () => r()));
     await until('tvirtd to start', () => daemonErr.includes('tvirtd started') || child.exitCode !== null);
     assert.equal(child.exitCode, null, `tvirtd exited: ${daemonErr}`);
-  });
+  }
 
   after(async () => {
     try {
@@ -494,6 +497,25 @@ describe('tvirtd with virtual networks, in a fresh network namespace', { skip },
     assert.equal((await tvirt('net-undefine', 'hostbr')).code, 0);
     assert.equal((await tvirt('net-list', '--all', '--name')).out, 'default\nlab\n\n');
     await tvirt('net-destroy', 'lab');
+  });
+
+  it('a killed daemon leaves networks running; the next one takes them over and autostarts the rest', async () => {
+    const before = dnsmasqs();
+    assert.equal(before.length, 1);
+    process.kill(daemon!.pid!, 'SIGKILL');
+    await exited;
+    assert.deepEqual(dnsmasqs(), before);
+    assert.deepEqual(await bridges(), ['virbr0']);
+    await startDaemon();
+    assert.equal(
+      (await tvirt('net-list', '--all')).out,
+      ' Name      State    Autostart   Persistent\n--------------------------------------------\n default   active   yes         yes\n lab       active   yes         yes\n\n',
+    );
+    // default kept its dnsmasq; lab was autostarted with its own.
+    assert.ok(dnsmasqs().includes(before[0]!));
+    assert.equal(dnsmasqs().length, 2);
+    assert.deepEqual(await bridges(), ['tvbr-lab', 'virbr0']);
+    assert.equal((await tvirt('net-destroy', 'lab')).code, 0);
   });
 
   it('after net-destroy of every network nothing of tvirt is left in the namespace', async () => {
