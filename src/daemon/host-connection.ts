@@ -1,6 +1,6 @@
 // The Connection tvirtd serves: its hypervisor driver (QEMU) composed with the host's network
 // driver (src/drivers/network), which owns bridges, dnsmasq and nftables. Networking runs only when
-// enabled (system mode by default, TVIRT_NETWORKS=1/0 or DriverContext.networks to force) and
+// enabled (system mode by default; tvirtd --networks/--no-networks or TVIRT_NETWORKS=1/0 decide) and
 // possible (root, `ip`, `dnsmasq`, `nft`); otherwise every network call fails saying why.
 import type {
   Connection,
@@ -31,7 +31,7 @@ export async function networkingUnavailable(
   if (!wanted) {
     return ctx.paths.mode === 'system'
       ? 'virtual networks are disabled in this tvirtd (--no-networks or TVIRT_NETWORKS=0)'
-      : `virtual networks run only in the system daemon; this tvirtd runs in ${ctx.paths.mode} mode (start it with TVIRT_NETWORKS=1 as root to enable them)`;
+      : `virtual networks run only in the system daemon; this tvirtd runs in ${ctx.paths.mode} mode (start it as root with --networks to enable them)`;
   }
   if (process.getuid?.() !== 0) return 'virtual networks need tvirtd to run as root';
   const missing: string[] = [];
@@ -142,7 +142,7 @@ export async function openHostNetworks(
   const { NetworkDriver } = await import('../drivers/network/network-driver.js');
   const dirs = driverDirs(ctx.paths, 'qemu');
   const driver: NetworkDriver = new NetworkDriver({
-    store: new ConfigStore({ dir: dirs.networks, autostartDir: dirs.networksAutostart, mode: 0o644 }),
+    store: new ConfigStore({ dir: dirs.networks, autostartDir: dirs.networksAutostart }),
     stateDir: dirs.networkStatus,
     onEvent: (name, event, uuid) =>
       emit({ kind: 'network-lifecycle', name, uuid, event, timestamp: Date.now() }),
