@@ -116,6 +116,14 @@ describe('tvirt clone', () => {
     assert.match(rep.out, /^test-clone$/m);
   });
 
+  it('--linked: dominfo shows which clones depend on which base', async () => {
+    const r = await tvirt('destroy test; clone test --auto-clone --linked; dominfo test; dominfo test-clone');
+    assert.equal(r.err, '');
+    assert.match(r.out, /Allocating 'diskimage1-clone\.qcow2'/);
+    assert.match(r.out, /Linked clones: +test-clone\n/);
+    assert.match(r.out, /Linked to: +\/guest\/diskimage1 \(test, vda\)\n/);
+  });
+
   it('Ctrl+C cancels the copy and leaves nothing behind', async () => {
     setTimeout(() => process.emit('SIGINT'), 40);
     const r = await tvirt('destroy test; clone test --auto-clone; list --all --name');

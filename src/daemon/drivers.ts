@@ -105,7 +105,11 @@ export async function createDriver(
   }
   const { withHostNetworks } = await import('./host-connection.js');
   const { composeStorage, domainsUsingPath } = await import('./host-storage.js');
-  const connection = composeStorage(await withHostNetworks(hosted.connection, ctx), ctx.storage!);
+  // Linked clones' base images are protected at start and vol-delete (src/drivers/clone).
+  const { protectLinkedBases } = await import('../drivers/clone/linked-guard.js');
+  const connection = protectLinkedBases(
+    composeStorage(await withHostNetworks(hosted.connection, ctx), ctx.storage!),
+  );
   hostStorage?.setInUse(domainsUsingPath(connection, (p, v) => hostStorage.resolveDiskVolume(p, v)));
   return { ...hosted, connection };
 }

@@ -288,3 +288,27 @@ export const cloneGroup: CommandGroup = {
     },
   ],
 };
+
+/**
+ * dominfo's linked-clone lines: 'Linked clones:' (clones backed by this domain's disks) and
+ * 'Linked to:' (the bases this linked clone reads from). Empty for other domains.
+ */
+export async function linkedDomainPairs(conn: Connection, ref: string): Promise<[string, string][]> {
+  const { linkedCloneInfo } = await import('../../drivers/clone/linked-guard.js');
+  const { clones, bases } = await linkedCloneInfo(conn, ref);
+  const out: [string, string][] = [];
+  if (clones.length) out.push(['Linked clones:', clones.join(', ')]);
+  for (const b of bases)
+    out.push(['Linked to:', `${b.base}${b.original ? ` (${b.original}, ${b.target})` : ''}`]);
+  return out;
+}
+
+/** vol-info's line: 'Backing of:' the linked clones whose overlays read this volume. */
+export async function linkedVolumePairs(conn: Connection, path: string): Promise<[string, string][]> {
+  const [{ linkedCloneDefs }, { linkedClonesOf }] = await Promise.all([
+    import('../../drivers/clone/linked-guard.js'),
+    import('../../drivers/clone/linked.js'),
+  ]);
+  const clones = linkedClonesOf(path, await linkedCloneDefs(conn));
+  return clones.length ? [['Backing of:', clones.join(', ')]] : [];
+}

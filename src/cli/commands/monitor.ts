@@ -148,6 +148,8 @@ const dominfoCmd: CommandDef = {
         ]);
       }
     }
+    // Linked clones (src/drivers/clone): which clones this domain backs, or which base it reads.
+    pairs.push(...(await (await import('./clone.js')).linkedDomainPairs(await ctx.conn(), dom.uuid)));
     ctx.print(keyValue(pairs));
   },
 };

@@ -307,6 +307,8 @@ const infoCmd: CommandDef = {
           physical ? 'Physical:' : 'Allocation:',
           size(physical ? (i.physical ?? i.allocation) : i.allocation),
         ],
+        // Linked clones whose overlays read this volume (src/drivers/clone).
+        ...(await (await import('./clone.js')).linkedVolumePairs(conn, i.path)),
       ]),
     );
   },

@@ -21,6 +21,7 @@ import type {
   TvirtEvent,
   VersionInfo,
 } from '../connection.js';
+import { checkStartAllowed } from '../clone/linked.js';
 import { channelSocketPath } from './command.js';
 import { openConsole } from './console.js';
 import { type DomainObj, defOf, isActive, matchesFilter, summary } from './domain-obj.js';
@@ -284,6 +285,11 @@ export class QemuDriver implements HypervisorConnection {
     return this.s.job(d, 'start', async () => {
       if (isActive(d)) throw invalid('domain is already running');
       if (!d.config) throw internal(`domain '${defOf(d).name}' has no persistent definition`);
+      // A base image of linked clones must not be written (src/drivers/clone/linked.ts).
+      checkStartAllowed(
+        d.config,
+        this.s.doms.all().map((x) => x.config ?? defOf(x)),
+      );
       await this.s.start(d, d.config, flags.paused ?? false);
       return summary(d);
     });
