@@ -114,7 +114,7 @@ describe('tvirtd with the QEMU driver', { skip, concurrency: true }, () => {
         async () =>
           (await markerCount(join(root, 'g1.serial'))) >= 1 &&
           (await markerCount(join(root, 'g2.serial'))) >= 1,
-        30_000,
+        90_000,
       );
       await conn.close();
 
@@ -152,7 +152,7 @@ describe('tvirtd with the QEMU driver', { skip, concurrency: true }, () => {
         monitorPath: string;
       };
       const qmp = await QmpClient.connect(st.monitorPath);
-      const down = qmp.waitForEvent('SHUTDOWN', { timeoutMs: 20_000 });
+      const down = qmp.waitForEvent('SHUTDOWN', { timeoutMs: 60_000 });
       await qmp.execute('system_powerdown');
       await down;
       await qmp.close();
@@ -226,7 +226,7 @@ describe('tvirtd with the QEMU driver', { skip, concurrency: true }, () => {
       assert.equal(r.out.trim(), "Domain 'vm1' started", r.err);
       await qemuPid(root, 'vm1');
       const serial = join(root, 'vm1.serial');
-      await waitFor('the boot marker', async () => (await markerCount(serial)) >= 1, 30_000);
+      await waitFor('the boot marker', async () => (await markerCount(serial)) >= 1, 90_000);
       r = await cli(
         uri,
         'suspend vm1; domstate --reason vm1; resume vm1; domstate --reason vm1; dumpxml vm1',
@@ -240,13 +240,13 @@ describe('tvirtd with the QEMU driver', { skip, concurrency: true }, () => {
       assert.match(r.out, /vm1\.qcow2/);
       r = await cli(uri, 'reboot vm1');
       assert.equal(r.out.trim(), "Domain 'vm1' is being rebooted", r.err);
-      await waitFor('the second boot marker', async () => (await markerCount(serial)) >= 2, 30_000);
+      await waitFor('the second boot marker', async () => (await markerCount(serial)) >= 2, 90_000);
       r = await cli(uri, 'shutdown vm1');
       assert.equal(r.out.trim(), "Domain 'vm1' is being shutdown", r.err);
       await waitFor(
         'shut off',
         async () => (await cli(uri, 'domstate --reason vm1')).out.trim() === 'shut off (shutdown)',
-        20_000,
+        60_000,
       );
       r = await cli(uri, 'list --all');
       assert.match(r.out, / -\s+vm1\s+shut off/);

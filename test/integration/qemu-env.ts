@@ -64,7 +64,7 @@ export function guestXml(guest: TestGuest, o: GuestXmlOpts): string {
 }
 
 /** Polls `cond` every 20 ms until it is truthy; throws after `ms` naming `what`. */
-export async function waitFor<T>(what: string, cond: () => T | Promise<T>, ms = 20_000): Promise<T> {
+export async function waitFor<T>(what: string, cond: () => T | Promise<T>, ms = 60_000): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     const v = await cond();
@@ -94,7 +94,7 @@ export class ConsoleReader {
   mark(): number {
     return this.text.length;
   }
-  async expect(re: RegExp, from = 0, ms = 20_000): Promise<void> {
+  async expect(re: RegExp, from = 0, ms = 60_000): Promise<void> {
     await waitFor(
       `${re} on the console (got: ${JSON.stringify(this.text.slice(-300))})`,
       () => re.test(this.text.slice(from)),

@@ -89,12 +89,12 @@ describe('QEMU driver with a real guest', { skip, concurrency: true }, () => {
       await con.expect(/wrote-2/, m);
 
       await drv.domainReboot('life');
-      await waitFor('the second boot marker', async () => (await markerCount(serial)) >= 2, 30_000);
+      await waitFor('the second boot marker', async () => (await markerCount(serial)) >= 2, 90_000);
       assert.equal(await stateOf('life'), 'running (booted)');
       assert.ok(events.some((e) => e.name === 'life' && e.event === 'rebooted'));
 
       await drv.domainReset('life');
-      await waitFor('the boot marker after reset', async () => (await markerCount(serial)) >= 3, 30_000);
+      await waitFor('the boot marker after reset', async () => (await markerCount(serial)) >= 3, 90_000);
 
       await drv.domainShutdown('life');
       await waitFor('shutoff after shutdown', async () => (await stateOf('life')) === 'shutoff (shutdown)');
@@ -164,7 +164,7 @@ describe('QEMU driver with a real guest', { skip, concurrency: true }, () => {
     await waitFor(
       'phoenix boots again',
       async () => (await markerCount(join(dir, 'phoenix.serial'))) >= 1,
-      30_000,
+      90_000,
     );
     await drv.domainDestroy('phoenix');
     assert.equal(await stateOf('phoenix'), 'shutoff (destroyed)');
@@ -181,7 +181,7 @@ describe('QEMU driver with a real guest', { skip, concurrency: true }, () => {
       async () =>
         (await markerCount(join(dir, 'keeper.serial'))) >= 1 &&
         (await markerCount(join(dir, 'again.serial'))) >= 1,
-      30_000,
+      90_000,
     );
     await Promise.all([drv.domainShutdown('keeper'), drv.domainShutdown('again')]);
     await waitFor('keeper in shutdown', async () => (await stateOf('keeper')) === 'shutdown (unknown)');
@@ -189,7 +189,7 @@ describe('QEMU driver with a real guest', { skip, concurrency: true }, () => {
     await waitFor(
       'again boots a second time',
       async () => (await markerCount(join(dir, 'again.serial'))) >= 2,
-      30_000,
+      90_000,
     );
     assert.equal(await stateOf('again'), 'running (booted)');
     assert.equal(pidOf('again'), ap, 'same QEMU, reset');

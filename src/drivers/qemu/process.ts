@@ -97,6 +97,8 @@ export class QemuProcess {
   private markGone!: () => void;
   private pollTimer: NodeJS.Timeout | undefined;
   private readonly exitListeners: (() => void)[] = [];
+  /** We let go of it (daemon shutdown): stop watching. */
+  private detached = false;
 
   constructor(
     readonly pid: number,
@@ -130,10 +132,18 @@ export class QemuProcess {
     else this.exitListeners.push(listener);
   }
 
-  /** Re-checks liveness of a process that is not our child (e.g. after its monitor closed). */
+  /** Re-checks liveness of a process that is not our child. */
   async check(): Promise<void> {
-    if (this.gone || this.child) return;
+    if (this.gone || this.child || this.detached) return;
     if (!(await processRunning(this.pid))) this.setGone();
+  }
+
+  /** The monitor closed: QEMU is most likely exiting; look every 20 ms for a while, not every 500. */
+  async checkSoon(): Promise<void> {
+    for (let i = 0; i < 150 && !this.gone && !this.child && !this.detached; i++) {
+      await this.check();
+      if (!this.gone) await new Promise((r) => setTimeout(r, 20));
+    }
   }
 
   private setGone(): void {
@@ -195,6 +205,7 @@ export class QemuProcess {
 
   /** Detaches from a QEMU that keeps running (daemon shutdown): monitor closed, nothing stopped. */
   async detach(): Promise<void> {
+    this.detached = true;
     if (this.pollTimer) clearInterval(this.pollTimer);
     this.exitListeners.length = 0;
     await this.mon?.close().catch(() => {});
@@ -455,7 +466,7 @@ export async function reconnectQemu(st: {
     );
   }
   proc.mon.onEvent((ev) => st.onEvent(proc, ev));
-  proc.mon.onClose(() => void proc.check());
+  proc.mon.onClose(() => void proc.checkSoon());
   const s = await proc.mon.execute<{ running: boolean; status: string }>('query-status');
   return { proc, running: s.running, reason: s.status };
 }
