@@ -5,6 +5,7 @@
 // the hypervisor driver has (the test driver's in-memory pools): a daemon's pools are the host's.
 import type { Connection, ResolvedDiskVolume, TvirtEvent } from '../drivers/connection.js';
 import type { StorageDriver } from '../drivers/storage/storage-driver.js';
+import { prefixed } from '../drivers/network/libvirt-message.js';
 import { storageMethods } from '../drivers/storage-forwarder.js';
 import { ConfigStore } from './config-store.js';
 import type { DriverContext } from './drivers.js';
@@ -90,7 +91,8 @@ export function composeStorage(
     get(target, prop, receiver) {
       if (typeof prop === 'string' && storageMethodSet.has(prop)) {
         const f = (storage.driver as unknown as Record<string, (...a: unknown[]) => unknown>)[prop]!;
-        return f.bind(storage.driver);
+        // Errors read as libvirt's: "Requested operation is not valid: storage pool 'x' is not active".
+        return (...args: unknown[]) => prefixed(() => f.apply(storage.driver, args));
       }
       if (prop === 'resolveDiskVolume') return storage.resolveDiskVolume;
       if (prop === 'onEvent') {
