@@ -149,7 +149,10 @@ describe('storage through tvirtd and the CLI', () => {
         /^error: Failed to create vol \.\.\/x\nerror: .*volume name '\.\.\/x' cannot contain '\/'/,
       ],
       ['vol-create-as default a/b 1M', /^error: Failed to create vol a\/b\nerror: .*cannot contain '\/'/],
-      ['vol-create-as default .. 1M', /^error: Failed to create vol \.\.\nerror: invalid argument: invalid volume name '\.\.'/],
+      [
+        'vol-create-as default .. 1M',
+        /^error: Failed to create vol \.\.\nerror: invalid argument: invalid volume name '\.\.'/,
+      ],
       [
         'vol-create-as default c 1Q',
         /^error: Malformed size 1Q\nerror: invalid argument: unknown suffix 'Q'\n$/,
