@@ -218,6 +218,40 @@ describe('web UI in Chromium', { skip, timeout: 120_000 }, () => {
     await page.getByRole('heading', { name: 'Volumes in webpool' }).waitFor();
   });
 
+  it('creates a guest that boots an ISO volume with a new disk; deleting it with its storage removes the disk', async () => {
+    await nav('Create guest').click();
+    await page.getByLabel('Name').fill('isovm');
+    await page.getByLabel('an ISO image (install)').check();
+    const iso = await page
+      .locator('select[name=cdrom]')
+      .locator('option', { hasText: 'default/tiny.iso' })
+      .getAttribute('value');
+    await page.locator('select[name=cdrom]').selectOption(iso!);
+    await page.getByLabel('create a new disk (qcow2) for the guest').check();
+    await page.getByLabel('Size (GiB)').fill('1');
+    await page.getByLabel('start it and open its console').uncheck();
+    await page.getByRole('button', { name: 'Create' }).click();
+    await page.getByRole('heading', { name: /isovm/ }).waitFor();
+    await page.getByRole('cell', { name: 'hdc', exact: true }).waitFor();
+    await page.getByRole('cell', { name: iso!, exact: true }).waitFor();
+    await page.getByRole('cell', { name: /isovm\.qcow2$/ }).waitFor();
+    await page.getByText('vnc on 127.0.0.1').waitFor();
+    await page.getByRole('button', { name: 'Delete' }).click();
+    await page
+      .getByRole('dialog')
+      .getByLabel(/also delete its disks/)
+      .check();
+    await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
+    await page.getByRole('heading', { name: 'Guests' }).waitFor();
+    await nav('Storage').click();
+    await page.locator('table[data-testid=pool-table] tr[data-name="default"]').getByRole('link').click();
+    await page.locator('table[data-testid=volume-table] tr[data-name="tiny.iso"]').waitFor();
+    assert.equal(
+      await page.locator('table[data-testid=volume-table] tr[data-name="isovm.qcow2"]').count(),
+      0,
+    );
+  });
+
   it('shows a read-only user no buttons that would be refused', async () => {
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 720 } });
     try {

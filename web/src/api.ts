@@ -225,6 +225,7 @@ export const storageApi = {
   volumes: (name: string) => request<{ volumes: StorageVolInfo[] }>('GET', `${pool(name)}/volumes`),
   createVolume: (name: string, xml: string, tag?: string) =>
     request<StorageVolInfo>('POST', `${pool(name)}/volumes`, { xml, ...(tag ? { tag } : {}) }),
+  volumeByPath: (path: string) => request<StorageVolInfo>('GET', `/v1/storage/volumes?path=${enc(path)}`),
   deleteVolume: (name: string, vol: string) =>
     request<unknown>('DELETE', `${pool(name)}/volumes/${enc(vol)}`),
 };

@@ -87,11 +87,15 @@ export interface NewGuest {
   name: string;
   memoryMiB: number;
   vcpus: number;
-  boot: 'kernel' | 'disk';
+  boot: 'kernel' | 'disk' | 'cdrom';
   kernel: string;
   initrd: string;
   cmdline: string;
   disk: string;
+  /** Path of an ISO image (boot 'cdrom'). */
+  cdrom: string;
+  /** A VNC display (and a VGA card) for the graphical console. */
+  vnc: boolean;
   network: 'none' | 'user';
   /** Hypervisor domain type from the capabilities: kvm, qemu or test. */
   domainType: string;
@@ -107,7 +111,9 @@ export function newGuestXml(g: NewGuest): string {
           ...(g.initrd ? [`    <initrd>${esc(g.initrd)}</initrd>`] : []),
           ...(g.cmdline ? [`    <cmdline>${esc(g.cmdline)}</cmdline>`] : []),
         ]
-      : ["    <boot dev='hd'/>"];
+      : g.boot === 'cdrom'
+        ? ["    <boot dev='cdrom'/>", "    <boot dev='hd'/>"]
+        : ["    <boot dev='hd'/>"];
   const format = /\.qcow2$/i.test(g.disk) ? 'qcow2' : 'raw';
   const devices = [
     ...(g.boot === 'disk' || g.disk
@@ -119,11 +125,27 @@ export function newGuestXml(g: NewGuest): string {
           '    </disk>',
         ]
       : []),
+    ...(g.boot === 'cdrom'
+      ? [
+          "    <disk type='file' device='cdrom'>",
+          "      <driver name='qemu' type='raw'/>",
+          `      <source file='${esc(g.cdrom)}'/>`,
+          "      <target dev='hdc' bus='ide'/>",
+          '      <readonly/>',
+          '    </disk>',
+        ]
+      : []),
     ...(g.network === 'user'
       ? ["    <interface type='user'>", "      <model type='virtio'/>", '    </interface>']
       : []),
     "    <serial type='pty'/>",
     "    <console type='pty'/>",
+    ...(g.vnc
+      ? [
+          "    <graphics type='vnc' autoport='yes' listen='127.0.0.1'/>",
+          "    <video><model type='vga'/></video>",
+        ]
+      : []),
   ];
   return [
     `<domain type='${esc(g.domainType)}'>`,

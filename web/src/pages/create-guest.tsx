@@ -1,8 +1,10 @@
-// Create a guest: name, memory, vCPUs, boot from a kernel (+ initrd) or an existing disk, network.
+// Create a guest: name, memory, vCPUs; boot from a kernel (+ initrd), an existing disk image or an
+// ISO volume; optionally a new disk in a storage pool; network; VNC display; then start it.
 import { type FormEvent, useEffect, useState } from 'react';
-import { type ApiError, api, toApiError } from '../api';
+import { type ApiError, type StorageVolInfo, api, storageApi, toApiError } from '../api';
 import { ErrorBox } from '../components/error-box';
 import { type NewGuest, checkDomainXml, newGuestXml, pickDomainType } from '../domain-xml';
+import { newVolumeXml } from '../domain-xml-net';
 import { guestPath, navigate } from '../router';
 
 export function CreateGuestPage() {
@@ -15,10 +17,15 @@ export function CreateGuestPage() {
     initrd: '',
     cmdline: 'console=ttyS0',
     disk: '',
+    cdrom: '',
+    vnc: false,
     network: 'user',
     domainType: 'qemu',
     arch: 'x86_64',
   });
+  const [volumes, setVolumes] = useState<StorageVolInfo[]>([]);
+  const [activePools, setActivePools] = useState<string[]>([]);
+  const [newDisk, setNewDisk] = useState({ enabled: false, pool: '', sizeGiB: 8 });
   const [start, setStart] = useState(true);
   const [error, setError] = useState<ApiError>();
   const [problem, setProblem] = useState<string>();
@@ -29,22 +36,44 @@ export function CreateGuestPage() {
       (c) => setG((x) => ({ ...x, ...pickDomainType(c.xml) })),
       (e) => setError(toApiError(e)),
     );
+    // Volumes to choose from; no storage (or an error) just means typing paths.
+    storageApi
+      .pools()
+      .then(async ({ pools }) => {
+        const active = pools.filter((p) => p.active).map((p) => p.name);
+        setActivePools(active);
+        setNewDisk((d) => ({ ...d, pool: active[0] ?? '' }));
+        const lists = await Promise.all(
+          active.map((p) => storageApi.volumes(p).catch(() => ({ volumes: [] }))),
+        );
+        setVolumes(lists.flatMap((l) => l.volumes));
+      })
+      .catch(() => {});
   }, []);
 
   const set = <K extends keyof NewGuest>(k: K, v: NewGuest[K]) => setG((x) => ({ ...x, [k]: v }));
+  const isos = volumes.filter((v) => /\.iso$/i.test(v.name) || v.format === 'iso');
+  const wantNewDisk = newDisk.enabled && g.boot !== 'disk';
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     setError(undefined);
-    const xml = newGuestXml(g);
-    const p = checkDomainXml(xml);
+    const p = checkDomainXml(newGuestXml(g));
     setProblem(p);
     if (p) return;
     setBusy(true);
     try {
-      const d = await api.define(xml);
+      let guest = g;
+      if (wantNewDisk) {
+        const vol = await storageApi.createVolume(
+          newDisk.pool,
+          newVolumeXml(`${g.name}.qcow2`, Math.round(newDisk.sizeGiB * 1024 ** 3), 'qcow2'),
+        );
+        guest = { ...g, disk: vol.path };
+      }
+      const d = await api.define(newGuestXml(guest));
       if (start) await api.action(d.name, 'start');
-      navigate(guestPath(d.name, start ? 'console' : undefined));
+      navigate(guestPath(d.name, start ? (g.vnc ? 'display' : 'console') : undefined));
     } catch (err) {
       setError(toApiError(err));
     } finally {
@@ -110,6 +139,15 @@ export function CreateGuestPage() {
             />{' '}
             an existing disk image
           </label>
+          <label className="inline">
+            <input
+              type="radio"
+              name="boot"
+              checked={g.boot === 'cdrom'}
+              onChange={() => setG((x) => ({ ...x, boot: 'cdrom', vnc: true }))}
+            />{' '}
+            an ISO image (install)
+          </label>
         </fieldset>
         {g.boot === 'kernel' && (
           <>
@@ -132,15 +170,80 @@ export function CreateGuestPage() {
             </label>
           </>
         )}
-        <label>
-          {g.boot === 'disk' ? 'Disk image path (on the host)' : 'Disk image path (optional)'}
-          <input
-            name="disk"
-            required={g.boot === 'disk'}
-            value={g.disk}
-            onChange={(e) => set('disk', e.target.value)}
-          />
-        </label>
+        {g.boot === 'cdrom' && (
+          <label>
+            ISO image
+            <select name="cdrom" required value={g.cdrom} onChange={(e) => set('cdrom', e.target.value)}>
+              <option value="">
+                {isos.length ? 'choose a volume…' : 'no ISO volumes: upload one on the Storage page'}
+              </option>
+              {isos.map((v) => (
+                <option key={v.key} value={v.path}>
+                  {v.pool}/{v.name}
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
+        {(g.boot === 'disk' || !wantNewDisk) && (
+          <label>
+            {g.boot === 'disk' ? 'Disk image path (on the host)' : 'Existing disk image path (optional)'}
+            <input
+              name="disk"
+              list="volume-paths"
+              required={g.boot === 'disk'}
+              value={g.disk}
+              onChange={(e) => set('disk', e.target.value)}
+            />
+            <datalist id="volume-paths">
+              {volumes.map((v) => (
+                <option key={v.key} value={v.path}>
+                  {v.pool}/{v.name}
+                </option>
+              ))}
+            </datalist>
+          </label>
+        )}
+        {g.boot !== 'disk' && activePools.length > 0 && (
+          <fieldset className="stack">
+            <legend>New disk</legend>
+            <label className="inline">
+              <input
+                type="checkbox"
+                checked={newDisk.enabled}
+                onChange={(e) => setNewDisk((d) => ({ ...d, enabled: e.target.checked }))}
+              />{' '}
+              create a new disk (qcow2) for the guest
+            </label>
+            {newDisk.enabled && (
+              <>
+                <label>
+                  Pool
+                  <select
+                    value={newDisk.pool}
+                    onChange={(e) => setNewDisk((d) => ({ ...d, pool: e.target.value }))}
+                  >
+                    {activePools.map((p) => (
+                      <option key={p} value={p}>
+                        {p}
+                      </option>
+                    ))}
+                  </select>
+                </label>
+                <label>
+                  Size (GiB)
+                  <input
+                    type="number"
+                    min={1}
+                    required
+                    value={newDisk.sizeGiB}
+                    onChange={(e) => setNewDisk((d) => ({ ...d, sizeGiB: Number(e.target.value) }))}
+                  />
+                </label>
+              </>
+            )}
+          </fieldset>
+        )}
         <label>
           Network
           <select
@@ -151,6 +254,10 @@ export function CreateGuestPage() {
             <option value="user">user-mode (NAT by QEMU)</option>
             <option value="none">none</option>
           </select>
+        </label>
+        <label className="inline">
+          <input type="checkbox" checked={g.vnc} onChange={(e) => set('vnc', e.target.checked)} /> graphical
+          display (VNC)
         </label>
         <label className="inline">
           <input type="checkbox" checked={start} onChange={(e) => setStart(e.target.checked)} /> start it and

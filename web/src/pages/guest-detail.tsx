@@ -1,6 +1,14 @@
 // One guest: CPU, memory, devices, autostart, actions (destructive ones confirmed), and its XML.
 import { useCallback, useEffect, useState } from 'react';
-import { type ApiError, type DomainAction, type DomainInfo, api, toApiError } from '../api';
+import {
+  ApiError,
+  type DomainAction,
+  type DomainInfo,
+  type StorageVolInfo,
+  api,
+  storageApi,
+  toApiError,
+} from '../api';
 import { ConfirmDialog } from '../components/dialog';
 import { ErrorBox } from '../components/error-box';
 import { ACTION_LABELS, DESTRUCTIVE, StateBadge, allowed, isActive } from '../components/state';
@@ -10,6 +18,25 @@ import { guestPath, href, navigate } from '../router';
 import { useCanWrite } from '../session';
 import { guestStore } from '../store';
 import { XmlEditor } from './xml-editor';
+
+/** The pool volumes behind a guest's disks (not CD-ROMs), and the disk paths no pool holds. */
+async function diskVolumes(name: string): Promise<{ found: StorageVolInfo[]; kept: string[] }> {
+  const { xml } = await api.xml(name, true);
+  const found: StorageVolInfo[] = [];
+  const kept: string[] = [];
+  for (const d of parseDevices(xml).disks) {
+    if (d.device !== 'disk' || d.source === '(none)') continue;
+    try {
+      if (d.type === 'volume') {
+        const [pool, vol] = d.source.split('/');
+        found.push({ pool: pool!, name: vol! } as StorageVolInfo);
+      } else found.push(await storageApi.volumeByPath(d.source));
+    } catch {
+      kept.push(d.source);
+    }
+  }
+  return { found, kept };
+}
 
 const ACTIONS: DomainAction[] = ['start', 'shutdown', 'reboot', 'suspend', 'resume', 'reset', 'destroy'];
 
@@ -61,10 +88,29 @@ export function GuestDetailPage({ name, tab }: { name: string; tab: string }) {
   const remove = async () => {
     setBusy('delete');
     try {
-      const r = await api.undefine(name, removeStorage);
-      if (r.becameTransient) {
-        setNotice(`${name} is no longer defined; it disappears when it stops.`);
-        await load();
+      // As virsh undefine --remove-all-storage does on the client: find the disks' volumes first,
+      // delete them after the undefine. CD-ROM images (install media) are kept.
+      const volumes = removeStorage ? await diskVolumes(name) : { found: [], kept: [] };
+      const r = await api.undefine(name, false);
+      const failed: string[] = [];
+      for (const v of volumes.found)
+        await storageApi.deleteVolume(v.pool, v.name).catch((e) => {
+          failed.push(`${v.pool}/${v.name}: ${toApiError(e).message}`);
+        });
+      const kept = volumes.kept.length ? ` Not in a storage pool, so kept: ${volumes.kept.join(', ')}.` : '';
+      if (failed.length)
+        setError(
+          new ApiError(
+            `${name} was deleted, but not all of its disks: ${failed.join('; ')}`,
+            0,
+            'OPERATION_FAILED',
+          ),
+        );
+      if (r.becameTransient || failed.length || kept) {
+        setNotice(
+          `${r.becameTransient ? `${name} is no longer defined; it disappears when it stops.` : `${name} was deleted.`}${kept}`,
+        );
+        if (r.becameTransient) await load();
       } else navigate('/guests');
     } catch (e) {
       setError(toApiError(e));
@@ -278,7 +324,7 @@ export function GuestDetailPage({ name, tab }: { name: string; tab: string }) {
               checked={removeStorage}
               onChange={(e) => setRemoveStorage(e.target.checked)}
             />{' '}
-            also delete its storage (disk image files)
+            also delete its disks' volumes (CD-ROM images are kept)
           </label>
         </ConfirmDialog>
       )}
