@@ -17,7 +17,7 @@ import {
 import { formatDns, parseDns } from './dns.js';
 import { formatForward, parseForward } from './forward.js';
 import { formatNetworkIp, formatRoute, parseNetworkIp, parseRoute } from './ip-def.js';
-import { keep, yesNo } from './keep.js';
+import { keep, pair, yesNo } from './keep.js';
 import type { NetworkBridge, NetworkDef, NetworkPortgroup } from './network-def.js';
 import { normBandwidth, normVirtualport } from './raw.js';
 import { validateNetwork } from './validate.js';
@@ -255,12 +255,20 @@ export function formatNetwork(def: NetworkDef, opts: FormatNetworkOptions = {}):
       def.ips.map(formatNetworkIp),
       def.routes.map(formatRoute),
       def.virtualport && cloneNode(def.virtualport),
+      // libvirt writes a portgroup as an open/close pair even when it is empty.
       def.portgroups.map((p) =>
-        elem(
-          'portgroup',
-          { name: p.name, default: p.default ? true : undefined, trustGuestRxFilters: p.trustGuestRxFilters },
-          portgroupOrder(p.children).map((c) => cloneNode(c)),
-          p.extra,
+        pair(
+          elem(
+            'portgroup',
+            {
+              name: p.name,
+              default: p.default ? true : undefined,
+              trustGuestRxFilters: p.trustGuestRxFilters,
+            },
+            portgroupOrder(p.children).map((c) => cloneNode(c)),
+            p.extra,
+          ),
+          1,
         ),
       ),
     ],

@@ -51,10 +51,14 @@ function snippetRoot(xml: string, expect: string, net: string): XmlElement {
   try {
     root = parseXml(xml);
   } catch (e) {
-    throw new VirError('XML_ERROR', `cannot parse update XML for network '${net}': ${(e as Error).message}`, {
-      domain: 'NETWORK',
-      cause: e,
-    });
+    throw new VirError(
+      'XML_ERROR',
+      `cannot parse update XML for network '${net}': ${(e as Error).message.replace(/^XML error: /, '')}`,
+      {
+        domain: 'NETWORK',
+        cause: e,
+      },
+    );
   }
   if (root.name !== expect) {
     fail(
