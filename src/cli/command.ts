@@ -21,7 +21,7 @@ export interface OptDef {
   /** A one-letter alias used as `-X` (only commands that mirror a non-virsh tool, e.g. clone's -o/-n/-f). */
   short?: string;
   /** What tab completion offers for the value. */
-  complete?: 'domain' | 'file' | 'network';
+  complete?: 'domain' | 'file' | 'network' | 'pool';
 }
 
 export interface CommandDef {

@@ -11,6 +11,7 @@ export async function completeLine(
   commands: CommandDef[],
   domains: () => Promise<string[]>,
   networks: () => Promise<string[]> = async () => [],
+  pools: () => Promise<string[]> = async () => [],
 ): Promise<[string[], string]> {
   // Only the text after the last ';' matters.
   const seg = line.slice(line.lastIndexOf(';') + 1);
@@ -52,7 +53,8 @@ export async function completeLine(
     const free = def.options.filter((o) => o.type !== 'bool' && !o.namedOnly && !used.has(o.name));
     wants = free[positionals]?.complete;
   }
-  const lister = wants === 'domain' ? domains : wants === 'network' ? networks : undefined;
+  const lister =
+    wants === 'domain' ? domains : wants === 'network' ? networks : wants === 'pool' ? pools : undefined;
   if (!lister) return [[], current];
   const names = (await lister().catch(() => [])).filter((n) => n.startsWith(current));
   return [names.sort().map((n) => `${n} `), current];
@@ -89,6 +91,7 @@ export async function completeCommandLine(ctx: CmdContext, line: string): Promis
     groups.flatMap((g) => g.commands.filter((c) => !c.hidden)),
     async () => (await (await ctx.conn()).listDomains({})).map((d) => d.name),
     async () => (await (await ctx.conn()).listNetworks({})).map((n) => n.name),
+    async () => (await (await ctx.conn()).listStoragePools({})).map((p) => p.name),
   );
   return cands.map((c) => c.trimEnd());
 }

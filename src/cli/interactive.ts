@@ -40,6 +40,7 @@ export async function interactiveShell(session: Session, env: NodeJS.ProcessEnv)
             groups.flatMap((g) => g.commands),
             async () => (await (await session.conn()).listDomains({})).map((d) => d.name),
             async () => (await (await session.conn()).listNetworks({})).map((n) => n.name),
+            async () => (await (await session.conn()).listStoragePools({})).map((p) => p.name),
           ),
         )
         .then(

@@ -300,6 +300,15 @@ describe('pool-edit', () => {
   });
 });
 
+describe('completion of pool names', () => {
+  it('after pool commands and --pool', async () => {
+    const r = await tvirt(
+      'complete "tvirt vol-list d"; complete "tvirt vol-info x --pool "; complete "tvirt pool-info --bytes "',
+    );
+    assert.equal(r.out, 'default-pool\n\ndefault-pool\n\ndefault-pool\n\n');
+  });
+});
+
 describe('storage CLI helpers', () => {
   it('parseVolSize as virshVolSize', () => {
     assert.equal(parseVolSize('1G'), 1024 ** 3);

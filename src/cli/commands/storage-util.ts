@@ -10,12 +10,13 @@ export const poolOpt = (help = 'pool name or uuid'): OptDef => ({
   type: 'data',
   required: true,
   help,
+  complete: 'pool',
 });
 
 /** `[--vol] <string>` then `--pool <string>` (named only), as most vol-* commands take them. */
 export const volOpts = (help = 'vol name, key or path'): OptDef[] => [
   { name: 'vol', type: 'data', required: true, help },
-  { name: 'pool', type: 'string', namedOnly: true, help: 'pool name or uuid' },
+  { name: 'pool', type: 'string', namedOnly: true, help: 'pool name or uuid', complete: 'pool' },
 ];
 
 const UUID_RE = /^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$/;

@@ -109,7 +109,13 @@ const createCmd: CommandDef = {
   description: 'Create a vol.',
   options: [
     poolOpt('pool name'),
-    { name: 'file', type: 'data', required: true, help: 'file containing an XML vol description' },
+    {
+      name: 'file',
+      type: 'data',
+      required: true,
+      help: 'file containing an XML vol description',
+      complete: 'file',
+    },
     {
       name: 'prealloc-metadata',
       type: 'bool',
@@ -142,7 +148,13 @@ const createFromCmd: CommandDef = {
   description: 'Create a vol from an existing volume.',
   options: [
     poolOpt(),
-    { name: 'file', type: 'data', required: true, help: 'file containing an XML vol description' },
+    {
+      name: 'file',
+      type: 'data',
+      required: true,
+      help: 'file containing an XML vol description',
+      complete: 'file',
+    },
     { name: 'vol', type: 'data', required: true, help: 'vol name, key or path' },
     {
       name: 'inputpool',
@@ -197,7 +209,7 @@ const cloneCmd: CommandDef = {
   options: [
     { name: 'vol', type: 'data', required: true, help: 'vol name, key or path' },
     { name: 'newname', type: 'data', required: true, help: 'clone name' },
-    { name: 'pool', type: 'string', namedOnly: true, help: 'pool name or uuid' },
+    { name: 'pool', type: 'string', namedOnly: true, help: 'pool name or uuid', complete: 'pool' },
     {
       name: 'prealloc-metadata',
       type: 'bool',
@@ -448,7 +460,7 @@ const resizeCmd: CommandDef = {
       required: true,
       help: 'new capacity for the vol, as scaled integer (default bytes)',
     },
-    { name: 'pool', type: 'string', namedOnly: true, help: 'pool name or uuid' },
+    { name: 'pool', type: 'string', namedOnly: true, help: 'pool name or uuid', complete: 'pool' },
     { name: 'allocate', type: 'bool', help: 'allocate the new capacity, rather than leaving it sparse' },
     {
       name: 'delta',
@@ -496,7 +508,7 @@ const resizeCmd: CommandDef = {
 const streamOpts: CommandDef['options'] = [
   { name: 'vol', type: 'data', required: true, help: 'vol name, key or path' },
   { name: 'file', type: 'data', required: true, help: 'file', complete: 'file' },
-  { name: 'pool', type: 'string', namedOnly: true, help: 'pool name or uuid' },
+  { name: 'pool', type: 'string', namedOnly: true, help: 'pool name or uuid', complete: 'pool' },
 ];
 
 /**

@@ -206,7 +206,13 @@ const defineCmd: CommandDef = {
   summary: 'define an inactive persistent storage pool or modify an existing persistent one from an XML file',
   description: 'Define or modify a persistent storage pool.',
   options: [
-    { name: 'file', type: 'data', required: true, help: 'file containing an XML pool description' },
+    {
+      name: 'file',
+      type: 'data',
+      required: true,
+      help: 'file containing an XML pool description',
+      complete: 'file',
+    },
     { name: 'validate', type: 'bool', help: 'validate the XML against the schema' },
   ],
   async handler(ctx) {
@@ -228,7 +234,13 @@ const createCmd: CommandDef = {
   summary: 'create a pool from an XML file',
   description: 'Create a pool.',
   options: [
-    { name: 'file', type: 'data', required: true, help: 'file containing an XML pool description' },
+    {
+      name: 'file',
+      type: 'data',
+      required: true,
+      help: 'file containing an XML pool description',
+      complete: 'file',
+    },
     ...buildOpts,
   ],
   async handler(ctx) {
