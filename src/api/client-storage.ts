@@ -33,6 +33,7 @@ export interface StorageTransport {
   onEvent(listener: (ev: TvirtEvent) => void): () => void;
   eventsReady(): Promise<void>;
   cancelJob(id: string): Promise<unknown>;
+  listJobs(opts?: { active?: boolean }): Promise<{ id: string; uuid?: string }[]>;
   /** An HTTP request to the API (path below /v1), not yet ended. */
   streamRequest(method: string, path: string, headers: Record<string, string>): ClientRequest;
 }
@@ -85,7 +86,22 @@ export class RemoteStorage implements StorageConnection {
     let cancelWanted = false;
     const cancel = () => {
       cancelWanted = true;
-      if (jobId) void this.t.cancelJob(jobId).catch(() => {});
+      if (jobId) {
+        void this.t.cancelJob(jobId).catch(() => {});
+        return;
+      }
+      // No event named the job yet (or there is no event stream): look it up by its tag.
+      void this.t
+        .listJobs({ active: true })
+        .then((jobs) => {
+          const j = jobs.find((x) => x.uuid === tag);
+          if (j && !jobId) {
+            jobId = j.id;
+            return this.t.cancelJob(j.id);
+          }
+          return undefined;
+        })
+        .catch(() => {});
     };
     const off = this.t.onEvent((ev) => {
       if (ev.kind !== 'job' || ev.uuid !== tag) return;
