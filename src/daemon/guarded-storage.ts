@@ -30,13 +30,20 @@ export interface TaggedJobOptions extends StorageJobOptions {
   tag?: string;
 }
 
+/** Job progress events at most this often (the last one, processed === total, always goes out). */
+const PROGRESS_EVERY_MS = 100;
+
 function merge(ctx: JobContext, job: StorageJobOptions | undefined): StorageJobOptions {
   const signals = [ctx.signal, job?.signal].filter((s): s is AbortSignal => s !== undefined);
+  let last = 0;
   return {
     signal: signals.length === 1 ? signals[0]! : AbortSignal.any(signals),
     progress: (processed, total) => {
-      ctx.progress(processed, total);
       job?.progress?.(processed, total);
+      const now = Date.now();
+      if (processed < total && now - last < PROGRESS_EVERY_MS) return;
+      last = now;
+      ctx.progress(processed, total);
     },
   };
 }
