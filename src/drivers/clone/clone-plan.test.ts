@@ -49,6 +49,8 @@ const XML = `<domain type='kvm'>
       <source network='default'/>
     </interface>
     <graphics type='vnc' port='5901' autoport='no'/>
+    <serial type='pty'><log file='/var/log/tvirt/vm1.serial' append='on'/><target port='0'/></serial>
+    <serial type='file'><source path='/var/log/vm1-extra.log'/><target port='1'/></serial>
     <channel type='unix'>
       <source mode='bind' path='/var/lib/tvirt/qemu/channel/target/vm1.org.qemu.guest_agent.0'/>
       <target type='virtio' name='org.qemu.guest_agent.0'/>
@@ -146,6 +148,8 @@ describe('planClone', () => {
     assert.equal(p.def.devices.graphics[0]!.autoport, true);
     assert.deepEqual(p.warnings, [AUTOPORT_WARNING]);
     assert.equal(p.def.devices.channels[0]!.source.path, undefined);
+    assert.equal(p.def.devices.serials[0]!.source.logFile, '/var/log/tvirt/vm1-clone.serial');
+    assert.equal(p.def.devices.serials[1]!.source.path, '/var/log/vm1-clone-extra.log');
     assert.deepEqual(
       p.actions.map((a) => [a.target, a.kind, a.source.path, a.dest.path, a.dest.format]),
       [

@@ -284,6 +284,20 @@ export function planClone(orig: DomainDef, opts: CloneOptions, env: ClonePlanEnv
       delete ch.source.path;
   }
 
+  // Serial logs and file chardevs named after the original would be shared with it (virt-clone
+  // leaves them; tvirt renames the file, keeping its directory): vm1.serial -> vm2.serial.
+  const rename = (p: string | undefined): string | undefined => {
+    if (!p) return p;
+    const slash = p.lastIndexOf('/');
+    const base = p.slice(slash + 1);
+    return base.includes(orig.name) ? p.slice(0, slash + 1) + base.split(orig.name).join(def.name) : p;
+  };
+  const { serials, consoles, parallels, channels } = def.devices;
+  for (const ch of [...serials, ...consoles, ...parallels, ...channels]) {
+    if (ch.source.logFile) ch.source.logFile = rename(ch.source.logFile);
+    if (ch.source.type === 'file' && ch.source.path) ch.source.path = rename(ch.source.path);
+  }
+
   // Disks.
   const kept: ClonePlan['kept'] = [];
   const actions: CloneDiskAction[] = [];
