@@ -158,6 +158,22 @@ describe('web UI in Chromium', { skip, timeout: 120_000 }, () => {
     assert.equal(await page.locator('table[data-testid=guest-table] tbody tr').count(), 1);
   });
 
+  it('clones a shut-off guest after showing the plan, then opens the clone', async () => {
+    await row('test').getByRole('link', { name: 'test' }).click();
+    await page.getByRole('button', { name: 'Clone' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel('Name of the clone').fill('test-copy');
+    await dialog
+      .getByTestId('clone-plan')
+      .getByText(/vda: copy/)
+      .waitFor();
+    await shot('clone');
+    await dialog.getByRole('button', { name: 'Clone', exact: true }).click();
+    await page.getByRole('heading', { name: /test-copy/ }).waitFor();
+    await nav('Guests').click();
+    await row('test-copy').getByText('shutoff').waitFor();
+  });
+
   it('creates, stops and deletes a network; leases answer readably', async () => {
     await nav('Networks').click();
     const net = (name: string) => page.locator(`table[data-testid=network-table] tr[data-name="${name}"]`);

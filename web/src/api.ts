@@ -266,3 +266,31 @@ export function uploadVolume(
   });
   return { done, abort: () => xhr.abort() };
 }
+
+export interface CloneDiskReport {
+  target: string;
+  kind: 'copy' | 'overlay';
+  source: string;
+  dest: string;
+  bytes: number;
+}
+
+export interface ClonePlan {
+  name: string;
+  disks: CloneDiskReport[];
+  kept: { target: string; reason: string }[];
+  warnings: string[];
+}
+
+export const cloneApi = {
+  plan: (ref: string, opts: { name?: string; linked?: boolean }) =>
+    request<ClonePlan>('POST', `/v1/domains/${enc(ref)}/clone`, { ...opts, dryRun: true }),
+  start: (ref: string, opts: { name: string; linked: boolean; start: boolean }) =>
+    request<{ jobId: string }>('POST', `/v1/domains/${enc(ref)}/clone`, opts),
+  job: (id: string) =>
+    request<{ state: string; error?: { message: string }; progress?: { processed: number; total: number } }>(
+      'GET',
+      `/v1/jobs/${enc(id)}`,
+    ),
+  cancel: (id: string) => request<unknown>('DELETE', `/v1/jobs/${enc(id)}`),
+};

@@ -9,6 +9,7 @@ import {
   storageApi,
   toApiError,
 } from '../api';
+import { CloneDialog } from '../components/clone-dialog';
 import { ConfirmDialog } from '../components/dialog';
 import { ErrorBox } from '../components/error-box';
 import { ACTION_LABELS, DESTRUCTIVE, StateBadge, allowed, isActive } from '../components/state';
@@ -49,6 +50,7 @@ export function GuestDetailPage({ name, tab }: { name: string; tab: string }) {
   const [busy, setBusy] = useState<string>();
   const [confirm, setConfirm] = useState<DomainAction | 'delete'>();
   const [removeStorage, setRemoveStorage] = useState(false);
+  const [cloning, setCloning] = useState(false);
 
   const load = useCallback(async () => {
     try {
@@ -153,6 +155,11 @@ export function GuestDetailPage({ name, tab }: { name: string; tab: string }) {
           {isActive(info.state) && <a href={href(guestPath(name, 'console'))}>Serial console</a>}
           {isActive(info.state) && devices?.graphics.some((g) => g.type === 'vnc') && (
             <a href={href(guestPath(name, 'display'))}>Graphical console</a>
+          )}
+          {(info.state === 'shutoff' || info.state === 'paused') && (
+            <button type="button" disabled={busy !== undefined} onClick={() => setCloning(true)}>
+              Clone
+            </button>
           )}
           {info.persistent && (
             <button
@@ -306,6 +313,7 @@ export function GuestDetailPage({ name, tab }: { name: string; tab: string }) {
           </div>
         )
       )}
+      {cloning && <CloneDialog name={name} onClose={() => setCloning(false)} />}
       {confirm === 'delete' && (
         <ConfirmDialog
           title={`Delete ${name}?`}
