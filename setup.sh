@@ -28,6 +28,9 @@ guest_dir=$(sh scripts/build-test-guest.sh | tail -n 1)
 tvirt=(node "$here/dist/src/cli/tvirt.js")
 daemon_args=()
 if [ -n "${TVIRT_ROOT:-}" ]; then
+  # As root, a --root daemon manages virtual networks too (run it in a network namespace to keep
+  # them off the host: ip netns exec NS ./setup.sh).
+  [ "$(id -u)" -eq 0 ] && daemon_args+=(--networks)
   mkdir -p "$TVIRT_ROOT"
   TVIRT_ROOT=$(cd "$TVIRT_ROOT" && pwd)
   daemon_args+=(--root "$TVIRT_ROOT")
@@ -78,7 +81,8 @@ else
   cp "$guest_dir/initrd.gz" "$pool_dir/demo-initrd.gz"
   "${tvirt[@]}" -c "$uri" pool-refresh default >/dev/null 2>&1 || true
   accel=qemu
-  [ -w /dev/kvm ] && accel=kvm
+  # KVM only when backed by hardware virtualization (a kvm_pvm /dev/kvm cannot run this kernel).
+  if [ -w /dev/kvm ] && { [ -d /sys/module/kvm_intel ] || [ -d /sys/module/kvm_amd ]; }; then accel=kvm; fi
   sed -e "s:@ACCEL@:$accel:" -e "s:@DIR@:$pool_dir:g" examples/demo.xml > "$logdir/demo.xml"
   "${tvirt[@]}" -c "$uri" define "$logdir/demo.xml"
 fi

@@ -123,14 +123,28 @@ export async function processRunning(pid: number): Promise<boolean> {
   return state !== 'Z' && state !== 'X' && state !== '';
 }
 
-/** True when /dev/kvm exists and this process may open it read-write (what QEMU needs for KVM). */
+/**
+ * True when KVM can run ordinary guests: /dev/kvm exists, this process may open it read-write (what
+ * QEMU needs), and it is backed by hardware virtualization (kvm_intel or kvm_amd). Some hosts have a
+ * /dev/kvm from kvm_pvm (software "pagetable virtual machines"), which only runs PVM-enabled guest
+ * kernels: a normal guest started there hangs, so that /dev/kvm does not count.
+ */
 export async function kvmUsable(): Promise<boolean> {
   try {
     await access('/dev/kvm', constants.R_OK | constants.W_OK);
-    return true;
   } catch {
     return false;
   }
+  for (const mod of ['kvm_intel', 'kvm_amd']) {
+    if (
+      await access(`/sys/module/${mod}`).then(
+        () => true,
+        () => false,
+      )
+    )
+      return true;
+  }
+  return false;
 }
 
 /** True when nothing listens on TCP `port` of `host` (we can bind it, and let it go at once). */
