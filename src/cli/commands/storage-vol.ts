@@ -202,6 +202,16 @@ function cloneXml(xml: string, newName: string): string {
     .replace(/(<target>[\s\S]*?)\s*<path>[^<]*<\/path>/, '$1');
 }
 
+/** Attributes in double quotes and no final newline, as virsh prints a document libxml2 wrote. */
+function libxmlStyle(xml: string): string {
+  return xml
+    .replace(
+      /(\s[\w:-]+)='([^']*)'/g,
+      (_m, name: string, v: string) => `${name}="${v.replace(/&apos;/g, "'").replace(/"/g, '&quot;')}"`,
+    )
+    .trimEnd();
+}
+
 const cloneCmd: CommandDef = {
   name: 'vol-clone',
   summary: 'clone a volume.',
@@ -222,11 +232,13 @@ const cloneCmd: CommandDef = {
     const orig = await lookupVol(ctx);
     const newName = ctx.req('newname');
     const conn = await ctx.conn();
-    const xml = cloneXml(await conn.storageVolGetXMLDesc(ref(orig)), newName);
+    const origXml = await conn.storageVolGetXMLDesc(ref(orig));
     if (ctx.flag('print-xml')) {
-      ctx.print(xml);
+      // As virsh (virshMakeCloneXML): the original's XML with the new name, as libxml2 writes it.
+      ctx.print(libxmlStyle(origXml.replace(/<name>[^<]*<\/name>/, `<name>${xmlEscape(newName)}</name>`)));
       return;
     }
+    const xml = cloneXml(origXml, newName);
     try {
       await runVolumeJob(`Cloning ${orig.name}`, (job) =>
         conn.storageVolCreateXMLFrom(
