@@ -147,8 +147,18 @@ export async function openHostNetworks(
     onEvent: (name, event, uuid) =>
       emit({ kind: 'network-lifecycle', name, uuid, event, timestamp: Date.now() }),
   });
-  await driver.init();
-  if (await driver.ensureDefaultNetwork()) ctx.log.info('defined the default network');
+  try {
+    await driver.init();
+  } catch (e) {
+    // Guests must stay manageable: the daemon runs on, and network calls say what went wrong.
+    ctx.log.error('network driver failed to load its state', { err: e });
+    return { nets: unavailableNetworks(`the network driver failed to load: ${(e as Error).message}`) };
+  }
+  try {
+    if (await driver.ensureDefaultNetwork()) ctx.log.info('defined the default network');
+  } catch (e) {
+    ctx.log.error('defining the default network failed', { err: e });
+  }
   for (const { name, error } of await driver.autostartAll()) {
     ctx.log.error('network autostart failed', { network: name, err: error });
   }
