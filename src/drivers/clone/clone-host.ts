@@ -96,6 +96,10 @@ export function localCloneHost(opts: LocalCloneHostOptions = {}): CloneHost {
       async list(pool) {
         return (await st.listStorageVols(pool)).map((v) => ({ name: v.name, path: v.path }));
       },
+      async size(pool, name) {
+        const v = (await st.listStorageVols(pool)).find((x) => x.name === name);
+        return v ? (v.physical ?? v.allocation) : 0;
+      },
       async copy(a, job) {
         const fmt = a.dest.format ? `<target><format type='${xmlEscape(a.dest.format)}'/></target>` : '';
         const alloc = a.sparse ? '<allocation>0</allocation>' : '';

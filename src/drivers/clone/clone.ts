@@ -32,6 +32,8 @@ export interface CloneHost {
   /** Pool volumes, when the connection has storage: listing, copy and overlay as volumes. */
   volumes?: {
     list(pool: string): Promise<{ name: string; path: string }[]>;
+    /** Bytes a copy of the volume processes. */
+    size(pool: string, name: string): Promise<number>;
     copy(action: CloneDiskAction, job: CloneJob): Promise<void>;
     overlay(action: CloneDiskAction, job: CloneJob): Promise<void>;
     remove(pool: string, name: string): Promise<void>;
@@ -144,8 +146,21 @@ export async function cloneDomain(
 ): Promise<CloneResult> {
   const orig = await original(conn, ref, opts);
   const p = await plan(conn, host, orig, opts);
+  const vol = p.actions.find((a) => a.dest.pool);
+  if (vol && !host.volumes)
+    throw new VirError(
+      'OPERATION_UNSUPPORTED',
+      `Operation not supported: disk ${vol.target} is volume '${vol.source.volume}' of pool '${vol.source.pool}', and this connection has no storage pools to clone it in (use --skip-copy ${vol.target})`,
+      { domain: 'DOMAIN' },
+    );
   const sizes = await Promise.all(
-    p.actions.map(async (a) => (a.kind === 'overlay' ? 0 : await host.size(a.source.path).catch(() => 0))),
+    p.actions.map(async (a) => {
+      if (a.kind === 'overlay') return 0;
+      const { pool, volume } = a.source;
+      const size =
+        pool && volume && host.volumes ? host.volumes.size(pool, volume) : host.size(a.source.path);
+      return size.catch(() => 0);
+    }),
   );
   const report: CloneDiskReport[] = p.actions.map((a, i) => ({
     target: a.target,

@@ -23,12 +23,29 @@ export async function linkedCloneDefs(
   return out;
 }
 
+/**
+ * `def` with its pool-volume disks given as file paths (through the connection's storage, when it
+ * has pools), so that the path-based linked-clone checks see them.
+ */
+export async function withVolumePaths(conn: object, def: DomainDef): Promise<DomainDef> {
+  const st = conn as Partial<Pick<Connection, 'storageVolGetPath'>>;
+  if (typeof st.storageVolGetPath !== 'function') return def;
+  const out = structuredClone(def);
+  for (const d of out.devices.disks) {
+    const s = d.source;
+    if (d.type !== 'volume' || !s?.pool || !s.volume) continue;
+    const path = await st.storageVolGetPath({ pool: s.pool, name: s.volume }).catch(() => undefined);
+    if (path) s.file = path;
+  }
+  return out;
+}
+
 /** dominfo's view: the clones backed by this domain's disks, and the bases this domain's disks use. */
 export async function linkedCloneInfo(
   conn: Pick<HypervisorConnection, 'listDomains' | 'domainGetXMLDesc'>,
   ref: string,
 ): Promise<{ clones: string[]; bases: { target: string; base: string; original?: string }[] }> {
-  const def = parseDomain(await conn.domainGetXMLDesc(ref, { inactive: true }));
+  const def = await withVolumePaths(conn, parseDomain(await conn.domainGetXMLDesc(ref, { inactive: true })));
   const clones = await linkedCloneDefs(conn);
   const names = new Set<string>();
   for (const d of def.devices.disks) {
@@ -44,7 +61,10 @@ export function protectLinkedBases<T extends Connection>(conn: T): T {
     get(target, prop, receiver) {
       if (prop === 'domainCreate') {
         return async (ref: string, flags?: { paused?: boolean }) => {
-          const def = parseDomain(await target.domainGetXMLDesc(ref, { inactive: true }));
+          const def = await withVolumePaths(
+            target,
+            parseDomain(await target.domainGetXMLDesc(ref, { inactive: true })),
+          );
           checkStartAllowed(def, await linkedCloneDefs(target));
           return target.domainCreate(ref, flags);
         };

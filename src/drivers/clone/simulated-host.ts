@@ -3,7 +3,7 @@
 // that do exist are copied for real.
 import { parseDomain } from '../../conf/domain/index.js';
 import { VirError } from '../../util/errors.js';
-import type { HypervisorConnection } from '../connection.js';
+import type { HypervisorConnection, StorageConnection } from '../connection.js';
 import type { CloneHost } from './clone.js';
 import { localCloneHost } from './clone-host.js';
 
@@ -109,6 +109,11 @@ export function simulatedCloneHost(key: object, conn: HypervisorConnection): Clo
       await real.remove(p);
     },
   };
+  // Pool volumes go through the connection's own storage (the test driver's in-memory pools).
+  if (typeof (conn as Partial<StorageConnection>).storageVolCreateXMLFrom === 'function') {
+    const vols = localCloneHost({ storage: conn as unknown as StorageConnection }).volumes;
+    if (vols) host.volumes = vols;
+  }
   hosts.set(key, host);
   return host;
 }
