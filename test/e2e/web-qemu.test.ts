@@ -46,7 +46,8 @@ describe('web UI with a real QEMU guest', { skip, timeout: 120_000 }, () => {
     });
     assert.equal(r.status, 201, await r.text());
     browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+    page = await ctx.newPage();
     page.setDefaultTimeout(30_000);
     await page.goto(daemon.loginUrl);
     await page.getByRole('heading', { name: /^Host/ }).waitFor();
@@ -80,7 +81,7 @@ describe('web UI with a real QEMU guest', { skip, timeout: 120_000 }, () => {
     await page.screenshot({ path: join(shots, 'qemu-console.png') });
   });
 
-  it('draws the VNC display', async () => {
+  it('draws the VNC display, for two viewers at once', async () => {
     await page.goto(`${daemon.url}#/guests/webvm/display`);
     await page.getByTestId('display-status').getByText('Connected', { exact: true }).waitFor();
     // Some pixel of the remote screen is not black (SeaBIOS / VGA text).
@@ -104,6 +105,16 @@ describe('web UI with a real QEMU guest', { skip, timeout: 120_000 }, () => {
     }
     await page.screenshot({ path: join(shots, 'qemu-display.png') });
     assert.ok(drawn, 'the VNC canvas shows something');
+    // A second viewer at the same time (shared VNC session): both stay connected.
+    const second = await page.context().newPage();
+    try {
+      await second.goto(`${daemon.url}#/guests/webvm/display`);
+      await second.getByTestId('display-status').getByText('Connected', { exact: true }).waitFor();
+      await new Promise((r) => setTimeout(r, 500));
+      assert.equal(await page.getByTestId('display-status').textContent(), 'Connected');
+    } finally {
+      await second.close();
+    }
   });
 });
 
