@@ -442,6 +442,9 @@ export class WebServer {
         'login failed: the token is not valid (one-time links work once; see the URL tvirtd printed or its web-login-url file)',
       );
     }
+    const now = Date.now();
+    for (const [id, old] of this.sessions)
+      if (now - old.lastSeen >= SESSION_IDLE_MS) this.sessions.delete(id);
     const sid = randomBytes(32).toString('base64url');
     this.sessions.set(sid, { ...who, lastSeen: Date.now() });
     this.log.info('web login', { role: who.role, name: who.name, remote: req.socket.remoteAddress });
