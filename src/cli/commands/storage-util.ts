@@ -1,6 +1,7 @@
 // Helpers of the storage commands: pool and volume lookup with virsh's messages (virshCommandOptPool,
 // virshCommandOptVol), sizes (virshVolSize), and long volume jobs with a progress bar and Ctrl+C.
 import type { StorageJobOptions, StoragePoolSummary, StorageVolSummary } from '../../drivers/connection.js';
+import { isVirError } from '../../util/errors.js';
 import { unitScale } from '../../util/units.js';
 import { CliError, type CmdContext, type OptDef, errorText } from '../command.js';
 
@@ -40,10 +41,17 @@ export async function lookupPoolRef(
   by: { uuid?: boolean; name?: boolean } = { uuid: true, name: true },
 ): Promise<StoragePoolSummary> {
   const conn = await ctx.conn();
+  // By UUID only, a word that is no UUID is not looked up at all (virshCommandOptPoolBy).
+  if (!by.name && !UUID_RE.test(ref)) throw new CliError(`failed to get pool '${ref}'`);
   let pool: StoragePoolSummary;
   try {
     pool = await conn.storagePoolLookup(ref);
   } catch (e) {
+    if (!by.name && isVirError(e, 'NO_STORAGE_POOL'))
+      throw new CliError(
+        `failed to get pool '${ref}'`,
+        `Storage pool not found: no storage pool with matching uuid '${ref}'`,
+      );
     throw new CliError(`failed to get pool '${ref}'`, errorText(e));
   }
   const matched =
@@ -71,6 +79,7 @@ export async function lookupVol(
   const poolRef = poolOptName ? ctx.str(poolOptName) : undefined;
   const conn = await ctx.conn();
   const pool = poolRef !== undefined ? await lookupPoolRef(ctx, poolRef) : undefined;
+  if (pool && !pool.active) throw new CliError(`pool '${poolRef}' is not active`);
   let last: unknown;
   const attempts: (() => Promise<StorageVolSummary>)[] = [];
   if (pool && byName) attempts.push(() => conn.storageVolLookupByName(pool.name, ref));

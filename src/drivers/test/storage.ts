@@ -3,6 +3,7 @@
 // exact messages. Nothing touches the disk; wipe, resize, upload, download are unsupported there.
 import type { PoolDef, VolumeDef } from '../../conf/storage/index.js';
 import { VirError } from '../../util/errors.js';
+import { prefixed } from '../network/libvirt-message.js';
 import { isUuid, parseUuid } from '../../util/uuid.js';
 import type {
   StorageConnection,
@@ -194,7 +195,7 @@ export class TestStorage implements StorageConnection {
 
   async storagePoolDefineXML(xml: string): Promise<StoragePoolSummary> {
     const conf = await this.ready();
-    const def = this.withDefaults(conf.parsePool(xml));
+    const def = this.withDefaults(await prefixed(() => conf.parsePool(xml)));
     const existing = this.checkDuplicate(def, false);
     if (existing) {
       if (existing.active) existing.newDef = def;
@@ -213,7 +214,7 @@ export class TestStorage implements StorageConnection {
     const conf = await this.ready();
     const n = createFlags(flags);
     if (n) throw badFlags(n, 'testStoragePoolCreateXML');
-    const def = this.withDefaults(conf.parsePool(xml));
+    const def = this.withDefaults(await prefixed(() => conf.parsePool(xml)));
     if (this.checkDuplicate(def, true))
       throw failed(`pool '${def.name}' already exists with uuid ${def.uuid}`);
     const p: PoolObj = { def, active: true, persistent: false, autostart: false, volumes: [] };
@@ -323,7 +324,9 @@ export class TestStorage implements StorageConnection {
   /** Parses a new volume, gives it its path and key, and checks name, existence and space. */
   private async newVol(p: PoolObj, xml: string, noCapacity: boolean): Promise<VolumeDef> {
     const conf = await this.ready();
-    const v = conf.parseVolume(xml, p.def, noCapacity ? { noCapacity: true } : { optCapacity: true });
+    const v = await prefixed(() =>
+      conf.parseVolume(xml, p.def, noCapacity ? { noCapacity: true } : { optCapacity: true }),
+    );
     // libvirt's test driver takes any name; tvirt refuses ones that could leave the pool directory.
     if (v.name.includes('/') || v.name === '.' || v.name === '..')
       throw err(
