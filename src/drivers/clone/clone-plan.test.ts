@@ -268,6 +268,16 @@ describe('planClone', () => {
       /two disks/,
     );
     throwsCode(() => planClone(orig, { name: 'vm2', files: ['rel.img'] }, env()), 'INVALID_ARG', /absolute/);
+    throwsCode(
+      () =>
+        planClone(
+          orig,
+          { name: 'vm2', files: ['/other/disk.img'] },
+          env({ pathsInUse: new Map([['/other/disk.img', ['other']]]) }),
+        ),
+      'INVALID_ARG',
+      /Disk \/other\/disk.img is already in use by other guests 'other'\. \(Use --check path_in_use=off/,
+    );
     const w = planClone(
       orig,
       { name: 'vm2', files: ['/images/data.img'], check: { path_exists: false } },

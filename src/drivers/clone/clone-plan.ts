@@ -26,7 +26,7 @@ export interface CloneOptions {
   nonsparse?: boolean;
   /** --replace: an existing domain of that name is destroyed and undefined first. */
   replace?: boolean;
-  /** --check NAME=off: path_exists (overwrite files), mac_in_use (duplicate MACs), all. */
+  /** --check NAME=off: path_exists (overwrite files), path_in_use (a --file another guest uses), mac_in_use (duplicate MACs), all. */
   check?: Record<string, boolean>;
   /** A qcow2 overlay backed by the original's disk instead of a copy (tvirt). */
   linked?: boolean;
@@ -78,6 +78,8 @@ export interface ClonePlanEnv {
   volumeExists?(pool: string, name: string): boolean;
   /** The path of a pool volume (volume disks). */
   volumePath?(pool: string, name: string): string | undefined;
+  /** Disk paths of other domains -> their names (--check path_in_use). */
+  pathsInUse?: ReadonlyMap<string, string[]>;
   /** MACs used by other domains (the original's are avoided too). */
   usedMacs: ReadonlySet<string>;
   random?: RandomBytes;
@@ -351,6 +353,12 @@ export function planClone(orig: DomainDef, opts: CloneOptions, env: ClonePlanEnv
       if (!given.startsWith('/') && !isVolume)
         throw cloneError('INVALID_ARG', `--file '${given}' must be an absolute path`);
       dest = { path: given, ...(destFormat ? { format: destFormat } : {}) };
+      const users = env.pathsInUse?.get(given);
+      if (users?.length && checkEnabled(opts.check, 'path_in_use'))
+        throw cloneError(
+          'INVALID_ARG',
+          `Disk ${given} is already in use by other guests ${users.map((u) => `'${u}'`).join(', ')}. (Use --check path_in_use=off or --check all=off to override)`,
+        );
       const exists = env.pathExists(given);
       if (opts.preserveData) {
         if (!exists)

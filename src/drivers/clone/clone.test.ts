@@ -8,8 +8,10 @@ import {
   readFileSync,
   rmSync,
   statSync,
+  writeFileSync,
   writeSync,
   closeSync,
+  mkdirSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +19,8 @@ import { after, describe, it } from 'node:test';
 import { parseDomain } from '../../conf/domain/index.js';
 import { isVirError } from '../../util/errors.js';
 import { openIsolatedTestConnection } from '../test/driver.js';
+import { cloneDomain } from './clone.js';
+import { localCloneHost } from './clone-host.js';
 import { linkedBasesOf } from './linked.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tvirt-clone-test-'));
@@ -120,6 +124,38 @@ describe('domainClone on the test driver', () => {
     // --nonsparse allocates
     const n = await c.domainClone('vm1', { name: 'vm4', nonsparse: true, files: [join(dir, 'vm4.img')] });
     assert.ok(statSync(n.disks[0]!.dest).blocks * 512 >= 64 << 20);
+    await c.close();
+  });
+
+  it('a failed copy (no space) changes nothing: no domain, no file', async () => {
+    const c = openIsolatedTestConnection();
+    const sub = join(dir, 'nospace');
+    mkdirSync(sub);
+    const a = join(sub, 'two.img');
+    const b = join(sub, 'data.img');
+    sparseFile(a, 1 << 20);
+    sparseFile(b, 1 << 20);
+    await c.domainDefineXML(
+      domXml('two', a).replace(
+        '</devices>',
+        `<disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='${b}'/><target dev='vdb' bus='virtio'/></disk></devices>`,
+      ),
+    );
+    const real = localCloneHost();
+    const host = {
+      ...real,
+      async copy(...args: Parameters<typeof real.copy>) {
+        const [action, to] = args;
+        if (action.target === 'vdb') {
+          writeFileSync(to, 'partial');
+          throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+        }
+        return real.copy(...args);
+      },
+    };
+    await assert.rejects(cloneDomain(c, host, 'two', { name: 'three' }), /ENOSPC/);
+    assert.deepEqual(readdirSync(sub).sort(), ['data.img', 'two.img']);
+    await rejectsCode(c.domainLookup('three'), 'NO_DOMAIN');
     await c.close();
   });
 

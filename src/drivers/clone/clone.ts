@@ -90,11 +90,16 @@ async function plan(
 ): Promise<ClonePlan> {
   const doms = await conn.listDomains();
   const usedMacs = new Set<string>();
+  const pathsInUse = new Map<string, string[]>();
   for (const d of doms) {
     if (d.uuid === orig.uuid) continue;
     try {
-      for (const i of parseDomain(await conn.domainGetXMLDesc(d.uuid)).devices.interfaces)
-        usedMacs.add(i.mac);
+      const def = parseDomain(await conn.domainGetXMLDesc(d.uuid));
+      for (const i of def.devices.interfaces) usedMacs.add(i.mac);
+      for (const k of def.devices.disks) {
+        const p = k.source?.file ?? k.source?.dev;
+        if (p) pathsInUse.set(p, [...(pathsInUse.get(p) ?? []), d.name]);
+      }
     } catch {
       // A domain that vanished meanwhile has no MACs to avoid.
     }
@@ -129,6 +134,7 @@ async function plan(
     volumeExists: (pool, n) => volumes.get(pool)?.has(n) ?? false,
     volumePath: (pool, n) => volumes.get(pool)?.get(n) ?? `${pool}/${n}`,
     usedMacs,
+    pathsInUse,
   });
 }
 
