@@ -281,6 +281,12 @@ describe('web UI in Chromium', { skip, timeout: 120_000 }, () => {
       await ro.getByRole('heading', { name: /test/ }).getByText('shutoff').waitFor();
       assert.equal(await ro.getByRole('button', { name: 'Start' }).count(), 0);
       assert.equal(await ro.getByRole('button', { name: 'Delete' }).count(), 0);
+      await ro.goto(`${daemon.url}#/storage/default`);
+      await ro.getByRole('heading', { name: 'Volumes in default' }).waitFor();
+      assert.equal(await ro.getByRole('button', { name: /Create|Upload|Delete|Stop/ }).count(), 0);
+      await ro.goto(`${daemon.url}#/networks`);
+      await ro.locator('table[data-testid=network-table] tr[data-name="default"]').waitFor();
+      assert.equal(await ro.getByRole('button', { name: /Create|Delete|Stop|Start/ }).count(), 0);
       const status = await ro.evaluate(
         async () => (await fetch('/v1/domains/test/actions/start', { method: 'POST' })).status,
       );
