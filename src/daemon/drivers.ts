@@ -19,6 +19,11 @@ export interface DriverContext {
    * A hypervisor resolves `<disk type='volume'>` with `storage.resolveDiskVolume(pool, volume)`.
    */
   storage?: import('./host-storage.js').HostStorage;
+  /**
+   * Tap devices for guests' network/bridge NICs from the host's network driver, set by createDriver
+   * before the driver when networks run (src/daemon/host-connection.ts); the QEMU driver takes it.
+   */
+  interfaces?: import('../drivers/qemu/process.js').InterfaceHook;
 }
 
 /** A driver as the daemon hosts it. */
@@ -98,17 +103,19 @@ export async function createDriver(
     ? undefined
     : await (await import('./host-storage.js')).openHostStorage(ctx);
   if (hostStorage) ctx.storage = hostStorage;
+  // Networks come up before the hypervisor autostarts guests (as libvirt's network driver does).
+  const hostNetworks = await (await import('./host-connection.js')).prepareHostNetworks(name, ctx);
+  if (hostNetworks.interfaces && !ctx.interfaces) ctx.interfaces = hostNetworks.interfaces;
   const hosted = await factory(ctx);
   if (!hosted.reload) {
     const r = reloadOf(hosted.connection);
     if (r) hosted.reload = r;
   }
-  const { withHostNetworks } = await import('./host-connection.js');
   const { composeStorage, domainsUsingPath } = await import('./host-storage.js');
   // Linked clones' base images are protected at start and vol-delete (src/drivers/clone).
   const { protectLinkedBases } = await import('../drivers/clone/linked-guard.js');
   const connection = protectLinkedBases(
-    composeStorage(await withHostNetworks(hosted.connection, ctx), ctx.storage!),
+    composeStorage(hostNetworks.compose(hosted.connection), ctx.storage!),
   );
   hostStorage?.setInUse(domainsUsingPath(connection, (p, v) => hostStorage.resolveDiskVolume(p, v)));
   return { ...hosted, connection };

@@ -165,9 +165,21 @@ export async function openHostNetworks(
   return { nets: networkDriverConnection(driver), driver };
 }
 
-/** The daemon's Connection: `hyp` as is when it has networks (test driver), else composed with the host's. */
-export async function withHostNetworks(hyp: HypervisorConnection, ctx: DriverContext): Promise<Connection> {
-  if (hasNetworks(hyp)) return hyp;
+/** The host's networks, opened before the hypervisor driver so guests find them at autostart. */
+export interface HostNetworks {
+  /** Tap backends for guest NICs (give it to the hypervisor driver before it starts guests). */
+  interfaces?: InterfaceHook;
+  /** `hyp` as is when it has networks (test driver), else composed with the host's networks. */
+  compose(hyp: HypervisorConnection): Connection;
+}
+
+/**
+ * Opens the network driver for the hypervisor driver `driverName` (not for the test driver, whose
+ * networks are its own, in memory): networks are up, autostarted, before any guest starts.
+ */
+export async function prepareHostNetworks(driverName: string, ctx: DriverContext): Promise<HostNetworks> {
+  if (driverName === 'test')
+    return { compose: (hyp) => composeOrKeep(hyp, unavailableNetworks('no networks'), undefined) };
   const listeners = new Set<(ev: TvirtEvent) => void>();
   const { nets, driver } = await openHostNetworks(ctx, (ev) => {
     for (const l of [...listeners]) {
@@ -178,16 +190,33 @@ export async function withHostNetworks(hyp: HypervisorConnection, ctx: DriverCon
       }
     }
   });
-  // Guests' network and bridge NICs get tap devices from the network driver (QEMU driver hook).
-  const pluggable = hyp as HypervisorConnection & { setInterfaceHook?: (hook: InterfaceHook) => void };
-  if (driver && typeof pluggable.setInterfaceHook === 'function') {
-    const { tapInterfaceHook } = await import('../drivers/qemu/interfaces.js');
-    pluggable.setInterfaceHook(tapInterfaceHook(driver));
-  }
-  return composeConnection(hyp, nets, {
-    subscribe(l) {
+  const interfaces = driver
+    ? (await import('../drivers/qemu/interfaces.js')).tapInterfaceHook(driver)
+    : undefined;
+  const events = {
+    subscribe(l: (ev: TvirtEvent) => void) {
       listeners.add(l);
       return () => listeners.delete(l);
     },
-  });
+  };
+  return {
+    ...(interfaces ? { interfaces } : {}),
+    compose(hyp) {
+      // A driver that did not take the hook from the context gets it now (later guest starts).
+      const pluggable = hyp as HypervisorConnection & { setInterfaceHook?: (hook: InterfaceHook) => void };
+      if (interfaces && !hasNetworks(hyp) && typeof pluggable.setInterfaceHook === 'function') {
+        pluggable.setInterfaceHook(interfaces);
+      }
+      return composeOrKeep(hyp, nets, events);
+    },
+  };
+}
+
+function composeOrKeep(
+  hyp: HypervisorConnection,
+  nets: NetworkConnection,
+  events: { subscribe(l: (ev: TvirtEvent) => void): () => void } | undefined,
+): Connection {
+  if (hasNetworks(hyp)) return hyp;
+  return composeConnection(hyp, nets, events ?? { subscribe: () => () => {} });
 }

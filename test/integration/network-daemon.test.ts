@@ -499,9 +499,22 @@ describe('tvirtd with virtual networks, in a fresh network namespace', { skip },
     await tvirt('net-destroy', 'lab');
   });
 
-  it('a killed daemon leaves networks running; the next one takes them over and autostarts the rest', async () => {
+  it('a killed daemon leaves networks running; the next one takes them over and autostarts the rest, then guests', async () => {
     const before = dnsmasqs();
     assert.equal(before.length, 1);
+    // An autostart guest on lab (an autostart network that is down now): it needs lab up first.
+    const { guest } = guestOrSkip();
+    if (guest) {
+      const xml = guestXml(guest, { name: 'auto', dir })
+        .replace(
+          /<interface type='user'>.*<\/interface>/,
+          "<interface type='network'><mac address='52:54:00:aa:00:09'/><source network='lab'/><model type='virtio'/></interface>",
+        )
+        .replace('</cmdline>', ' tvirt.net=1</cmdline>');
+      const f = join(dir, 'auto.xml');
+      await writeFile(f, xml);
+      assert.equal((await tvirt(`define ${f}; autostart auto`)).code, 0);
+    }
     process.kill(daemon!.pid!, 'SIGKILL');
     await exited;
     assert.deepEqual(dnsmasqs(), before);
@@ -515,6 +528,21 @@ describe('tvirtd with virtual networks, in a fresh network namespace', { skip },
     assert.ok(dnsmasqs().includes(before[0]!));
     assert.equal(dnsmasqs().length, 2);
     assert.deepEqual(await bridges(), ['tvbr-lab', 'virbr0']);
+    if (guest) {
+      await waitFor(
+        'the autostart guest to run',
+        async () => (await tvirt('domstate', 'auto')).out === 'running\n\n',
+        30_000,
+      );
+      const ports = (await listLinks(inNs)).filter((l) => l.master === 'tvbr-lab').map((l) => l.ifname);
+      assert.deepEqual(ports, ['vnet0']);
+      await waitFor(
+        'the autostart guest lease',
+        async () => (await tvirt('net-dhcp-leases', 'lab')).out.includes('52:54:00:aa:00:09'),
+        120_000,
+      );
+      assert.equal((await tvirt('destroy auto; undefine auto')).code, 0);
+    }
     assert.equal((await tvirt('net-destroy', 'lab')).code, 0);
   });
 

@@ -19,6 +19,8 @@ export async function createDaemonDriver(ctx: DriverContext): Promise<HostedDriv
     jobs: ctx.jobs,
     log: ctx.log,
     ...(storage ? { resolveDiskVolume: (pool, volume) => storage.resolveDiskVolume(pool, volume) } : {}),
+    // Tap devices from the host's network driver (opened before this driver: guests autostart below).
+    ...(ctx.interfaces ? { interfaces: ctx.interfaces } : {}),
   });
   // Autostart in the background: the API socket should not wait for guests to boot.
   void driver.autostart();
