@@ -251,6 +251,45 @@ describe('storage through tvirtd and the CLI', () => {
     );
   });
 
+  it('vol-upload and vol-download stream the content, sparse with --sparse', async () => {
+    const p = join(dir, 'up');
+    const local = join(dir, 'local.img');
+    // 32 MiB with data at both ends and a hole between.
+    const fh = await import('node:fs/promises').then((m) => m.open(local, 'w'));
+    await fh.write(Buffer.alloc(1 << 20, 5), 0, 1 << 20, 0);
+    await fh.write(Buffer.alloc(1 << 20, 6), 0, 1 << 20, 31 << 20);
+    await fh.close();
+    let r = await tvirt(
+      `pool-create-as up dir --target ${p} --build; vol-create-as up v.raw 32M --format raw`,
+    );
+    assert.equal(r.code, 0, r.err);
+    r = await tvirt(`vol-upload v.raw ${local} --pool up --sparse`);
+    assert.equal(r.code, 0, r.err);
+    assert.deepEqual(await readFile(join(p, 'v.raw')), await readFile(local));
+    const { statSync } = await import('node:fs');
+    assert.ok(statSync(join(p, 'v.raw')).blocks * 512 < 8 << 20, 'the hole stayed a hole in the volume');
+    const down = join(dir, 'down.img');
+    const downSparse = join(dir, 'down-sparse.img');
+    r = await tvirt(
+      `vol-download v.raw ${down} --pool up; vol-download v.raw ${downSparse} --pool up --sparse`,
+    );
+    assert.equal(r.code, 0, r.err);
+    assert.deepEqual(await readFile(down), await readFile(local));
+    assert.deepEqual(await readFile(downSparse), await readFile(local));
+    assert.ok(statSync(downSparse).blocks * 512 < 8 << 20, 'the download kept the hole');
+    // A window: 2 bytes at 1 MiB - 1 of the volume.
+    const win = join(dir, 'win.bin');
+    r = await tvirt(`vol-download v.raw ${win} --pool up --offset ${(1 << 20) - 1} --length 2`);
+    assert.equal(r.code, 0, r.err);
+    assert.deepEqual(await readFile(win), Buffer.from([5, 0]));
+    // A failed download of a new file leaves no file behind.
+    r = await tvirt(`vol-download nosuch.raw ${join(dir, 'nofile')} --pool up`);
+    assert.equal(r.code, 1);
+    assert.equal(existsSync(join(dir, 'nofile')), false);
+    r = await tvirt('pool-destroy up');
+    assert.equal(r.code, 0, r.err);
+  });
+
   it('pools come back after a daemon restart: autostart ones running, others inactive', async () => {
     const auto = join(dir, 'auto');
     let r = await tvirt(`pool-define-as auto dir --target ${auto}; pool-build auto; pool-autostart auto`);

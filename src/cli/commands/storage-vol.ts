@@ -1,9 +1,9 @@
 // Storage Volume commands (virsh-volume.c): create (from arguments, XML, another volume), clone,
 // list, info, XML, path/key/name/pool, delete, wipe, resize, upload and download with progress.
-import { createReadStream } from 'node:fs';
 import { open, stat, unlink } from 'node:fs/promises';
-import { Transform } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { StorageVolInfo, StorageVolSummary, WipeAlgorithm } from '../../drivers/connection.js';
+import { readFileChunks } from '../../host/storage-file.js';
 import { formatBytesHuman } from '../../util/units.js';
 import {
   CliError,
@@ -566,25 +566,20 @@ const uploadCmd: CommandDef = {
     const conn = await ctx.conn();
     try {
       await runVolumeJob(`Uploading ${file}`, async (job) => {
-        const total = w.length ? Math.min(w.length, size) : size;
-        let sent = 0;
-        const counter = new Transform({
-          transform(chunk: Buffer, _enc, cb) {
-            sent += chunk.length;
-            job.progress?.(sent, total);
-            cb(null, chunk);
-          },
+        // With --sparse, runs of zero blocks of the file travel as holes (the volume keeps them).
+        const sparse = ctx.flag('sparse');
+        const chunks = readFileChunks(file, {
+          size,
+          ...(w.length ? { length: w.length } : {}),
+          sparse,
+          ...(job.signal ? { signal: job.signal } : {}),
+          ...(job.progress ? { progress: job.progress } : {}),
         });
-        const src = createReadStream(file, w.length ? { end: w.length - 1 } : {});
-        const body = src.pipe(counter);
-        src.on('error', (e) => body.destroy(e));
         await conn.storageVolUpload(
           ref(vol),
-          body,
-          { ...w, ...(ctx.flag('sparse') ? { sparse: true } : {}) },
-          {
-            ...(job.signal ? { signal: job.signal } : {}),
-          },
+          Readable.from(chunks, { objectMode: sparse }),
+          { ...w, ...(sparse ? { sparse: true } : {}) },
+          job.signal ? { signal: job.signal } : {},
         );
       });
     } catch (e) {
