@@ -39,7 +39,7 @@ export function updateLine(text: string, done: number, total: number, seconds: n
   const frac = total > 0 ? Math.min(1, done / total) : 1;
   const rate = seconds > 0 ? done / seconds : 0;
   const eta = rate > 0 ? (total - done) / rate : 0;
-  const tail = ` ${String(Math.floor(frac * 100)).padStart(2)}% ${'['}${'='.repeat(Math.floor(frac * 10)).padEnd(10)}] ${formatNumber(rate).padStart(5)}B/s | ${formatNumber(done).padStart(5)}B  ${formatTime(eta, hours)} ETA `;
+  const tail = ` ${String(Math.floor(frac * 100)).padStart(2)}% ${'['}${'='.repeat(Math.floor(frac * 10)).padEnd(10)}] ${formatNumber(rate).padStart(5)}B/s | ${formatNumber(done).padStart(5)}B  ${rate > 0 ? formatTime(eta, hours) : hours ? '--:--:--' : '--:--'} ETA `;
   const rest = Math.max(8, width - tail.length);
   return `${text.slice(0, rest).padEnd(rest)}${tail}`;
 }
