@@ -170,6 +170,14 @@ describe('web UI in Chromium', { skip, timeout: 120_000 }, () => {
     await shot('clone');
     await dialog.getByRole('button', { name: 'Clone', exact: true }).click();
     await page.getByRole('heading', { name: /test-copy/ }).waitFor();
+    await page.getByRole('button', { name: 'Change' }).click();
+    const res = page.getByRole('form', { name: 'Change vCPUs and memory' });
+    await res.getByLabel('vCPUs').fill('4');
+    await res.getByLabel('Memory (MiB)').fill('10240');
+    await res.getByRole('button', { name: 'Apply' }).click();
+    await res.waitFor({ state: 'detached' });
+    await page.getByText('10 GiB').first().waitFor();
+    assert.equal(await page.locator('dt:text-is("vCPUs") + dd').textContent(), '4');
     await nav('Guests').click();
     await row('test-copy').getByText('shutoff').waitFor();
   });

@@ -294,3 +294,16 @@ export const cloneApi = {
     ),
   cancel: (id: string) => request<unknown>('DELETE', `/v1/jobs/${enc(id)}`),
 };
+
+export const resourceApi = {
+  setVcpus: (ref: string, count: number, maximum = false) =>
+    request<unknown>('PUT', `/v1/domains/${enc(ref)}/vcpus`, {
+      count,
+      config: true,
+      ...(maximum ? { maximum } : {}),
+    }),
+  setMemory: (ref: string, kib: number) =>
+    request<unknown>('PUT', `/v1/domains/${enc(ref)}/memory`, { kib, config: true }),
+  setMaxMemory: (ref: string, kib: number) =>
+    request<unknown>('PUT', `/v1/domains/${enc(ref)}/max-memory`, { kib, config: true }),
+};

@@ -11,6 +11,7 @@ import {
 } from '../api';
 import { CloneDialog } from '../components/clone-dialog';
 import { ConfirmDialog } from '../components/dialog';
+import { ResourcesForm } from '../components/resources-form';
 import { ErrorBox } from '../components/error-box';
 import { ACTION_LABELS, DESTRUCTIVE, StateBadge, allowed, isActive } from '../components/state';
 import { type GuestDevices, parseDevices } from '../domain-xml';
@@ -51,6 +52,7 @@ export function GuestDetailPage({ name, tab }: { name: string; tab: string }) {
   const [confirm, setConfirm] = useState<DomainAction | 'delete'>();
   const [removeStorage, setRemoveStorage] = useState(false);
   const [cloning, setCloning] = useState(false);
+  const [editing, setEditing] = useState(false);
 
   const load = useCallback(async () => {
     try {
@@ -225,7 +227,27 @@ export function GuestDetailPage({ name, tab }: { name: string; tab: string }) {
               </dl>
             </div>
             <div className="card">
-              <h2>CPU and memory</h2>
+              <h2>
+                CPU and memory
+                {canWrite && info.persistent && !editing && (
+                  <button type="button" className="link" onClick={() => setEditing(true)}>
+                    Change
+                  </button>
+                )}
+              </h2>
+              {editing && (
+                <ResourcesForm
+                  name={name}
+                  vcpus={info.vcpus}
+                  memoryKiB={info.memoryKiB}
+                  maxMemoryKiB={info.maxMemoryKiB}
+                  running={isActive(info.state)}
+                  onDone={() => {
+                    setEditing(false);
+                    void load();
+                  }}
+                />
+              )}
               <dl>
                 <dt>vCPUs</dt>
                 <dd>{info.vcpus}</dd>

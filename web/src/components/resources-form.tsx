@@ -1,0 +1,82 @@
+// Change a guest's vCPUs and memory in its persistent definition (a running guest gets them at its
+// next start); raises the maximums first when the new values need it.
+import { type FormEvent, useState } from 'react';
+import { type ApiError, resourceApi, toApiError } from '../api';
+import { ErrorBox } from './error-box';
+
+export function ResourcesForm({
+  name,
+  vcpus,
+  memoryKiB,
+  maxMemoryKiB,
+  running,
+  onDone,
+}: {
+  name: string;
+  vcpus: number;
+  memoryKiB: number;
+  maxMemoryKiB: number;
+  running: boolean;
+  onDone: () => void;
+}) {
+  const [count, setCount] = useState(vcpus);
+  const [memMiB, setMemMiB] = useState(Math.round(memoryKiB / 1024));
+  const [error, setError] = useState<ApiError>();
+  const [busy, setBusy] = useState(false);
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(undefined);
+    try {
+      if (count !== vcpus) {
+        if (count > vcpus) await resourceApi.setVcpus(name, count, true);
+        await resourceApi.setVcpus(name, count);
+      }
+      const kib = memMiB * 1024;
+      if (kib !== memoryKiB) {
+        if (kib > maxMemoryKiB) await resourceApi.setMaxMemory(name, kib);
+        await resourceApi.setMemory(name, kib);
+      }
+      onDone();
+    } catch (err) {
+      setError(toApiError(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form className="form" onSubmit={submit} aria-label="Change vCPUs and memory">
+      <label>
+        vCPUs
+        <input
+          type="number"
+          min={1}
+          max={256}
+          required
+          value={count}
+          onChange={(e) => setCount(Number(e.target.value))}
+        />
+      </label>
+      <label>
+        Memory (MiB)
+        <input
+          type="number"
+          min={16}
+          required
+          value={memMiB}
+          onChange={(e) => setMemMiB(Number(e.target.value))}
+        />
+      </label>
+      {running && <p className="hint">The guest is running: the new values apply at its next start.</p>}
+      <ErrorBox error={error} />
+      <div className="toolbar">
+        <button type="submit" className="primary" disabled={busy}>
+          Apply
+        </button>
+        <button type="button" onClick={onDone}>
+          Cancel
+        </button>
+      </div>
+    </form>
+  );
+}
