@@ -1,7 +1,7 @@
 // The network routes end to end in-process: remote client -> REST -> GuardedConnection -> test driver.
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -12,12 +12,14 @@ import type { TvirtEvent } from '../drivers/connection.js';
 import { openIsolatedTestConnection } from '../drivers/test/driver.js';
 import { isVirError } from '../util/errors.js';
 import { connectRemote, type RemoteConnection } from './client.js';
+import { tokenTable } from './auth.js';
 import { ApiServer } from './server.js';
 
 let dir: string;
 let sock: string;
 let server: ApiServer;
 let client: RemoteConnection;
+const RO = 'ro-token-net-0123456789abcdef';
 
 const n1 = `<network><name>n1</name><uuid>11111111-2222-3333-4444-555555555555</uuid><forward mode='nat'/>
 <ip address='10.0.3.1' netmask='255.255.255.0'><dhcp><range start='10.0.3.2' end='10.0.3.254'/></dhcp></ip></network>`;
@@ -40,6 +42,12 @@ function raw(method: string, path: string, body?: string): Promise<{ status: num
   });
 }
 
+async function tokenFile(token: string): Promise<string> {
+  const f = join(dir, 'token');
+  await writeFile(f, `${token}\n`, { mode: 0o600 });
+  return f;
+}
+
 async function rejectsWith(p: Promise<unknown>, code: string, message: string | RegExp): Promise<void> {
   await assert.rejects(p, (e: unknown) => {
     assert.ok(isVirError(e), String(e));
@@ -59,6 +67,7 @@ before(async () => {
     conn: new GuardedConnection(openIsolatedTestConnection(), jobs, bus),
     jobs,
     socketPath: sock,
+    tcp: { host: '127.0.0.1', port: 0, tokens: tokenTable([{ token: RO, role: 'ro' }]) },
   });
   await server.start();
   client = (await connectRemote(`test+unix:///system?socket=${sock}`)) as RemoteConnection;
@@ -163,6 +172,24 @@ describe('network routes (test driver behind the API)', () => {
       'NO_INTERFACE',
       "Interface not found: no interface with matching name 'br0'",
     );
+  });
+
+  it('a read-only token may list networks and leases but change nothing', async () => {
+    const ro = (await connectRemote(
+      `test+tcp://127.0.0.1:${server.tcpPort}/system?token_file=${await tokenFile(RO)}`,
+    )) as RemoteConnection;
+    try {
+      assert.deepEqual(
+        (await ro.listNetworks()).map((n) => n.name),
+        ['default'],
+      );
+      await rejectsWith(ro.networkDestroy('default'), 'OPERATION_DENIED', /read-only|forbidden/i);
+      await rejectsWith(ro.networkDefineXML(n1), 'OPERATION_DENIED', /read-only|forbidden/i);
+      await rejectsWith(ro.ifaceUnbridge('br0'), 'OPERATION_DENIED', /read-only|forbidden/i);
+      assert.equal((await client.networkLookup('default')).active, true);
+    } finally {
+      await ro.close();
+    }
   });
 
   it('bad requests: 404 for an unknown network, 400 for bad fields', async () => {
