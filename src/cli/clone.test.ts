@@ -122,6 +122,11 @@ describe('tvirt clone', () => {
     assert.match(r.out, /Allocating 'diskimage1-clone\.qcow2'/);
     assert.match(r.out, /Linked clones: +test-clone\n/);
     assert.match(r.out, /Linked to: +\/guest\/diskimage1 \(test, vda\)\n/);
+    const s = await tvirt('destroy test; clone test --auto-clone --linked -q; start test');
+    assert.match(
+      s.err,
+      /cannot start 'test': its disk vda \(\/guest\/diskimage1\) is the base image of linked clone\(s\) test-clone/,
+    );
   });
 
   it('Ctrl+C cancels the copy and leaves nothing behind', async () => {

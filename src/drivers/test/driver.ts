@@ -395,6 +395,9 @@ class TestConnection extends NetworkForwarder implements Connection {
   async domainCreate(ref: string, flags: { paused?: boolean } = {}): Promise<DomainSummary> {
     const d = await this.dom(ref);
     if (isActive(d)) throw invalid('domain is already running');
+    // A base image of linked clones must not be written (src/drivers/clone/linked.ts).
+    const { checkStartAllowed } = await import('../clone/linked.js');
+    checkStartAllowed(d.config!, this.s.all().map(defOf));
     this.startObj(d, d.config!, flags.paused ?? false);
     return summary(d);
   }
