@@ -127,6 +127,26 @@ describe('domainClone on the test driver', () => {
     await c.close();
   });
 
+  it('--start starts the clone; --reflink fails cleanly where the file system cannot share blocks', async () => {
+    const c = openIsolatedTestConnection();
+    const src = join(dir, 'st.img');
+    sparseFile(src, 4 << 20);
+    await c.domainDefineXML(domXml('st', src));
+    const r = await c.domainClone('st', { name: 'st2', start: true });
+    assert.equal(r.started, true);
+    assert.equal((await c.domainGetState('st2')).state, 'running');
+    const reflinkOk = spawnSync('cp', ['--reflink=always', src, join(dir, 'probe.img')]).status === 0;
+    rmSync(join(dir, 'probe.img'), { force: true });
+    if (reflinkOk) {
+      assert.equal((await c.domainClone('st', { name: 'st3', reflink: true })).name, 'st3');
+    } else {
+      await rejectsCode(c.domainClone('st', { name: 'st3', reflink: true }), 'OPERATION_FAILED', /--reflink/);
+      await rejectsCode(c.domainLookup('st3'), 'NO_DOMAIN');
+      assert.ok(!readdirSync(dir).some((f) => f.startsWith('st3') || f.includes('tvirt-clone')));
+    }
+    await c.close();
+  });
+
   it('a failed copy (no space) changes nothing: no domain, no file', async () => {
     const c = openIsolatedTestConnection();
     const sub = join(dir, 'nospace');
