@@ -64,6 +64,10 @@ describe('storage pools over the API', () => {
     assert.equal(p?.autostart, true);
     assert.equal((await client.storagePoolGetInfo('default')).state, 'running');
     assert.match(await client.storagePoolGetXMLDesc('default'), /<path>.*\/root\/lib\/images<\/path>/);
+    assert.match(
+      await client.storagePoolGetCapabilities(),
+      /<storagepoolCapabilities>[\s\S]*<pool type='dir' supported='yes'>/,
+    );
   });
 
   it('define, build, start, autostart, refresh; filters; lifecycle events', async () => {
