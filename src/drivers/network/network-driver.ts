@@ -540,10 +540,15 @@ export class NetworkDriver {
   /**
    * Creates a tap device vnetN for a guest NIC, joined to the network's bridge (or to a host bridge
    * named directly) and up. Its MAC is the guest's with the first byte 0xfe, as libvirt does, so the
-   * bridge never takes the guest's address. @returns the tap name.
+   * bridge never takes the guest's address. With `bridge: true` the name is a host bridge's only
+   * (<interface type='bridge'>), never a network's. @returns the tap name.
    */
-  async allocateTap(networkOrBridge: string, mac: string, opts: { user?: string } = {}): Promise<string> {
-    const o = this.objs.get(networkOrBridge);
+  async allocateTap(
+    networkOrBridge: string,
+    mac: string,
+    opts: { user?: string; bridge?: boolean } = {},
+  ): Promise<string> {
+    const o = opts.bridge ? undefined : this.objs.get(networkOrBridge);
     let bridge: string;
     if (o) {
       if (!o.runtime) throw invalid(`network '${networkOrBridge}' is not active`);
@@ -561,6 +566,13 @@ export class NetworkDriver {
     const links = await listLinks(this.net);
     const br = links.find((l) => l.ifname === bridge);
     if (!br) {
+      if (opts.bridge) {
+        throw new VirError(
+          'OPERATION_FAILED',
+          `operation failed: host bridge '${bridge}' does not exist; create it first (e.g. iface-bridge IFACE ${bridge})`,
+          { domain: 'NETWORK' },
+        );
+      }
       if (!o) throw noNetwork(networkOrBridge);
       throw new VirError('OPERATION_FAILED', `bridge '${bridge}' does not exist`, { domain: 'NETWORK' });
     }

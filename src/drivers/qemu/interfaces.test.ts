@@ -16,10 +16,10 @@ function fakeNet(failOn?: string) {
   let n = 0;
   return {
     log,
-    async allocateTap(target: string, mac: string) {
+    async allocateTap(target: string, mac: string, opts?: { bridge?: boolean }) {
       if (target === failOn) throw new Error(`no ${target}`);
       const tap = `vnet${n++}`;
-      log.push(`alloc ${target} ${mac} ${tap}`);
+      log.push(`alloc ${opts?.bridge ? 'bridge ' : ''}${target} ${mac} ${tap}`);
       return tap;
     },
     async releaseTap(tap: string) {
@@ -43,7 +43,7 @@ describe('tapInterfaceHook', () => {
     await hook.releaseInterfaces(d);
     assert.deepEqual(net.log, [
       'alloc default 52:54:00:00:00:01 vnet0',
-      'alloc br0 52:54:00:00:00:02 vnet1',
+      'alloc bridge br0 52:54:00:00:00:02 vnet1',
       'release vnet0',
       'release vnet1',
     ]);

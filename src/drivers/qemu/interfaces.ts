@@ -7,8 +7,11 @@ import type { InterfaceHook } from './process.js';
 
 /** What the QEMU driver needs of the network driver (src/drivers/network NetworkDriver has it). */
 export interface TapProvider {
-  /** Creates a tap joined to the bridge of network `networkOrBridge` (or that host bridge); returns its name. */
-  allocateTap(networkOrBridge: string, mac: string): Promise<string>;
+  /**
+   * Creates a tap joined to the bridge of network `networkOrBridge`, or to that host bridge when
+   * `opts.bridge` (<interface type='bridge'>); returns its name.
+   */
+  allocateTap(networkOrBridge: string, mac: string, opts?: { bridge?: boolean }): Promise<string>;
   releaseTap(tap: string): Promise<void>;
 }
 
@@ -35,7 +38,7 @@ export function tapInterfaceHook(net: TapProvider): InterfaceHook {
               `unsupported configuration: interface ${i} of type '${n.type}' is not supported by tvirt yet`,
               { domain: 'QEMU' },
             );
-          const tap = await net.allocateTap(target, n.mac);
+          const tap = await net.allocateTap(target, n.mac, { bridge: n.type === 'bridge' });
           made.push(tap);
           out.push({ ifname: tap });
         }

@@ -1,0 +1,555 @@
+// Real QEMU guests on tvirt networks, end to end: tvirtd (QEMU driver, --networks) runs inside a
+// network namespace this test creates, next to a "remote" host in a second namespace reachable only
+// through the daemon's namespace. Guests on the default NAT network, a custom NAT network and an
+// isolated one get taps and DHCP leases (checked with the CLI like virsh prints them), reach their
+// gateway and each other, NAT reaches the remote host, the isolated guest nothing beyond its subnet
+// even with a route; taps, bridges, dnsmasq and nft tables are gone afterwards. Guests are destroyed
+// through the API, the daemon ended by its PID, QEMUs named by status files killed as a safety net,
+// and both namespaces deleted.
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { connectRemote } from '../../src/api/client.js';
+import { runCli } from '../../src/cli/shell.js';
+import type { Connection } from '../../src/drivers/connection.js';
+import { nftTablePrefix } from '../../src/drivers/network/nft-rules.js';
+import {
+  addAddress,
+  addRoute,
+  createBridge,
+  createVethPair,
+  listLinks,
+  nftListTables,
+  setLinkUp,
+} from '../../src/host/netdev.js';
+import { createNetns, deleteNetns, netnsUnavailable } from '../../src/host/netdev-testns.js';
+import { ConsoleReader, guestOrSkip, guestXml, waitFor } from './qemu-env.js';
+
+const skip =
+  netnsUnavailable(['ip', 'dnsmasq', 'nft', 'busybox']) ||
+  (process.getuid?.() !== 0 ? 'needs root (network namespaces, taps)' : false) ||
+  guestOrSkip().skip;
+const fromTs = import.meta.url.endsWith('.ts');
+const tvirtd = fileURLToPath(new URL(`../../src/daemon/tvirtd.${fromTs ? 'ts' : 'js'}`, import.meta.url));
+const nodeArgs = fromTs ? ['--import', 'tsx'] : [];
+
+/** The remote host: 198.51.100.2 in its own namespace, its only link a veth to tvirtd's namespace. */
+const UPLINK = '198.51.100.1';
+const REMOTE = '198.51.100.2';
+/** A host bridge the test makes in tvirtd's namespace, for an <interface type='bridge'>. */
+const HOST_BRIDGE_IP = '10.0.9.1';
+
+const labXml = `<network>
+  <name>lab</name>
+  <forward mode='nat'/>
+  <bridge name='tvbr-lab' stp='on' delay='0'/>
+  <ip address='10.0.3.1' netmask='255.255.255.0'>
+    <dhcp>
+      <range start='10.0.3.100' end='10.0.3.199'/>
+    </dhcp>
+  </ip>
+</network>
+`;
+const isoXml = `<network>
+  <name>iso</name>
+  <bridge name='tvbr-iso'/>
+  <ip address='10.0.5.1' netmask='255.255.255.0'>
+    <dhcp>
+      <range start='10.0.5.10' end='10.0.5.20'/>
+    </dhcp>
+  </ip>
+</network>
+`;
+
+interface G {
+  name: string;
+  mac: string;
+  net: string;
+  bridge: string;
+  /** Address pattern of the network's DHCP range. */
+  range: RegExp;
+  gateway: string;
+  /** MAC of a second NIC, on the host bridge tvbr-host (<interface type='bridge'>). */
+  hostMac?: string;
+  tap?: string;
+  hostTap?: string;
+  ip?: string;
+  con?: ConsoleReader;
+}
+
+const guests: G[] = [
+  {
+    name: 'ng-lab1',
+    mac: '52:54:00:6e:03:01',
+    net: 'lab',
+    bridge: 'tvbr-lab',
+    range: /^10\.0\.3\.1\d\d$/,
+    gateway: '10.0.3.1',
+  },
+  {
+    name: 'ng-lab2',
+    mac: '52:54:00:6e:03:02',
+    hostMac: '52:54:00:6e:09:02',
+    net: 'lab',
+    bridge: 'tvbr-lab',
+    range: /^10\.0\.3\.1\d\d$/,
+    gateway: '10.0.3.1',
+  },
+  {
+    name: 'ng-def',
+    mac: '52:54:00:6e:7a:01',
+    net: 'default',
+    bridge: 'virbr0',
+    range: /^192\.168\.122\.([2-9]|\d\d|1\d\d|2[0-4]\d|25[0-4])$/,
+    gateway: '192.168.122.1',
+  },
+  {
+    name: 'ng-iso',
+    mac: '52:54:00:6e:05:01',
+    net: 'iso',
+    bridge: 'tvbr-iso',
+    range: /^10\.0\.5\.(1\d|20)$/,
+    gateway: '10.0.5.1',
+  },
+];
+const byName = (n: string) => guests.find((g) => g.name === n)!;
+
+/** PIDs of the processes in a namespace (dnsmasq, the daemon, its QEMUs). */
+function netnsPids(ns: string): number[] {
+  const r = spawnSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' });
+  return r.stdout.split(/\s+/).filter(Boolean).map(Number);
+}
+const comm = (pid: number) => spawnSync('cat', [`/proc/${pid}/comm`], { encoding: 'utf8' }).stdout.trim();
+
+describe('real guests on tvirt networks (tvirtd in a fresh namespace)', { skip }, () => {
+  let ns = '';
+  let remoteNs = '';
+  let dir = '';
+  let root = '';
+  let sock = '';
+  let daemon: ChildProcess | undefined;
+  let daemonErr = '';
+  let exited: Promise<void> = Promise.resolve();
+  let conn: Connection | undefined;
+  const inNs = { netns: '' };
+
+  async function tvirt(...args: string[]): Promise<{ out: string; err: string; code: number }> {
+    let out = '';
+    let err = '';
+    const code = await runCli(['-c', `qemu+unix:///system?socket=${sock}`, ...args], {
+      stdout: (t) => {
+        out += t;
+      },
+      stderr: (t) => {
+        err += t;
+      },
+    });
+    return { out, err, code };
+  }
+  /** Runs one shell line on a guest's console; true when it printed the success marker. */
+  let seq = 0;
+  async function onGuest(g: G, line: string, ms = 20_000): Promise<boolean> {
+    const n = ++seq;
+    // The echoed command line holds "$((n*1))", not the marker itself.
+    const m = g.con!.mark();
+    g.con!.send(`if ${line} >/dev/null 2>&1; then echo ok-$((${n}*1)); else echo no-$((${n}*1)); fi`);
+    await g.con!.expect(new RegExp(`(ok|no)-${n}\\b`), m, ms);
+    return new RegExp(`ok-${n}\\b`).test(g.con!.text.slice(m));
+  }
+  const ping = (g: G, addr: string) => onGuest(g, `busybox ping -c 1 -W 3 ${addr}`);
+  const vnets = async () =>
+    (await listLinks(inNs))
+      .filter((l) => l.ifname.startsWith('vnet'))
+      .map((l) => l.ifname)
+      .sort();
+
+  before(async () => {
+    ns = await createNetns('ngst');
+    inNs.netns = ns;
+    remoteNs = await createNetns('nrmt');
+    await createVethPair('up0', 'eth0', { netns: ns, peerNetns: remoteNs });
+    await addAddress('up0', UPLINK, 24, inNs);
+    await setLinkUp('up0', true, inNs);
+    await addAddress('eth0', REMOTE, 24, { netns: remoteNs });
+    await setLinkUp('eth0', true, { netns: remoteNs });
+    // The remote routes everything back through tvirtd's namespace: only the firewall can stop
+    // an isolated guest's packets, not a missing return route.
+    await addRoute({ dst: 'default', gateway: UPLINK }, 'eth0', { netns: remoteNs });
+    dir = await mkdtemp(join(tmpdir(), 'tvirt-netg-'));
+    // dnsmasq drops root and must still read its files under the daemon's run directory.
+    await chmod(dir, 0o755);
+    root = join(dir, 'root');
+    sock = join(root, 'run', 'tvirt-sock');
+    await createBridge('tvbr-host', {}, inNs);
+    await addAddress('tvbr-host', HOST_BRIDGE_IP, 24, inNs);
+    await setLinkUp('tvbr-host', true, inNs);
+    await startDaemon();
+  });
+
+  /** Starts tvirtd in the namespace (`ip netns exec` execs it: the child's PID is the daemon's). */
+  async function startDaemon(): Promise<void> {
+    daemonErr = '';
+    const child = spawn(
+      'ip',
+      [
+        'netns',
+        'exec',
+        ns,
+        process.execPath,
+        ...nodeArgs,
+        tvirtd,
+        '--root',
+        root,
+        '--driver',
+        'qemu',
+        '--networks',
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    daemon = child;
+    child.stderr!.setEncoding('utf8');
+    child.stderr!.on('data', (c: string) => {
+      daemonErr += c;
+    });
+    exited = new Promise<void>((r) => child.once('exit', () => r()));
+    await waitFor(
+      'tvirtd to start',
+      () => daemonErr.includes('tvirtd started') || child.exitCode !== null,
+      30_000,
+    );
+    assert.equal(child.exitCode, null, `tvirtd exited: ${daemonErr}`);
+    conn = await connectRemote(`qemu+unix:///system?socket=${sock}`);
+  }
+
+  /** SIGTERM to our daemon (SIGKILL after 5 s); its guests keep running, as libvirt's do. */
+  async function stopDaemon(): Promise<void> {
+    await conn?.close().catch(() => {});
+    conn = undefined;
+    const d = daemon;
+    if (d?.pid && d.exitCode === null && d.signalCode === null) {
+      process.kill(d.pid, 'SIGTERM');
+      const gone = await Promise.race([
+        exited.then(() => true),
+        new Promise((r) => setTimeout(() => r(false), 5000)),
+      ]);
+      if (!gone) process.kill(d.pid, 'SIGKILL');
+      await exited;
+    }
+  }
+
+  after(async () => {
+    try {
+      for (const g of guests) g.con?.close();
+      if (conn) {
+        for (const g of guests) {
+          const info = await conn.domainGetInfo(g.name).catch(() => undefined);
+          if (info && info.state !== 'shutoff') await conn.domainDestroy(g.name).catch(() => {});
+        }
+      }
+      await stopDaemon();
+      // Safety net: QEMUs named by our status files, then whatever our daemon left in the namespace.
+      const stDir = join(root, 'run', 'qemu');
+      for (const f of await readdir(stDir).catch(() => [] as string[])) {
+        if (!f.endsWith('.json')) continue;
+        const st = JSON.parse(await readFile(join(stDir, f), 'utf8').catch(() => '{}')) as { pid?: number };
+        if (st.pid && ns && netnsPids(ns).includes(st.pid)) process.kill(st.pid, 'SIGKILL');
+      }
+      if (ns) for (const pid of netnsPids(ns)) process.kill(pid, 'SIGKILL');
+    } finally {
+      if (ns) await deleteNetns(ns);
+      if (remoteNs) await deleteNetns(remoteNs);
+      if (dir) await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('the default NAT network runs; a custom NAT network is defined, started and autostarted; an isolated one created', async () => {
+    assert.deepEqual(await tvirt('net-list', '--all'), {
+      out: ' Name      State    Autostart   Persistent\n--------------------------------------------\n default   active   yes         yes\n\n',
+      err: '',
+      code: 0,
+    });
+    const lab = join(dir, 'lab.xml');
+    const iso = join(dir, 'iso.xml');
+    await writeFile(lab, labXml);
+    await writeFile(iso, isoXml);
+    assert.deepEqual(await tvirt(`net-define ${lab}; net-start lab; net-autostart lab; net-create ${iso}`), {
+      out:
+        `Network lab defined from ${lab}\n\nNetwork lab started\n\nNetwork lab marked as autostarted\n\n` +
+        `Network iso created from ${iso}\n\n`,
+      err: '',
+      code: 0,
+    });
+    assert.equal(
+      (await tvirt('net-list', '--autostart')).out,
+      ' Name      State    Autostart   Persistent\n--------------------------------------------\n default   active   yes         yes\n lab       active   yes         yes\n\n',
+    );
+    const bridges = (await listLinks(inNs)).filter((l) => l.kind === 'bridge').map((l) => l.ifname);
+    assert.deepEqual(bridges.sort(), ['tvbr-host', 'tvbr-iso', 'tvbr-lab', 'virbr0']);
+  });
+
+  it('a NIC on an inactive network or a missing host bridge: start refused clearly, no tap left', async () => {
+    const { guest } = guestOrSkip();
+    const idle = join(dir, 'idle.xml');
+    await writeFile(
+      idle,
+      isoXml
+        .replace('<name>iso</name>', '<name>idle</name>')
+        .replace('tvbr-iso', 'tvbr-idle')
+        .replaceAll('10.0.5.', '10.0.6.'),
+    );
+    assert.equal((await tvirt('net-define', idle)).code, 0);
+    const bad = [
+      {
+        name: 'ng-bad-net',
+        nic: `<interface type='network'><source network='idle'/><model type='virtio'/></interface>`,
+        err: "Requested operation is not valid: network 'idle' is not active",
+      },
+      {
+        name: 'ng-bad-br',
+        nic: `<interface type='network'><source network='lab'/><model type='virtio'/></interface><interface type='bridge'><source bridge='tvbr-none'/><model type='virtio'/></interface>`,
+        err: "operation failed: host bridge 'tvbr-none' does not exist; create it first (e.g. iface-bridge IFACE tvbr-none)",
+      },
+    ];
+    for (const b of bad) {
+      const f = join(dir, `${b.name}.xml`);
+      await writeFile(
+        f,
+        guestXml(guest!, { name: b.name, dir }).replace(/<interface type='user'>.*<\/interface>/, b.nic),
+      );
+      assert.deepEqual(await tvirt(`define ${f}`), {
+        out: `Domain '${b.name}' defined from ${f}\n\n`,
+        err: '',
+        code: 0,
+      });
+      assert.deepEqual(await tvirt('start', b.name), {
+        out: '\n',
+        err: `error: Failed to start domain '${b.name}'\nerror: ${b.err}\n`,
+        code: 1,
+      });
+      assert.equal((await tvirt('domstate', b.name)).out, 'shut off\n\n');
+      assert.equal((await tvirt('undefine', b.name)).code, 0);
+    }
+    assert.deepEqual(await vnets(), []);
+    assert.equal((await tvirt('net-undefine', 'idle')).code, 0);
+  });
+
+  it('guests get taps on their bridges (domiflist) and leases in their ranges (net-dhcp-leases, domifaddr)', async () => {
+    const { guest } = guestOrSkip();
+    // Define and start all four at once: they boot in parallel.
+    await Promise.all(
+      guests.map(async (g) => {
+        const nic = `<interface type='network'><mac address='${g.mac}'/><source network='${g.net}'/><model type='virtio'/></interface>`;
+        const hostNic = g.hostMac
+          ? `<interface type='bridge'><mac address='${g.hostMac}'/><source bridge='tvbr-host'/><model type='virtio'/></interface>`
+          : '';
+        const xml = guestXml(guest!, { name: g.name, dir })
+          .replace(/<interface type='user'>.*<\/interface>/, nic + hostNic)
+          .replace('</cmdline>', ' tvirt.net=1</cmdline>');
+        const f = join(dir, `${g.name}.xml`);
+        await writeFile(f, xml);
+        assert.deepEqual(await tvirt(`define ${f}; start ${g.name}`), {
+          out: `Domain '${g.name}' defined from ${f}\n\nDomain '${g.name}' started\n\n`,
+          err: '',
+          code: 0,
+        });
+      }),
+    );
+    const links = await listLinks(inNs);
+    for (const g of guests) {
+      const out = (await tvirt('domiflist', g.name)).out;
+      const row = (type: string, source: string, mac: string) =>
+        ` (vnet\\d+) +${type} +${source} +virtio +${mac}\\n`;
+      const m = new RegExp(
+        `^ Interface +Type +Source +Model +MAC\\n-+\\n${row('network', g.net, g.mac)}${g.hostMac ? row('bridge', 'tvbr-host', g.hostMac) : ''}\\n$`,
+      ).exec(out);
+      assert.ok(m, `domiflist ${g.name}: ${out}`);
+      g.tap = m[1]!;
+      g.hostTap = m[2];
+      const link = links.find((l) => l.ifname === g.tap);
+      assert.equal(link?.master, g.bridge, `${g.tap} of ${g.name} on ${g.bridge}`);
+      // libvirt's tap MAC: the guest's with the first byte 0xfe, so the bridge never takes it over.
+      assert.equal(link?.address, `fe${g.mac.slice(2)}`);
+      if (g.hostMac) {
+        const hl = links.find((l) => l.ifname === g.hostTap);
+        assert.equal(hl?.master, 'tvbr-host');
+        assert.equal(hl?.address, `fe${g.hostMac.slice(2)}`);
+      }
+    }
+    assert.equal(
+      new Set(guests.flatMap((g) => [g.tap, ...(g.hostTap ? [g.hostTap] : [])])).size,
+      guests.length + 1,
+      'one tap per NIC',
+    );
+
+    await Promise.all(
+      guests.map((g) =>
+        waitFor(
+          `the DHCP lease of ${g.name}`,
+          async () => (await tvirt('net-dhcp-leases', g.net, '--mac', g.mac)).out.includes(g.mac),
+          120_000,
+        ),
+      ),
+    );
+    for (const g of guests) {
+      const leases = await tvirt('net-dhcp-leases', g.net);
+      const row = new RegExp(
+        ` (\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d)   ${g.mac}   ipv4       ([\\d.]+)/24 +\\S+ +\\S+\\n`,
+      ).exec(leases.out);
+      assert.ok(row, `net-dhcp-leases ${g.net}: ${leases.out}`);
+      assert.match(
+        leases.out,
+        /^ Expiry Time +MAC address +Protocol +IP address +Hostname +Client ID or DUID\n-+\n/,
+      );
+      g.ip = row[2]!;
+      assert.match(g.ip, g.range, `${g.name}'s ${g.ip} in the range of ${g.net}`);
+      // The host-bridge NIC has no lease (no dnsmasq there): only the network NIC is listed.
+      assert.deepEqual(await tvirt('domifaddr', g.name), {
+        out:
+          ' Name       MAC address          Protocol     Address\n' +
+          '-------------------------------------------------------------------------------\n' +
+          ` ${g.tap!.padEnd(10)} ${g.mac}    ipv4         ${g.ip}/24\n\n`,
+        err: '',
+        code: 0,
+      });
+    }
+    assert.notEqual(byName('ng-lab1').ip, byName('ng-lab2').ip);
+  });
+
+  it('guests reach their gateway and each other; NAT reaches the remote host; the isolated guest nothing beyond its subnet', async () => {
+    assert.ok(conn);
+    await Promise.all(
+      guests.map(async (g) => {
+        g.con = new ConsoleReader(await conn!.domainOpenConsole(g.name));
+        g.con.send('');
+        await g.con.expect(/tvirt# /, 0, 60_000);
+      }),
+    );
+    const lab1 = byName('ng-lab1');
+    const lab2 = byName('ng-lab2');
+    const def = byName('ng-def');
+    const iso = byName('ng-iso');
+    const results = await Promise.all([
+      (async () => ({
+        lab1Gateway: await ping(lab1, lab1.gateway),
+        lab1ToLab2: await ping(lab1, lab2.ip!),
+        lab1ToRemote: await ping(lab1, REMOTE),
+      }))(),
+      (async () => ({
+        lab2ToLab1: await ping(lab2, lab1.ip!),
+        // Its second NIC is on the host bridge: a static address there reaches the host's.
+        lab2HostNic: await onGuest(
+          lab2,
+          'busybox ip addr add 10.0.9.2/24 dev eth1 && busybox ip link set eth1 up',
+        ),
+        lab2ToHostBridge: await ping(lab2, HOST_BRIDGE_IP),
+      }))(),
+      (async () => ({
+        defGateway: await ping(def, def.gateway),
+        defToRemote: await ping(def, REMOTE),
+      }))(),
+      (async () => {
+        const isoGateway = await ping(iso, iso.gateway);
+        // Give the isolated guest a route anyway: it is the host's firewall that must stop it.
+        const isoRoute = await onGuest(iso, `busybox ip route add default via ${iso.gateway}`);
+        return {
+          isoGateway,
+          isoRoute,
+          isoToRemote: await ping(iso, REMOTE),
+          isoToLab1: await ping(iso, lab1.ip!),
+          isoToDef: await ping(iso, def.ip!),
+        };
+      })(),
+    ]);
+    assert.deepEqual(Object.assign({}, ...results), {
+      lab1Gateway: true,
+      lab1ToLab2: true,
+      lab1ToRemote: true,
+      lab2ToLab1: true,
+      lab2HostNic: true,
+      lab2ToHostBridge: true,
+      defGateway: true,
+      defToRemote: true,
+      isoGateway: true,
+      isoRoute: true,
+      isoToRemote: false,
+      isoToLab1: false,
+      isoToDef: false,
+    });
+  });
+
+  it('a guest that powers itself off loses its tap; the others keep theirs', async () => {
+    const def = byName('ng-def');
+    def.con!.send('busybox poweroff -f');
+    await waitFor(
+      'ng-def to shut off',
+      async () => (await tvirt('domstate', def.name)).out === 'shut off\n\n',
+      60_000,
+    );
+    def.con!.close();
+    def.con = undefined;
+    const left = await vnets();
+    assert.ok(!left.includes(def.tap!), `${def.tap} removed`);
+    assert.deepEqual(
+      left,
+      guests
+        .filter((g) => g !== def)
+        .flatMap((g) => [g.tap!, ...(g.hostTap ? [g.hostTap] : [])])
+        .sort(),
+    );
+    assert.match(
+      (await tvirt('domiflist', def.name)).out,
+      / - +network +default +virtio +52:54:00:6e:7a:01\n/,
+    );
+  });
+
+  it("a restarted tvirtd knows the running guests' taps and removes them when they stop", async () => {
+    for (const g of guests) g.con?.close();
+    const running = guests.filter((g) => g.name !== 'ng-def');
+    await stopDaemon();
+    await startDaemon();
+    for (const g of running) {
+      assert.match(
+        (await tvirt('domiflist', g.name)).out,
+        new RegExp(` ${g.tap} +network +${g.net} +virtio +${g.mac}\\n`),
+      );
+      assert.match(
+        (await tvirt('domifaddr', g.name)).out,
+        new RegExp(` ${g.tap} +${g.mac} +ipv4 +${g.ip!.replaceAll('.', '\\.')}/24\\n`),
+      );
+    }
+    assert.deepEqual(
+      (await tvirt(running.map((g) => `destroy ${g.name}`).join('; '))).out,
+      running.map((g) => `Domain '${g.name}' destroyed\n\n`).join(''),
+    );
+    assert.deepEqual(await vnets(), []);
+  });
+
+  it('after net-destroy no bridge, dnsmasq or tvirt nft table is left in the namespace', async () => {
+    assert.deepEqual(await tvirt('net-destroy iso; net-destroy lab; net-destroy default'), {
+      out: 'Network iso destroyed\n\nNetwork lab destroyed\n\nNetwork default destroyed\n\n',
+      err: '',
+      code: 0,
+    });
+    // Only the test's own host bridge is left.
+    assert.deepEqual(
+      (await listLinks(inNs))
+        .filter((l) => l.kind === 'bridge' || l.ifname.startsWith('vnet'))
+        .map((l) => l.ifname),
+      ['tvbr-host'],
+    );
+    assert.deepEqual(
+      (await nftListTables(inNs)).filter((t) => t.startsWith(nftTablePrefix)),
+      [],
+    );
+    assert.deepEqual(
+      netnsPids(ns).filter((p) => comm(p) === 'dnsmasq'),
+      [],
+    );
+    // lab stays defined and marked for autostart.
+    assert.match((await tvirt('net-info', 'lab')).out, /Active: +no\nPersistent: +yes\nAutostart: +yes\n/);
+  });
+});
