@@ -76,15 +76,19 @@ const infoCmd: CommandDef = {
     }
     const size = (n: number) => (ctx.flag('bytes') ? `${n} bytes` : formatBytesHuman(n));
     const physical = ctx.flag('physical');
+    if (physical && i.physical === undefined) {
+      // A driver that cannot tell the physical size (libvirt's test driver has no GetInfoFlags).
+      ctx.print(keyValue([['Name:', i.name]]));
+      throw new CliError(
+        'this function is not supported by the connection driver: virStorageVolGetInfoFlags',
+      );
+    }
     ctx.print(
       keyValue([
         ['Name:', i.name],
         ['Type:', i.type],
         ['Capacity:', size(i.capacity)],
-        [
-          physical ? 'Physical:' : 'Allocation:',
-          size(physical ? (i.physical ?? i.allocation) : i.allocation),
-        ],
+        [physical ? 'Physical:' : 'Allocation:', size(physical ? i.physical! : i.allocation)],
         // Linked clones whose overlays read this volume (src/drivers/clone).
         ...(await (await import('./clone.js')).linkedVolumePairs(conn, i.path)),
       ]),
