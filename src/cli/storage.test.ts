@@ -300,6 +300,29 @@ describe('pool-edit', () => {
   });
 });
 
+describe('pool-event', () => {
+  it('prints the lifecycle events of another connection, then the count', async () => {
+    const waiting = tvirt('pool-event --event lifecycle --loop --timeout 1 --pool default-pool');
+    await new Promise((r) => setTimeout(r, 100));
+    const other = await tvirt(
+      'pool-destroy default-pool; pool-start default-pool; pool-define-as x dir --target /x',
+    );
+    assert.equal(other.err, '');
+    const r = await waiting;
+    assert.equal(
+      r.out,
+      "event 'lifecycle' for storage pool default-pool: Stopped\nevent 'lifecycle' for storage pool default-pool: Started\nevent loop timed out\nevents received: 2\n\n",
+    );
+    const once = tvirt('pool-event --event lifecycle --timestamp');
+    await new Promise((r) => setTimeout(r, 100));
+    await tvirt('pool-define-as y dir --target /y');
+    assert.match(
+      (await once).out,
+      /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}\+0000: event 'lifecycle' for storage pool y: Defined\nevents received: 1\n\n$/,
+    );
+  });
+});
+
 describe('completion of pool names', () => {
   it('after pool commands and --pool', async () => {
     const r = await tvirt(
@@ -370,6 +393,7 @@ describe('same output as virsh -c test:///default', {
     'pool-define-as vmdisk --type dir --target /vm; pool-info vmdisk; pool-dumpxml vmdisk; pool-start vmdisk; vol-create-as vmdisk a 1G; pool-destroy vmdisk; pool-start vmdisk; vol-list vmdisk --details; pool-info vmdisk; pool-create-as tp dir --target /tp; pool-autostart tp; vol-create-as vmdisk big 200G; pool-destroy vmdisk; pool-delete vmdisk; pool-undefine vmdisk; pool-dumpxml --inactive default-pool; pool-info dfe224cb-28fb-8dd0-c4b2-64eb3f0f4567; pool-refresh nosuch; pool-build default-pool --overwrite --no-overwrite; vol-pool nosuch',
     `pool-define ${poolXml}; pool-create ${poolXml}; pool-undefine pp; pool-create ${poolXml}; vol-create-as default-pool v 1M; vol-create-from default-pool ${volXml} v --inputpool default-pool; vol-info /default-pool/v; vol-pool v; vol-name /default-pool/v; vol-key v --pool default-pool; vol-info v --pool pp; vol-list default-pool; pool-list --details --all --type dir,fs; pool-list --type foo`,
     'pool-list --uuid --details',
+    'pool-event --timeout 1; pool-event --list; pool-event --event foo; pool-event --event lifecycle --timeout 1; help pool-event',
     'vol-create-as default-pool v 1M; vol-info --pool default-pool v --physical; vol-info --pool default-pool v --bytes',
     'pool-create-as x dir; pool-define-as x foo --target /x; vol-create-as default-pool v 1M --format foo; pool-name default-pool; pool-name dfe224cb-28fb-8dd0-c4b2-64eb3f0f4567; pool-uuid dfe224cb-28fb-8dd0-c4b2-64eb3f0f4566',
     'pool-define-as x dir --target /x; vol-info v --pool x',

@@ -93,6 +93,7 @@ export const groupIndex: GroupEntry[] = [
       'pool-start',
       'pool-undefine',
       'pool-uuid',
+      'pool-event',
       'pool-capabilities',
     ],
     load: async () => (await import('./storage.js')).poolGroup,

@@ -22,6 +22,7 @@ import {
   defineAsCmd,
   defineCmd,
 } from './storage-pool-create.js';
+import { poolEventCmd } from './storage-pool-event.js';
 import { lookupPool, poolOpt } from './storage-util.js';
 
 const poolTypes: PoolType[] = [
@@ -391,6 +392,7 @@ export const poolGroup: CommandGroup = {
     startCmd,
     undefineCmd,
     uuidCmd,
+    poolEventCmd,
     capabilitiesCmd,
   ],
 };
