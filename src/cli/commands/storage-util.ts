@@ -2,7 +2,7 @@
 // virshCommandOptVol), sizes (virshVolSize), and long volume jobs with a progress bar and Ctrl+C.
 import type { StorageJobOptions, StoragePoolSummary, StorageVolSummary } from '../../drivers/connection.js';
 import { isVirError } from '../../util/errors.js';
-import { unitScale } from '../../util/units.js';
+import { formatBytesHuman, unitScale } from '../../util/units.js';
 import { CliError, type CmdContext, type OptDef, errorText } from '../command.js';
 
 /** `[--pool] <string>` as the first option. */
@@ -131,23 +131,12 @@ export function xmlEscape(s: string): string {
     .replace(/"/g, '&quot;');
 }
 
-function human(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
-  let v = n;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v.toFixed(2)} ${units[i]}`;
-}
-
 /** One progress line: `[ 42 %] 430.00 MiB of 1.00 GiB`. */
 export function progressLine(label: string, processed: number, total: number): string {
   const pct = total > 0 ? Math.min(100, Math.floor((processed * 100) / total)) : 0;
   const width = 30;
   const filled = Math.round((pct * width) / 100);
-  return `${label} [${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${String(pct).padStart(3)} % ${human(processed)} of ${human(total)}`;
+  return `${label} [${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${String(pct).padStart(3)} % ${formatBytesHuman(processed)} of ${formatBytesHuman(total)}`;
 }
 
 export interface JobTerminal {
