@@ -506,11 +506,26 @@ describe('real guests on tvirt networks (tvirtd in a fresh namespace)', { skip }
     );
   });
 
-  it("a restarted tvirtd knows the running guests' taps and removes them when they stop", async () => {
+  it("a restarted tvirtd knows the running guests' taps, removes those of a guest that died meanwhile, and the others' when they stop", async () => {
     for (const g of guests) g.con?.close();
-    const running = guests.filter((g) => g.name !== 'ng-def');
+    const iso = byName('ng-iso');
+    const running = guests.filter((g) => g.name !== 'ng-def' && g !== iso);
     await stopDaemon();
+    // While no daemon runs, the isolated guest's QEMU dies (our QEMU: its pid from our status file).
+    const st = JSON.parse(await readFile(join(root, 'run', 'qemu', `${iso.name}.json`), 'utf8')) as {
+      pid: number;
+    };
+    assert.ok(netnsPids(ns).includes(st.pid), 'the QEMU runs in our namespace');
+    process.kill(st.pid, 'SIGKILL');
+    await waitFor(
+      'the QEMU to exit',
+      () => comm(st.pid) !== 'qemu-system-x86' || !netnsPids(ns).includes(st.pid),
+      10_000,
+    );
+    assert.ok((await vnets()).includes(iso.tap!), 'a tap outlives its QEMU');
     await startDaemon();
+    assert.equal((await tvirt('domstate', iso.name, '--reason')).out, 'shut off (crashed)\n\n');
+    assert.ok(!(await vnets()).includes(iso.tap!), `${iso.tap} removed by the next daemon`);
     for (const g of running) {
       assert.match(
         (await tvirt('domiflist', g.name)).out,

@@ -120,6 +120,10 @@ export class QemuDomains {
       this.log.info('domain no longer running', { name: st.name, pid: st.pid });
       await this.status.remove(st.name).catch(() => {});
       await removeTree(st.runtimeDir).catch(() => {});
+      // Its taps outlived it (they are persistent devices): remove them as a stop would.
+      await this.interfaces
+        .releaseInterfaces(live)
+        .catch((e) => this.log.warn('releasing interfaces failed', { name: st.name, err: e }));
       await appendLogLine(st.logPath, 'shutting down, reason=crashed');
       if (dom) {
         dom.state = 'shutoff';
