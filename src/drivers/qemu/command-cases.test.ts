@@ -1,12 +1,12 @@
 // Shared helpers of the command tests: the golden cases in testdata/ and the context they are rendered with.
 import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { repoRoot } from '../../../test/support/testdata.js';
 import { type DomainDef, parseDomain } from '../../conf/domain/index.js';
 import type { QemuBuildContext } from './command.js';
 
-/** Folder of the golden XML/argv pairs. */
-export const testdata = join(dirname(fileURLToPath(import.meta.url)), 'testdata');
+/** Folder of the golden XML/argv pairs, beside the sources (also when this runs compiled from dist/). */
+export const testdata = join(repoRoot, 'src', 'drivers', 'qemu', 'testdata');
 
 /** Golden cases: every testdata/*.xml except QMP ones (owned elsewhere). */
 export const GOLDEN_CASES = readdirSync(testdata)
