@@ -1,7 +1,6 @@
 // The remote client's storage calls (the StorageConnection half of RemoteConnection), over the routes
 // of routes-storage.ts. Volume content is streamed over HTTP (sparse frames with `sparse`); a long
 // call given progress or a signal tags its daemon job, follows its job events and cancels it.
-import { randomUUID } from 'node:crypto';
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import type {
@@ -79,7 +78,8 @@ export class RemoteStorage implements StorageConnection {
     job: StorageJobOptions | undefined,
     work: (tag: string) => Promise<T>,
   ): Promise<T> {
-    const tag = randomUUID();
+    // The global Web Crypto: importing node:crypto here would slow every CLI start-up.
+    const tag = globalThis.crypto.randomUUID();
     if (!job?.progress && !job?.signal) return work(tag);
     if (job.signal?.aborted) throw aborted();
     let jobId: string | undefined;
