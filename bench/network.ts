@@ -40,7 +40,82 @@ function dnsQuery(server: string, name: string, timeoutMs: number): Promise<bool
   });
 }
 
+/** The network both sides start: tvirt's network driver and libvirt's (each in its own namespace). */
+const NET_XML = `<network><name>bench</name><forward mode='nat'/><bridge name='virbr7'/>
+    <dns><host ip='10.0.3.7'><hostname>guest</hostname></host></dns>
+    <ip address='10.0.3.1' netmask='255.255.255.0'><dhcp><range start='10.0.3.2' end='10.0.3.254'/></dhcp></ip></network>`;
+
+/** Runs virsh; milliseconds, or the error text. */
+async function virshTimed(uri: string, args: string[]): Promise<number | string> {
+  const t0 = process.hrtime.bigint();
+  const r = await processRunner.run({ program: 'virsh', args: ['-c', uri, ...args] }, { allowFailure: true });
+  return r.code === 0 ? Number(process.hrtime.bigint() - t0) / 1e6 : r.stderr.trim() || `exit ${r.code}`;
+}
+
+/** Inside the libvirt peer's namespace: `virsh net-start` until its dnsmasq answers, net-destroy. */
+async function innerLibvirt(uri: string): Promise<void> {
+  const start: number[] = [];
+  const answer: number[] = [];
+  const stop: number[] = [];
+  const bare: number[] = [];
+  for (let i = 0; i <= ROUNDS; i++) {
+    const t0 = process.hrtime.bigint();
+    const r = await virshTimed(uri, ['net-start', 'bench']);
+    if (typeof r === 'string') throw new Error(`virsh net-start failed: ${r}`);
+    const t1 = process.hrtime.bigint();
+    while (!(await dnsQuery('10.0.3.1', 'guest', 200))) {
+      if (Number(process.hrtime.bigint() - t0) > 5e9) throw new Error('dnsmasq did not answer within 5 s');
+    }
+    const t2 = process.hrtime.bigint();
+    const d = await virshTimed(uri, ['net-destroy', 'bench']);
+    if (typeof d === 'string') throw new Error(`virsh net-destroy failed: ${d}`);
+    const t3 = process.hrtime.bigint();
+    const b = await virshTimed(uri, ['uri']);
+    if (i === 0) continue; // warm-up
+    start.push(Number(t1 - t0) / 1e6);
+    answer.push(Number(t2 - t0) / 1e6);
+    stop.push(Number(t3 - t2) / 1e6);
+    if (typeof b === 'number') bare.push(b);
+  }
+  console.log(`libvirt virsh net-start (process):     ${fmt(stats(start))}`);
+  console.log(`libvirt net-start to dnsmasq answering: ${fmt(stats(answer))}`);
+  console.log(`libvirt virsh net-destroy (process):   ${fmt(stats(stop))}`);
+  if (bare.length) console.log(`  (virsh's own start-up, \`virsh uri\`:  ${fmt(stats(bare))})`);
+}
+
+/** libvirt's net-start of NET_XML in a private libvirtd (bench/libvirt-peer.ts), when installed. */
+async function libvirtComparison(): Promise<void> {
+  const { startLibvirtPeer } = await import('./libvirt-peer.js');
+  const peer = await startLibvirtPeer();
+  if ('skip' in peer) {
+    console.log(`libvirt net-start: skipped (${peer.skip})`);
+    return;
+  }
+  try {
+    const file = join(peer.dir, 'bench-net.xml');
+    await (await import('node:fs/promises')).writeFile(file, NET_XML);
+    const def = await peer.virsh(['net-define', file]);
+    if (def.code !== 0) throw new Error(`virsh net-define failed: ${def.stderr.trim()}`);
+    const self = fileURLToPath(import.meta.url);
+    const r = await processRunner.run(
+      {
+        program: peer.nsExec[0]!,
+        args: [...peer.nsExec.slice(1), process.execPath, '--import', 'tsx', self, '--inner', '--libvirt'],
+        env: { BENCH_ROUNDS: String(ROUNDS), BENCH_LIBVIRT_URI: peer.uri },
+      },
+      { allowFailure: true },
+    );
+    process.stdout.write(r.stdout);
+    if (r.code !== 0) console.log(`libvirt net-start failed: ${r.stderr.trim()}`);
+  } catch (e) {
+    console.log(`libvirt net-start failed: ${(e as Error).message}`);
+  } finally {
+    await peer.stop();
+  }
+}
+
 async function inner(): Promise<void> {
+  if (process.argv.includes('--libvirt')) return innerLibvirt(process.env.BENCH_LIBVIRT_URI!);
   const stateDir = await mkdtemp(join(tmpdir(), 'tvirt-bench-net-'));
   const mem = new Map<string, string>();
   const store = {
@@ -54,9 +129,7 @@ async function inner(): Promise<void> {
   };
   const drv = new NetworkDriver({ store, stateDir });
   await drv.init();
-  await drv.networkDefineXML(`<network><name>bench</name><forward mode='nat'/><bridge name='virbr7'/>
-    <dns><host ip='10.0.3.7'><hostname>guest</hostname></host></dns>
-    <ip address='10.0.3.1' netmask='255.255.255.0'><dhcp><range start='10.0.3.2' end='10.0.3.254'/></dhcp></ip></network>`);
+  await drv.networkDefineXML(NET_XML);
   const start: number[] = [];
   const answer: number[] = [];
   const stop: number[] = [];
@@ -107,9 +180,8 @@ async function outer(): Promise<void> {
   } finally {
     await deleteNetns(ns);
   }
-  console.log(
-    'libvirt comparison: FIELD-NOTES measured virsh net-start of a NAT network at ~310 ms (libvirt 9.0).',
-  );
+  // The same network XML through Debian's libvirt, in its own namespace too.
+  await libvirtComparison();
 }
 
 if (process.argv.includes('--inner')) await inner();
