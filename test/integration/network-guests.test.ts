@@ -75,6 +75,8 @@ interface G {
   gateway: string;
   /** MAC of a second NIC, on the host bridge tvbr-host (<interface type='bridge'>). */
   hostMac?: string;
+  /** The definition's own <target dev> for the network NIC (else tvirt picks vnetN). */
+  target?: string;
   tap?: string;
   hostTap?: string;
   ip?: string;
@@ -84,6 +86,7 @@ interface G {
 const guests: G[] = [
   {
     name: 'ng-lab1',
+    target: 'tvtap-lab1',
     mac: '52:54:00:6e:03:01',
     net: 'lab',
     bridge: 'tvbr-lab',
@@ -163,7 +166,7 @@ describe('real guests on tvirt networks (tvirtd in a fresh namespace)', { skip }
   const ping = (g: G, addr: string) => onGuest(g, `busybox ping -c 1 -W 3 ${addr}`);
   const vnets = async () =>
     (await listLinks(inNs))
-      .filter((l) => l.ifname.startsWith('vnet'))
+      .filter((l) => /^(vnet|tvtap)/.test(l.ifname))
       .map((l) => l.ifname)
       .sort();
 
@@ -291,7 +294,7 @@ describe('real guests on tvirt networks (tvirtd in a fresh namespace)', { skip }
     assert.deepEqual(bridges.sort(), ['tvbr-host', 'tvbr-iso', 'tvbr-lab', 'virbr0']);
   });
 
-  it('a NIC on an inactive network or a missing host bridge: start refused clearly, no tap left', async () => {
+  it('a NIC on an inactive network, on a missing host bridge or with a taken tap name: start refused clearly, no tap left', async () => {
     const { guest } = guestOrSkip();
     const idle = join(dir, 'idle.xml');
     await writeFile(
@@ -307,6 +310,11 @@ describe('real guests on tvirt networks (tvirtd in a fresh namespace)', { skip }
         name: 'ng-bad-net',
         nic: `<interface type='network'><source network='idle'/><model type='virtio'/></interface>`,
         err: "Requested operation is not valid: network 'idle' is not active",
+      },
+      {
+        name: 'ng-bad-name',
+        nic: `<interface type='network'><source network='lab'/><target dev='up0'/><model type='virtio'/></interface>`,
+        err: "operation failed: a network device named 'up0' already exists; choose another <target dev> or leave it out",
       },
       {
         name: 'ng-bad-br',
@@ -337,12 +345,13 @@ describe('real guests on tvirt networks (tvirtd in a fresh namespace)', { skip }
     assert.equal((await tvirt('net-undefine', 'idle')).code, 0);
   });
 
-  it('guests get taps on their bridges (domiflist) and leases in their ranges (net-dhcp-leases, domifaddr)', async () => {
+  it('guests get taps (vnetN or their own <target dev>) on their bridges (domiflist) and leases in their ranges (net-dhcp-leases, domifaddr)', async () => {
     const { guest } = guestOrSkip();
     // Define and start all four at once: they boot in parallel.
     await Promise.all(
       guests.map(async (g) => {
-        const nic = `<interface type='network'><mac address='${g.mac}'/><source network='${g.net}'/><model type='virtio'/></interface>`;
+        const target = g.target ? `<target dev='${g.target}'/>` : '';
+        const nic = `<interface type='network'><mac address='${g.mac}'/><source network='${g.net}'/>${target}<model type='virtio'/></interface>`;
         const hostNic = g.hostMac
           ? `<interface type='bridge'><mac address='${g.hostMac}'/><source bridge='tvbr-host'/><model type='virtio'/></interface>`
           : '';
@@ -361,10 +370,10 @@ describe('real guests on tvirt networks (tvirtd in a fresh namespace)', { skip }
     const links = await listLinks(inNs);
     for (const g of guests) {
       const out = (await tvirt('domiflist', g.name)).out;
-      const row = (type: string, source: string, mac: string) =>
-        ` (vnet\\d+) +${type} +${source} +virtio +${mac}\\n`;
+      const row = (tap: string, type: string, source: string, mac: string) =>
+        ` (${tap}) +${type} +${source} +virtio +${mac}\\n`;
       const m = new RegExp(
-        `^ Interface +Type +Source +Model +MAC\\n-+\\n${row('network', g.net, g.mac)}${g.hostMac ? row('bridge', 'tvbr-host', g.hostMac) : ''}\\n$`,
+        `^ Interface +Type +Source +Model +MAC\\n-+\\n${row(g.target ?? 'vnet\\d+', 'network', g.net, g.mac)}${g.hostMac ? row('vnet\\d+', 'bridge', 'tvbr-host', g.hostMac) : ''}\\n$`,
       ).exec(out);
       assert.ok(m, `domiflist ${g.name}: ${out}`);
       g.tap = m[1]!;

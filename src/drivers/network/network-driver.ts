@@ -541,12 +541,13 @@ export class NetworkDriver {
    * Creates a tap device vnetN for a guest NIC, joined to the network's bridge (or to a host bridge
    * named directly) and up. Its MAC is the guest's with the first byte 0xfe, as libvirt does, so the
    * bridge never takes the guest's address. With `bridge: true` the name is a host bridge's only
-   * (<interface type='bridge'>), never a network's. @returns the tap name.
+   * (<interface type='bridge'>), never a network's. `name` is the definition's own <target dev>
+   * (libvirt honours names outside its vnet prefix); it must not exist yet. @returns the tap name.
    */
   async allocateTap(
     networkOrBridge: string,
     mac: string,
-    opts: { user?: string; bridge?: boolean } = {},
+    opts: { user?: string; bridge?: boolean; name?: string } = {},
   ): Promise<string> {
     const o = opts.bridge ? undefined : this.objs.get(networkOrBridge);
     let bridge: string;
@@ -577,9 +578,16 @@ export class NetworkDriver {
       throw new VirError('OPERATION_FAILED', `bridge '${bridge}' does not exist`, { domain: 'NETWORK' });
     }
     const used = new Set([...links.map((l) => l.ifname), ...this.reservedTaps]);
+    if (opts.name && used.has(opts.name)) {
+      throw new VirError(
+        'OPERATION_FAILED',
+        `operation failed: a network device named '${opts.name}' already exists; choose another <target dev> or leave it out`,
+        { domain: 'NETWORK' },
+      );
+    }
     let n = 0;
     while (used.has(`vnet${n}`)) n++;
-    const tap = `vnet${n}`;
+    const tap = opts.name ?? `vnet${n}`;
     this.reservedTaps.add(tap);
     try {
       await createTap(tap, { ...this.net, user: opts.user });

@@ -16,9 +16,9 @@ function fakeNet(failOn?: string) {
   let n = 0;
   return {
     log,
-    async allocateTap(target: string, mac: string, opts?: { bridge?: boolean }) {
+    async allocateTap(target: string, mac: string, opts?: { bridge?: boolean; name?: string }) {
       if (target === failOn) throw new Error(`no ${target}`);
-      const tap = `vnet${n++}`;
+      const tap = opts?.name ?? `vnet${n++}`;
       log.push(`alloc ${opts?.bridge ? 'bridge ' : ''}${target} ${mac} ${tap}`);
       return tap;
     },
@@ -46,6 +46,21 @@ describe('tapInterfaceHook', () => {
       'alloc bridge br0 52:54:00:00:00:02 vnet1',
       'release vnet0',
       'release vnet1',
+    ]);
+  });
+
+  it("keeps a user's <target dev> name, picks vnetN names itself", async () => {
+    const net = fakeNet();
+    const d =
+      def(`<interface type='network'><mac address='52:54:00:00:00:01'/><source network='default'/><target dev='mytap0'/></interface>
+      <interface type='network'><mac address='52:54:00:00:00:02'/><source network='default'/><target dev='vnet7'/></interface>`);
+    assert.deepEqual(await tapInterfaceHook(net).prepareInterfaces(d), [
+      { ifname: 'mytap0' },
+      { ifname: 'vnet0' },
+    ]);
+    assert.deepEqual(net.log, [
+      'alloc default 52:54:00:00:00:01 mytap0',
+      'alloc default 52:54:00:00:00:02 vnet0',
     ]);
   });
 

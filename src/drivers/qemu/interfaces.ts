@@ -9,9 +9,13 @@ import type { InterfaceHook } from './process.js';
 export interface TapProvider {
   /**
    * Creates a tap joined to the bridge of network `networkOrBridge`, or to that host bridge when
-   * `opts.bridge` (<interface type='bridge'>); returns its name.
+   * `opts.bridge` (<interface type='bridge'>); named `opts.name` when given, else vnetN. Returns its name.
    */
-  allocateTap(networkOrBridge: string, mac: string, opts?: { bridge?: boolean }): Promise<string>;
+  allocateTap(
+    networkOrBridge: string,
+    mac: string,
+    opts?: { bridge?: boolean; name?: string },
+  ): Promise<string>;
   releaseTap(tap: string): Promise<void>;
 }
 
@@ -38,7 +42,12 @@ export function tapInterfaceHook(net: TapProvider): InterfaceHook {
               `unsupported configuration: interface ${i} of type '${n.type}' is not supported by tvirt yet`,
               { domain: 'QEMU' },
             );
-          const tap = await net.allocateTap(target, n.mac, { bridge: n.type === 'bridge' });
+          // A <target dev> of the user's is kept; vnetN names (and libvirt's vnet prefix) are ours to pick.
+          const own = n.targetDev && !n.targetDev.startsWith('vnet') ? n.targetDev : undefined;
+          const tap = await net.allocateTap(target, n.mac, {
+            bridge: n.type === 'bridge',
+            ...(own ? { name: own } : {}),
+          });
           made.push(tap);
           out.push({ ifname: tap });
         }
