@@ -84,15 +84,10 @@ export function buildPoolXml(ctx: CmdContext): { name: string; xml: string } {
   let x = `<pool type='${e(type)}'>\n  <name>${e(name)}</name>\n`;
   if (host || path || dev || format || srcName || adapterName || (wwnn && wwpn) || initiator || protoVer) {
     x += '  <source>\n';
-    if (host) {
-      const i = host.indexOf(':');
-      x +=
-        i >= 0
-          ? `    <host name='${e(host.slice(0, i))}' port='${e(host.slice(i + 1))}'/>\n`
-          : `    <host name='${e(host)}'/>\n`;
-    }
+    if (host) x += `    <host name='${e(host)}'/>\n`;
     if (path) x += `    <dir path='${e(path)}'/>\n`;
     if (dev) x += `    <device path='${e(dev)}'/>\n`;
+    if (initiator) x += `    <initiator>\n      <iqn name='${e(initiator)}'/>\n    </initiator>\n`;
     if (wwnn && wwpn) {
       x += `    <adapter type='fc_host'`;
       if (parent) x += ` parent='${e(parent)}'`;
@@ -112,7 +107,6 @@ export function buildPoolXml(ctx: CmdContext): { name: string; xml: string } {
     }
     if (format) x += `    <format type='${e(format)}'/>\n`;
     if (srcName) x += `    <name>${e(srcName)}</name>\n`;
-    if (initiator) x += `    <initiator>\n      <iqn name='${e(initiator)}'/>\n    </initiator>\n`;
     if (protoVer) x += `    <protocol ver='${e(protoVer)}'/>\n`;
     x += '  </source>\n';
   }
