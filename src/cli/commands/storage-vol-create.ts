@@ -1,7 +1,7 @@
 // Volume creation commands (virsh-volume.c): vol-create-as (virsh builds the XML from arguments),
 // vol-create from a file, vol-create-from and vol-clone (long copies: progress bar, Ctrl+C cancels).
 import type { StorageVolSummary } from '../../drivers/connection.js';
-import { CliError, type CommandDef, failWith } from '../command.js';
+import { CliError, type CommandDef, errorText, failWith } from '../command.js';
 import { lookupPool, lookupVol, parseVolSize, poolOpt, runVolumeJob, xmlEscape } from './storage-util.js';
 import { readUserFile } from './util.js';
 
@@ -48,12 +48,16 @@ export const createAsCmd: CommandDef = {
     let backingPath: string | undefined;
     if (backing !== undefined) {
       // As virsh: the backing volume by name in this pool, then by key, then by path.
+      let last: unknown;
       const found = await conn
         .storageVolLookupByName(pool.name, backing)
         .catch(() => conn.storageVolLookupByKey(backing))
         .catch(() => conn.storageVolLookupByPath(backing))
-        .catch(() => undefined);
-      if (!found) throw new CliError(`failed to get vol '${backing}'`);
+        .catch((e: unknown) => {
+          last = e;
+          return undefined;
+        });
+      if (!found) throw new CliError(`failed to get vol '${backing}'`, errorText(last));
       backingPath = found.path;
     }
     const e = xmlEscape;
