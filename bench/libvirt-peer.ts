@@ -186,7 +186,6 @@ export async function startLibvirtPeer(
   );
 
   const netns = `tvirt-bench-${randomBytes(3).toString('hex')}`;
-  const madeMountPoints = LIBVIRT_DIRS.filter((d) => !existsSync(d));
   const uri = `qemu+unix:///system?socket=${sockDir}/libvirt-sock`;
   const libvirtdPid = join(dir, 'libvirtd.pid');
   const virtlogdPid = join(dir, 'virtlogd.pid');
@@ -203,7 +202,8 @@ export async function startLibvirtPeer(
       // Anything libvirtd left in its namespace (a guest or dnsmasq after a failed stop).
       for (const pid of pidsInNetns(netns)) await killAndWait(pid, 2000);
       spawnSync('ip', ['netns', 'del', netns]);
-      for (const d of madeMountPoints) spawnSync('rmdir', [d]); // only if still empty and unused
+      // The empty mount points (/run/libvirt ...) stay: removing one would detach the bind mount of
+      // another peer running at the same time in its own mount namespace.
       rmSync(dir, { recursive: true, force: true });
     })();
     return stopped;
