@@ -6,7 +6,7 @@
 // stp='off', rounds interleaved. Every process started
 // here is ended by its PID (guests through the API first). Prints figures, never fails.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { chmod, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,9 +15,23 @@ import type { Connection } from '../src/drivers/connection.js';
 import { createNetns, deleteNetns, netnsUnavailable } from '../src/host/netdev-testns.js';
 import { createOverlay, ensureTestGuest, GUEST_CMDLINE } from '../test/support/guest.js';
 import { fmt, has, stats } from './harness.js';
+import { type LibvirtPeer, startLibvirtPeer } from './libvirt-peer.js';
 
 /** Guest boots to time per network (after one untimed warm-up boot); a few seconds each under TCG. */
 const BOOTS = Number(process.env.BENCH_BOOTS ?? 3);
+
+/** libvirt's default network (libvirt-daemon-config-network), for the peer. */
+const LIBVIRT_DEFAULT_NET = `<network>
+  <name>default</name>
+  <forward mode='nat'/>
+  <bridge name='virbr0' stp='on' delay='0'/>
+  <ip address='192.168.122.1' netmask='255.255.255.0'>
+    <dhcp>
+      <range start='192.168.122.2' end='192.168.122.254'/>
+    </dhcp>
+  </ip>
+</network>
+`;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -52,6 +66,7 @@ async function guestBootToLease(): Promise<void> {
   const root = join(dir, 'root');
   let daemon: ChildProcess | undefined;
   let conn: Connection | undefined;
+  let peer: LibvirtPeer | undefined;
   try {
     let err = '';
     const t0 = Date.now();
@@ -93,9 +108,9 @@ async function guestBootToLease(): Promise<void> {
       again: { started: [], leased: [] },
       nostp: { started: [], leased: [] },
     };
-    const define = async (name: string, mac: string, net: string) => {
+    const xmlFor = (name: string, mac: string, net: string) => {
       const disk = createOverlay(guest, join(dir, `${name}.qcow2`));
-      await conn!.domainDefineXML(`<domain type='qemu'>
+      return `<domain type='qemu'>
   <name>${name}</name>
   <memory unit='MiB'>128</memory>
   <vcpu>1</vcpu>
@@ -108,13 +123,32 @@ async function guestBootToLease(): Promise<void> {
     <console type='pty'/>
     <memballoon model='none'/>
   </devices>
-</domain>`);
+</domain>`;
     };
+    const define = (name: string, mac: string, net: string) => conn!.domainDefineXML(xmlFor(name, mac, net));
     // 'again' is one guest booted over and over: dnsmasq knows its lease, so no ping check of a new
     // address (~3 s for a new client); its new lease shows as a new expiry (1 s resolution, and
     // every boot takes longer than that).
     const againMac = '52:54:00:be:0f:01';
     await define('bench-lease-again', againMac, 'default');
+    // libvirt: the same guest XML through `virsh start` on the same default network in a private
+    // libvirtd (bench/libvirt-peer.ts, its own namespace), timed from virsh's exec to the lease.
+    const libvirtStarts: number[] = [];
+    const libvirtLeases: number[] = [];
+    let libvirtNote = '';
+    if (process.env.TVIRT_BENCH_NO_LIBVIRT) libvirtNote = 'skipped (TVIRT_BENCH_NO_LIBVIRT)';
+    else {
+      const p = await startLibvirtPeer();
+      if ('skip' in p) libvirtNote = `skipped (${p.skip})`;
+      else {
+        peer = p;
+        const f = join(p.dir, 'default-net.xml');
+        await writeFile(f, LIBVIRT_DEFAULT_NET);
+        const r = await p.virsh(['net-define', f]);
+        const r2 = r.code === 0 ? await p.virsh(['net-start', 'default']) : r;
+        if (r2.code !== 0) libvirtNote = `failed: ${r2.stderr.trim()}`;
+      }
+    }
     for (let i = 0; i <= BOOTS; i++) {
       for (const v of ['new', 'again', 'nostp'] as const) {
         const net = v === 'nostp' ? 'nostp' : 'default';
@@ -141,6 +175,35 @@ async function guestBootToLease(): Promise<void> {
         runs[v].started.push(Number(up - s) / 1e6);
         runs[v].leased.push(Number(lease - s) / 1e6);
       }
+      if (peer && !libvirtNote) {
+        const name = `bench-lease-libvirt-${i}`;
+        const mac = `52:54:00:be:10:${i.toString(16).padStart(2, '0')}`;
+        const f = join(dir, `${name}.xml`);
+        await writeFile(f, xmlFor(name, mac, 'default'));
+        const d = await peer.virsh(['define', f]);
+        if (d.code !== 0) {
+          libvirtNote = `failed: ${d.stderr.trim()}`;
+          continue;
+        }
+        const s = process.hrtime.bigint();
+        const st = await peer.virsh(['start', name]);
+        const up = process.hrtime.bigint();
+        if (st.code !== 0) {
+          libvirtNote = `failed: ${st.stderr.trim()}`;
+          continue;
+        }
+        while (!(await peer.virsh(['net-dhcp-leases', 'default', '--mac', mac])).stdout.includes(mac)) {
+          if (Number(process.hrtime.bigint() - s) > 120e9)
+            throw new Error(`${name} (libvirt): no lease within 120 s`);
+          await sleep(20);
+        }
+        const lease = process.hrtime.bigint();
+        await peer.virsh(['destroy', name]);
+        await peer.virsh(['undefine', name]);
+        if (i === 0) continue;
+        libvirtStarts.push(Number(up - s) / 1e6);
+        libvirtLeases.push(Number(lease - s) / 1e6);
+      }
     }
     await conn.domainUndefine('bench-lease-again');
     await conn.networkDestroy('nostp');
@@ -148,9 +211,19 @@ async function guestBootToLease(): Promise<void> {
     console.log(`guest start to DHCP lease, default network:      ${fmt(stats(runs.new.leased))}`);
     console.log(`  same guest again (lease known, no ping check): ${fmt(stats(runs.again.leased))}`);
     console.log(`  new guest on a copy with stp='off':            ${fmt(stats(runs.nostp.leased))}`);
+    if (libvirtLeases.length && !libvirtNote) {
+      const t = stats(runs.new.leased).median;
+      const l = stats(libvirtLeases).median;
+      console.log(`libvirt virsh start (process), same XML:        ${fmt(stats(libvirtStarts))}`);
+      console.log(`libvirt virsh start to DHCP lease:              ${fmt(stats(libvirtLeases))}`);
+      console.log(
+        `tvirt vs libvirt, new guest to lease: ${(l / t).toFixed(2)}x (goal: tvirt faster) -> ${t < l ? 'met' : 'NOT met'}`,
+      );
+    } else console.log(`libvirt guest boot to DHCP lease: ${libvirtNote || 'no samples'}`);
   } catch (e) {
     console.log(`guest boot to DHCP lease failed: ${(e as Error).message}`);
   } finally {
+    await peer?.stop();
     if (conn) {
       for (const d of await conn.listDomains().catch(() => [])) {
         if (d.state !== 'shutoff') await conn.domainDestroy(d.name).catch(() => {});
