@@ -539,6 +539,12 @@ describe('real guests on tvirt networks (tvirtd in a fresh namespace)', { skip }
     );
     assert.ok((await vnets()).includes(iso.tap!), 'a tap outlives its QEMU');
     await startDaemon();
+    // The networks ran on without a daemon and are taken over as they were.
+    assert.equal(
+      (await tvirt('net-list')).out,
+      ' Name      State    Autostart   Persistent\n--------------------------------------------\n' +
+        ' default   active   yes         yes\n iso       active   no          no\n lab       active   yes         yes\n\n',
+    );
     assert.equal((await tvirt('domstate', iso.name, '--reason')).out, 'shut off (crashed)\n\n');
     assert.ok(!(await vnets()).includes(iso.tap!), `${iso.tap} removed by the next daemon`);
     for (const g of running) {
