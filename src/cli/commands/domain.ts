@@ -6,7 +6,16 @@ import {
   storageOpt,
   wipeStorageOpt,
 } from './undefine-storage.js';
-import { domainOpt, type LookupBy, lookupDomain, modifyFlags, modifyOpts, readUserFile } from './util.js';
+import {
+  directDomainRef,
+  domainMissing,
+  domainOpt,
+  type LookupBy,
+  lookupDomain,
+  modifyFlags,
+  modifyOpts,
+  readUserFile,
+} from './util.js';
 
 /**
  * A command that looks the domain up, calls one driver method and prints virsh's message, naming
@@ -152,6 +161,23 @@ const undefineCmd: CommandDef = {
     { name: 'keep-nvram', type: 'bool', help: 'keep nvram file' },
   ],
   async handler(ctx) {
+    const ref =
+      ctx.str('storage') === undefined && !ctx.flag('remove-all-storage') && !ctx.flag('wipe-storage')
+        ? directDomainRef(ctx)
+        : undefined;
+    if (ref !== undefined) {
+      // No storage to find first: one call, the daemon resolves the domain.
+      const flags: { nvram?: boolean } = ctx.flag('nvram') ? { nvram: true } : {};
+      try {
+        await (await ctx.conn()).domainUndefine(ref, flags);
+      } catch (e) {
+        const missing = domainMissing(ref, e);
+        if (missing !== e) throw missing;
+        failWith(`Failed to undefine domain '${ref}'`, e);
+      }
+      ctx.printExtra(`Domain '${ref}' has been undefined\n`);
+      return;
+    }
     const dom = await lookupDomain(ctx);
     // As virsh: the volumes are found before and deleted after the undefine, by the client.
     const vols = await prepareUndefineStorage(ctx, dom.uuid);
@@ -196,10 +222,22 @@ const dumpxmlCmd: CommandDef = {
     { name: 'security-info', type: 'bool', help: 'include security sensitive information in XML dump' },
   ],
   async handler(ctx) {
-    const dom = await lookupDomain(ctx);
     const flags: { inactive?: boolean; secure?: boolean } = {};
     if (ctx.flag('inactive')) flags.inactive = true;
+    // --security-info is checked for read-only access before the lookup: keep the lookup first.
+    const ref = ctx.flag('security-info') ? undefined : directDomainRef(ctx);
+    if (ref !== undefined) {
+      let xml: string;
+      try {
+        xml = await (await ctx.conn()).domainGetXMLDesc(ref, flags);
+      } catch (e) {
+        throw domainMissing(ref, e);
+      }
+      ctx.print(xml);
+      return;
+    }
     if (ctx.flag('security-info')) flags.secure = true;
+    const dom = await lookupDomain(ctx);
     ctx.print(await (await ctx.conn()).domainGetXMLDesc(dom.uuid, flags));
   },
 };

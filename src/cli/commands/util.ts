@@ -55,6 +55,26 @@ export async function lookupDomain(
   return dom;
 }
 
+/**
+ * The domain option when the daemon's own resolution (id, then UUID, then name) is sure to pick
+ * the domain lookupDomain() would accept: a canonical id, a canonical UUID, or a name. A command
+ * may then pass it straight to its call (one round trip instead of two) and map NO_DOMAIN with
+ * domainMissing(). Undefined for other forms (leading zeros, UUIDs without their dashes ...),
+ * which keep the lookup first.
+ */
+export function directDomainRef(ctx: CmdContext, opt = 'domain'): string | undefined {
+  const ref = ctx.req(opt);
+  if (/^\d+$/.test(ref)) return String(Number(ref)) === ref ? ref : undefined;
+  if (/^[0-9a-f]{32}$/i.test(ref.replace(/-/g, '')))
+    return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(ref) ? ref : undefined;
+  return ref;
+}
+
+/** A NO_DOMAIN error from a call made with directDomainRef()'s ref as lookupDomain() reports it. */
+export function domainMissing(ref: string, e: unknown): unknown {
+  return isVirError(e, 'NO_DOMAIN') ? new CliError(`failed to get domain '${ref}'`) : e;
+}
+
 /** Reads a file given on the command line, with virsh's message when it cannot. */
 export async function readUserFile(path: string): Promise<string> {
   try {
