@@ -1,11 +1,12 @@
 // Real QEMU guests on tvirt networks, end to end: tvirtd (QEMU driver, --networks) runs inside a
 // network namespace this test creates, next to a "remote" host in a second namespace reachable only
 // through the daemon's namespace. Guests on the default NAT network, a custom NAT network and an
-// isolated one get taps and DHCP leases (checked with the CLI like virsh prints them), reach their
-// gateway and each other, NAT reaches the remote host, the isolated guest nothing beyond its subnet
-// even with a route; taps, bridges, dnsmasq and nft tables are gone afterwards. Guests are destroyed
-// through the API, the daemon ended by its PID, QEMUs named by status files killed as a safety net,
-// and both namespaces deleted.
+// isolated one get taps and DHCP leases (checked with the CLI like virsh prints them); NICs on a
+// host bridge (<interface type='bridge'>, a <forward mode='bridge'/> network) get taps there.
+// Guests reach their gateway and each other, NAT reaches the remote host, the isolated guest
+// nothing beyond its subnet even with a route; taps, bridges, dnsmasq and nft tables are gone
+// afterwards. Guests are destroyed through the API, the daemon ended by its PID, QEMUs named by
+// status files killed as a safety net, and both namespaces deleted.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -54,6 +55,13 @@ const labXml = `<network>
   </ip>
 </network>
 `;
+/** A network that only names the test's host bridge: guests' taps join it; tvirt never owns it. */
+const hostbrXml = `<network>
+  <name>hostbr</name>
+  <forward mode='bridge'/>
+  <bridge name='tvbr-host'/>
+</network>
+`;
 const isoXml = `<network>
   <name>iso</name>
   <bridge name='tvbr-iso'/>
@@ -75,10 +83,13 @@ interface G {
   gateway: string;
   /** MAC of a second NIC, on the host bridge tvbr-host (<interface type='bridge'>). */
   hostMac?: string;
+  /** MAC of a third NIC, on network 'hostbr' (<forward mode='bridge'/> onto tvbr-host). */
+  hostNetMac?: string;
   /** The definition's own <target dev> for the network NIC (else tvirt picks vnetN). */
   target?: string;
   tap?: string;
   hostTap?: string;
+  hostNetTap?: string;
   ip?: string;
   con?: ConsoleReader;
 }
@@ -97,6 +108,7 @@ const guests: G[] = [
     name: 'ng-lab2',
     mac: '52:54:00:6e:03:02',
     hostMac: '52:54:00:6e:09:02',
+    hostNetMac: '52:54:00:6e:09:03',
     net: 'lab',
     bridge: 'tvbr-lab',
     range: /^10\.0\.3\.1\d\d$/,
@@ -275,7 +287,7 @@ describe('real guests on tvirt networks (tvirtd in a fresh namespace)', { skip }
     }
   });
 
-  it('the default NAT network runs; a custom NAT network is defined, started and autostarted; an isolated one created', async () => {
+  it('the default NAT network runs; a custom NAT network is defined, started and autostarted; an isolated and a host-bridge one created', async () => {
     assert.deepEqual(await tvirt('net-list', '--all'), {
       out: ' Name      State    Autostart   Persistent\n--------------------------------------------\n default   active   yes         yes\n\n',
       err: '',
@@ -283,15 +295,22 @@ describe('real guests on tvirt networks (tvirtd in a fresh namespace)', { skip }
     });
     const lab = join(dir, 'lab.xml');
     const iso = join(dir, 'iso.xml');
+    const hostbr = join(dir, 'hostbr.xml');
     await writeFile(lab, labXml);
     await writeFile(iso, isoXml);
-    assert.deepEqual(await tvirt(`net-define ${lab}; net-start lab; net-autostart lab; net-create ${iso}`), {
-      out:
-        `Network lab defined from ${lab}\n\nNetwork lab started\n\nNetwork lab marked as autostarted\n\n` +
-        `Network iso created from ${iso}\n\n`,
-      err: '',
-      code: 0,
-    });
+    await writeFile(hostbr, hostbrXml);
+    assert.deepEqual(
+      await tvirt(
+        `net-define ${lab}; net-start lab; net-autostart lab; net-create ${iso}; net-create ${hostbr}`,
+      ),
+      {
+        out:
+          `Network lab defined from ${lab}\n\nNetwork lab started\n\nNetwork lab marked as autostarted\n\n` +
+          `Network iso created from ${iso}\n\nNetwork hostbr created from ${hostbr}\n\n`,
+        err: '',
+        code: 0,
+      },
+    );
     assert.equal(
       (await tvirt('net-list', '--autostart')).out,
       ' Name      State    Autostart   Persistent\n--------------------------------------------\n default   active   yes         yes\n lab       active   yes         yes\n\n',
@@ -361,8 +380,11 @@ describe('real guests on tvirt networks (tvirtd in a fresh namespace)', { skip }
         const hostNic = g.hostMac
           ? `<interface type='bridge'><mac address='${g.hostMac}'/><source bridge='tvbr-host'/><model type='virtio'/></interface>`
           : '';
+        const hostNetNic = g.hostNetMac
+          ? `<interface type='network'><mac address='${g.hostNetMac}'/><source network='hostbr'/><model type='virtio'/></interface>`
+          : '';
         const xml = guestXml(guest!, { name: g.name, dir })
-          .replace(/<interface type='user'>.*<\/interface>/, nic + hostNic)
+          .replace(/<interface type='user'>.*<\/interface>/, nic + hostNic + hostNetNic)
           .replace('</cmdline>', ' tvirt.net=1</cmdline>');
         const f = join(dir, `${g.name}.xml`);
         await writeFile(f, xml);
@@ -379,11 +401,12 @@ describe('real guests on tvirt networks (tvirtd in a fresh namespace)', { skip }
       const row = (tap: string, type: string, source: string, mac: string) =>
         ` (${tap}) +${type} +${source} +virtio +${mac}\\n`;
       const m = new RegExp(
-        `^ Interface +Type +Source +Model +MAC\\n-+\\n${row(g.target ?? 'vnet\\d+', 'network', g.net, g.mac)}${g.hostMac ? row('vnet\\d+', 'bridge', 'tvbr-host', g.hostMac) : ''}\\n$`,
+        `^ Interface +Type +Source +Model +MAC\\n-+\\n${row(g.target ?? 'vnet\\d+', 'network', g.net, g.mac)}${g.hostMac ? row('vnet\\d+', 'bridge', 'tvbr-host', g.hostMac) : ''}${g.hostNetMac ? row('vnet\\d+', 'network', 'hostbr', g.hostNetMac) : ''}\\n$`,
       ).exec(out);
       assert.ok(m, `domiflist ${g.name}: ${out}`);
       g.tap = m[1]!;
       g.hostTap = m[2];
+      g.hostNetTap = m[3];
       const link = links.find((l) => l.ifname === g.tap);
       assert.equal(link?.master, g.bridge, `${g.tap} of ${g.name} on ${g.bridge}`);
       // libvirt's tap MAC: the guest's with the first byte 0xfe, so the bridge never takes it over.
@@ -393,10 +416,15 @@ describe('real guests on tvirt networks (tvirtd in a fresh namespace)', { skip }
         assert.equal(hl?.master, 'tvbr-host');
         assert.equal(hl?.address, `fe${g.hostMac.slice(2)}`);
       }
+      if (g.hostNetMac) {
+        const hl = links.find((l) => l.ifname === g.hostNetTap);
+        assert.equal(hl?.master, 'tvbr-host', 'a bridge-mode network puts the tap on its host bridge');
+        assert.equal(hl?.address, `fe${g.hostNetMac.slice(2)}`);
+      }
     }
     assert.equal(
-      new Set(guests.flatMap((g) => [g.tap, ...(g.hostTap ? [g.hostTap] : [])])).size,
-      guests.length + 1,
+      new Set(guests.flatMap((g) => [g.tap, g.hostTap, g.hostNetTap].filter(Boolean))).size,
+      guests.length + 2,
       'one tap per NIC',
     );
 
@@ -512,7 +540,7 @@ describe('real guests on tvirt networks (tvirtd in a fresh namespace)', { skip }
       left,
       guests
         .filter((g) => g !== def)
-        .flatMap((g) => [g.tap!, ...(g.hostTap ? [g.hostTap] : [])])
+        .flatMap((g) => [g.tap!, g.hostTap, g.hostNetTap].filter((t): t is string => !!t))
         .sort(),
     );
     assert.match(
@@ -543,7 +571,7 @@ describe('real guests on tvirt networks (tvirtd in a fresh namespace)', { skip }
     assert.equal(
       (await tvirt('net-list')).out,
       ' Name      State    Autostart   Persistent\n--------------------------------------------\n' +
-        ' default   active   yes         yes\n iso       active   no          no\n lab       active   yes         yes\n\n',
+        ' default   active   yes         yes\n hostbr    active   no          no\n iso       active   no          no\n lab       active   yes         yes\n\n',
     );
     assert.equal((await tvirt('domstate', iso.name, '--reason')).out, 'shut off (crashed)\n\n');
     assert.ok(!(await vnets()).includes(iso.tap!), `${iso.tap} removed by the next daemon`);
@@ -565,12 +593,15 @@ describe('real guests on tvirt networks (tvirtd in a fresh namespace)', { skip }
   });
 
   it('after net-destroy no bridge, dnsmasq or tvirt nft table is left in the namespace', async () => {
-    assert.deepEqual(await tvirt('net-destroy iso; net-destroy lab; net-destroy default'), {
-      out: 'Network iso destroyed\n\nNetwork lab destroyed\n\nNetwork default destroyed\n\n',
-      err: '',
-      code: 0,
-    });
-    // Only the test's own host bridge is left.
+    assert.deepEqual(
+      await tvirt('net-destroy hostbr; net-destroy iso; net-destroy lab; net-destroy default'),
+      {
+        out: 'Network hostbr destroyed\n\nNetwork iso destroyed\n\nNetwork lab destroyed\n\nNetwork default destroyed\n\n',
+        err: '',
+        code: 0,
+      },
+    );
+    // Only the test's own host bridge is left (hostbr's net-destroy leaves it alone).
     assert.deepEqual(
       (await listLinks(inNs))
         .filter((l) => l.kind === 'bridge' || l.ifname.startsWith('vnet'))
