@@ -101,7 +101,8 @@ const guests: G[] = [
     mac: '52:54:00:6e:03:01',
     net: 'lab',
     bridge: 'tvbr-lab',
-    range: /^10\.0\.3\.1\d\d$/,
+    // Reserved for it with net-update (a DHCP host named 'lab1'), outside the dynamic range.
+    range: /^10\.0\.3\.50$/,
     gateway: '10.0.3.1',
   },
   {
@@ -311,6 +312,18 @@ describe('real guests on tvirt networks (tvirtd in a fresh namespace)', { skip }
         code: 0,
       },
     );
+    assert.deepEqual(
+      await tvirt(
+        'net-update',
+        'lab',
+        'add',
+        'ip-dhcp-host',
+        "<host mac='52:54:00:6e:03:01' name='lab1' ip='10.0.3.50'/>",
+        '--live',
+        '--config',
+      ),
+      { out: 'Updated network lab persistent config and live state\n', err: '', code: 0 },
+    );
     assert.equal(
       (await tvirt('net-list', '--autostart')).out,
       ' Name      State    Autostart   Persistent\n--------------------------------------------\n default   active   yes         yes\n lab       active   yes         yes\n\n',
@@ -440,7 +453,7 @@ describe('real guests on tvirt networks (tvirtd in a fresh namespace)', { skip }
     for (const g of guests) {
       const leases = await tvirt('net-dhcp-leases', g.net);
       const row = new RegExp(
-        ` (\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d)   ${g.mac}   ipv4       ([\\d.]+)/24 +\\S+ +\\S+\\n`,
+        ` (\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d)   ${g.mac}   ipv4       ([\\d.]+)/24 +(\\S+) +\\S+\\n`,
       ).exec(leases.out);
       assert.ok(row, `net-dhcp-leases ${g.net}: ${leases.out}`);
       assert.match(
@@ -449,6 +462,7 @@ describe('real guests on tvirt networks (tvirtd in a fresh namespace)', { skip }
       );
       g.ip = row[2]!;
       assert.match(g.ip, g.range, `${g.name}'s ${g.ip} in the range of ${g.net}`);
+      if (g.name === 'ng-lab1') assert.equal(row[3], 'lab1', 'the reserved host name');
       // The host-bridge NIC has no lease (no dnsmasq there): only the network NIC is listed.
       assert.deepEqual(await tvirt('domifaddr', g.name), {
         out:
