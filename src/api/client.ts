@@ -1,6 +1,7 @@
 // The remote client: Connection over HTTP to tvirtd (UNIX socket or TCP with a bearer token).
 // Kept light for CLI start-up: node:http only; `ws` is loaded when events or a console are used.
-import { Agent, type ClientRequest, request } from 'node:http';
+import type { Agent, ClientRequest, request } from 'node:http';
+import { createRequire } from 'node:module';
 import type { Duplex } from 'node:stream';
 import type {
   Connection,
@@ -22,6 +23,7 @@ import { RemoteNetworkCalls } from './client-network.js';
 import { RemoteStorage } from './client-storage.js';
 import { forwardStorage } from '../drivers/storage-forwarder.js';
 import type { StorageConnection } from '../drivers/connection.js';
+import { RawHttpPool } from './client-http.js';
 import { API_PREFIX, type EventsMessage, errorFromResponse } from './wire.js';
 import type { WebSocket } from './ws.js';
 
@@ -156,8 +158,10 @@ const IDLE_SOCKET_MS = 30_000;
 export class RemoteConnection extends RemoteNetworkCalls implements Connection {
   readonly uri: string;
   private readonly target: RemoteTarget;
-  private readonly agent: Agent;
-  private readonly request: typeof request;
+  /** node:http(s) for streams, WebSocket-less raw requests and TLS; created at first use without TLS. */
+  private agentAndRequest: { agent: Agent; request: typeof request } | undefined;
+  /** JSON calls without TLS: the light client of client-http.ts. */
+  private readonly raw: RawHttpPool | undefined;
   private readonly listeners = new Set<(ev: TvirtEvent) => void>();
   private eventSocket: WebSocket | undefined;
   private eventsOpening: Promise<void> | undefined;
@@ -172,16 +176,73 @@ export class RemoteConnection extends RemoteNetworkCalls implements Connection {
     if (target.tls) {
       if (!https)
         throw new VirError('INTERNAL_ERROR', 'TLS target without the https module', { domain: 'RPC' });
-      this.agent = new https.Agent({
-        keepAlive: true,
-        maxSockets: 8,
-        timeout: IDLE_SOCKET_MS,
-        ...target.tls,
-      });
-      this.request = https.request as unknown as typeof request;
+      this.agentAndRequest = {
+        agent: new https.Agent({
+          keepAlive: true,
+          maxSockets: 8,
+          timeout: IDLE_SOCKET_MS,
+          ...target.tls,
+        }) as unknown as Agent,
+        request: https.request as unknown as typeof request,
+      };
     } else {
-      this.agent = new Agent({ keepAlive: true, maxSockets: 8, timeout: IDLE_SOCKET_MS });
-      this.request = request;
+      this.raw = new RawHttpPool(
+        target.socketPath ? { socketPath: target.socketPath } : { host: target.host!, port: target.port! },
+        8,
+        IDLE_SOCKET_MS,
+      );
+    }
+  }
+
+  private get agent(): Agent {
+    return this.http().agent;
+  }
+  private get request(): typeof request {
+    return this.http().request;
+  }
+  private http(): { agent: Agent; request: typeof request } {
+    if (!this.agentAndRequest) {
+      const http = createRequire(import.meta.url)('node:http') as typeof import('node:http');
+      this.agentAndRequest = {
+        agent: new http.Agent({ keepAlive: true, maxSockets: 8, timeout: IDLE_SOCKET_MS }),
+        request: http.request,
+      };
+    }
+    return this.agentAndRequest;
+  }
+
+  /** One API call through the light client: the same answers and errors as through node:http. */
+  private async rawCall<T>(
+    raw: RawHttpPool,
+    method: string,
+    path: string,
+    payload: string | undefined,
+    retried: boolean,
+  ): Promise<T> {
+    const t = this.target;
+    const headers: Record<string, string> = { accept: 'application/json', ...this.headers() };
+    if (payload !== undefined) headers['content-type'] = 'application/json';
+    let res: { status: number; body: Buffer };
+    try {
+      res = await raw.request(
+        method,
+        API_PREFIX + path,
+        headers,
+        payload === undefined ? undefined : Buffer.from(payload, 'utf8'),
+      );
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException & { reusedSocket?: boolean };
+      // A kept-alive socket the server closed meanwhile: replay a read once on a fresh socket.
+      if (err.reusedSocket && err.code === 'ECONNRESET' && method === 'GET' && !retried)
+        return this.rawCall<T>(raw, method, path, payload, true);
+      throw connectError(t, err);
+    }
+    const text = res.body.toString('utf8');
+    if (res.status >= 400) throw errorFromResponse(res.status, text);
+    try {
+      return (text ? JSON.parse(text) : null) as T;
+    } catch (e) {
+      throw new VirError('RPC', `tvirtd sent invalid JSON: ${(e as Error).message}`, { domain: 'RPC' });
     }
   }
 
@@ -194,6 +255,7 @@ export class RemoteConnection extends RemoteNetworkCalls implements Connection {
     if (this.closed)
       return Promise.reject(new VirError('INVALID_CONN', 'the connection is closed', { domain: 'RPC' }));
     const payload = body === undefined ? undefined : JSON.stringify(body);
+    if (this.raw) return this.rawCall<T>(this.raw, method, path, payload, retried);
     const t = this.target;
     return new Promise<T>((resolve, reject) => {
       const req = this.request(
@@ -246,7 +308,8 @@ export class RemoteConnection extends RemoteNetworkCalls implements Connection {
     this.closed = true;
     this.listeners.clear();
     this.stopEvents();
-    this.agent.destroy();
+    this.raw?.destroy();
+    this.agentAndRequest?.agent.destroy();
   }
 
   getVersion(): Promise<VersionInfo> {
