@@ -107,11 +107,14 @@ export class QemuDomains {
     let dom = this.doms.byUuid(st.uuid);
     const live = structuredClone(st.liveDef) as DomainDef;
     let r: Awaited<ReturnType<typeof reconnectQemu>>;
+    // Set when our QEMU still runs but its monitor does not answer (reconnectQemu threw).
+    let unreachable = false;
     try {
       r = await reconnectQemu({ ...st, onEvent: (proc, ev) => this.onQemuEvent(proc, ev) });
     } catch (e) {
       this.log.error('cannot reconnect to QEMU', { name: st.name, pid: st.pid, err: e });
       r = undefined;
+      unreachable = true;
     }
     const startingUp = st.state === 'paused' && st.reason === 'starting up';
     if (!r) {
@@ -120,10 +123,12 @@ export class QemuDomains {
       this.log.info('domain no longer running', { name: st.name, pid: st.pid });
       await this.status.remove(st.name).catch(() => {});
       await removeTree(st.runtimeDir).catch(() => {});
-      // Its taps outlived it (they are persistent devices): remove them as a stop would.
-      await this.interfaces
-        .releaseInterfaces(live)
-        .catch((e) => this.log.warn('releasing interfaces failed', { name: st.name, err: e }));
+      // Its taps outlived it (they are persistent devices): remove them as a stop would, unless
+      // the QEMU still runs (monitor unreachable) and would lose its network.
+      if (!unreachable || startingUp)
+        await this.interfaces
+          .releaseInterfaces(live)
+          .catch((e) => this.log.warn('releasing interfaces failed', { name: st.name, err: e }));
       await appendLogLine(st.logPath, 'shutting down, reason=crashed');
       if (dom) {
         dom.state = 'shutoff';
