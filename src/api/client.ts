@@ -17,11 +17,10 @@ import type {
 } from '../drivers/connection.js';
 import type { CloneResult, DomainCloneOptions } from '../drivers/clone/clone-api.js';
 import type { JobInfo } from '../daemon/jobs.js';
-import { sessionPaths, systemPaths } from '../daemon/paths.js';
 import { VirError } from '../util/errors.js';
 import { RemoteNetworkCalls } from './client-network.js';
-import { RemoteStorage } from './client-storage.js';
-import { forwardStorage } from '../drivers/storage-forwarder.js';
+import type { RemoteStorage } from './client-storage.js';
+import { forwardStorage, storageMethods } from '../drivers/storage-forwarder.js';
 import type { StorageConnection } from '../drivers/connection.js';
 import { RawHttpPool } from './client-http.js';
 import { API_PREFIX, type EventsMessage, errorFromResponse } from './wire.js';
@@ -84,12 +83,17 @@ export async function parseRemoteUri(
       });
     if (socketParam) return { uri, driver, socketPath: socketParam, autostartSession: false };
     if (path === '/system')
-      return { uri, driver, socketPath: systemPaths().socketPath, autostartSession: false };
+      return {
+        uri,
+        driver,
+        socketPath: (await import('../daemon/paths.js')).systemPaths().socketPath,
+        autostartSession: false,
+      };
     if (path === '/session')
       return {
         uri,
         driver,
-        socketPath: sessionPaths(env).socketPath,
+        socketPath: (await import('../daemon/paths.js')).sessionPaths(env).socketPath,
         autostartSession: u.protocol === `${driver}:`,
       };
     throw new VirError(
@@ -548,14 +552,22 @@ export class RemoteConnection extends RemoteNetworkCalls implements Connection {
 
 // Storage calls over routes-storage.ts (src/api/client-storage.ts).
 export interface RemoteConnection extends StorageConnection {}
-const remoteStorage = new WeakMap<RemoteConnection, RemoteStorage>();
+// The storage half (and its sparse stream codec) loads at the first storage call: CLI start-up
+// for domain commands does not pay for it. Every StorageConnection method returns a promise.
+const lazyStorage = new WeakMap<RemoteConnection, StorageConnection>();
 forwardStorage(RemoteConnection, (c) => {
-  let s = remoteStorage.get(c);
-  if (!s) {
-    s = new RemoteStorage(c);
-    remoteStorage.set(c, s);
+  let lazy = lazyStorage.get(c);
+  if (!lazy) {
+    let loaded: Promise<RemoteStorage> | undefined;
+    const storage = () => (loaded ??= import('./client-storage.js').then((m) => new m.RemoteStorage(c)));
+    const methods: Record<string, (...args: unknown[]) => Promise<unknown>> = {};
+    for (const m of storageMethods)
+      methods[m] = (...args) =>
+        storage().then((s) => (s[m] as (...a: unknown[]) => Promise<unknown>).apply(s, args));
+    lazy = methods as unknown as StorageConnection;
+    lazyStorage.set(c, lazy);
   }
-  return s;
+  return lazy;
 });
 
 /** How long to wait for a freshly started session daemon's socket. */

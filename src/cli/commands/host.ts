@@ -1,7 +1,6 @@
 // Host and Hypervisor commands: version, hostname, uri, nodeinfo, capabilities, validate, host-validate.
 import { CliError, type CommandDef, type CommandGroup } from '../command.js';
 import { keyValue } from '../format.js';
-import { readUserFile } from './util.js';
 
 const versionCmd: CommandDef = {
   name: 'version',
@@ -97,7 +96,7 @@ const validateCmd: CommandDef = {
   options: [{ name: 'file', type: 'data', required: true, help: 'XML file to check' }],
   async handler(ctx) {
     const file = ctx.req('file');
-    const text = await readUserFile(file);
+    const text = await (await import('./util.js')).readUserFile(file);
     const { parseXml } = await import('../../util/xml.js');
     let rootName: string;
     try {
