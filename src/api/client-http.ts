@@ -221,6 +221,29 @@ export class RawHttpPool {
     });
   }
 
+  /**
+   * Opens a socket and keeps it for the next request: a cheap "is the server there" check.
+   * Rejects with the socket error (ENOENT, ECONNREFUSED ...).
+   */
+  connect(): Promise<void> {
+    const s = this.open();
+    return new Promise<void>((resolve, reject) => {
+      const onError = (e: Error) => reject(e);
+      s.socket.once('error', onError);
+      s.socket.once('connect', () => {
+        s.socket.off('error', onError);
+        if (this.destroyed || !s.alive) {
+          s.socket.destroy();
+          resolve();
+          return;
+        }
+        s.socket.unref();
+        this.idle.push(s);
+        resolve();
+      });
+    });
+  }
+
   private open(): RawSocket {
     const s = new RawSocket(this.target, (x, reusable) => this.release(x, reusable));
     s.socket.setTimeout(this.idleMs, () => {

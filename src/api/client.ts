@@ -308,6 +308,22 @@ export class RemoteConnection extends RemoteNetworkCalls implements Connection {
     });
   }
 
+  /**
+   * Checks that tvirtd can be reached. Over a UNIX socket, connecting is the check (the socket is
+   * kept for the first call: no extra round trip); over TCP, the version call also checks the token.
+   */
+  async check(): Promise<void> {
+    if (this.raw && this.target.socketPath) {
+      try {
+        await this.raw.connect();
+      } catch (e) {
+        throw connectError(this.target, e as NodeJS.ErrnoException);
+      }
+      return;
+    }
+    await this.getVersion();
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     this.listeners.clear();
@@ -596,7 +612,7 @@ export async function connectRemote(uri: string): Promise<Connection> {
   const target = await parseRemoteUri(uri);
   const conn = new RemoteConnection(target, target.tls ? await import('node:https') : undefined);
   try {
-    await conn.getVersion();
+    await conn.check();
     return conn;
   } catch (e) {
     if (!(target.autostartSession && e instanceof VirError && e.code === 'NO_CONNECT')) {
@@ -608,7 +624,7 @@ export async function connectRemote(uri: string): Promise<Connection> {
   const deadline = Date.now() + SESSION_START_TIMEOUT_MS;
   for (;;) {
     try {
-      await conn.getVersion();
+      await conn.check();
       return conn;
     } catch (e) {
       if (!(e instanceof VirError && e.code === 'NO_CONNECT') || Date.now() > deadline) {
