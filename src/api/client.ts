@@ -18,10 +18,9 @@ import type {
 import type { CloneResult, DomainCloneOptions } from '../drivers/clone/clone-api.js';
 import type { JobInfo } from '../daemon/jobs.js';
 import { VirError } from '../util/errors.js';
-import { RemoteNetworkCalls } from './client-network.js';
 import type { RemoteStorage } from './client-storage.js';
 import { forwardStorage, storageMethods } from '../drivers/storage-forwarder.js';
-import type { StorageConnection } from '../drivers/connection.js';
+import type { NetworkConnection, StorageConnection } from '../drivers/connection.js';
 import { RawHttpPool } from './client-http.js';
 import { API_PREFIX, type EventsMessage, errorFromResponse } from './wire.js';
 import type { WebSocket } from './ws.js';
@@ -158,8 +157,8 @@ const enc = encodeURIComponent;
 const IDLE_SOCKET_MS = 30_000;
 
 /** A Connection served by a remote tvirtd. */
-// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: storage methods come from forwardStorage (end of file)
-export class RemoteConnection extends RemoteNetworkCalls implements Connection {
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: storage and network methods are added at the end of the file
+export class RemoteConnection implements Connection {
   readonly uri: string;
   private readonly target: RemoteTarget;
   /** node:http(s) for streams, WebSocket-less raw requests and TLS; created at first use without TLS. */
@@ -174,7 +173,6 @@ export class RemoteConnection extends RemoteNetworkCalls implements Connection {
 
   /** `https` is the node:https module, needed (and loaded by connectRemote) for qemu+tls only. */
   constructor(target: RemoteTarget, https?: typeof import('node:https')) {
-    super();
     this.target = target;
     this.uri = target.uri;
     if (target.tls) {
@@ -566,8 +564,51 @@ export class RemoteConnection extends RemoteNetworkCalls implements Connection {
   }
 }
 
-// Storage calls over routes-storage.ts (src/api/client-storage.ts).
-export interface RemoteConnection extends StorageConnection {}
+// Storage calls over routes-storage.ts (src/api/client-storage.ts), network calls over
+// routes-network.ts (src/api/client-network.ts).
+export interface RemoteConnection extends StorageConnection, NetworkConnection {}
+
+/** Every method of NetworkConnection (a compile-time check below keeps the list complete). */
+const networkMethods = [
+  'listNetworks',
+  'networkLookup',
+  'networkGetInfo',
+  'networkGetXMLDesc',
+  'networkDefineXML',
+  'networkCreateXML',
+  'networkCreate',
+  'networkDestroy',
+  'networkUndefine',
+  'networkSetAutostart',
+  'networkUpdate',
+  'networkGetDHCPLeases',
+  'ifaceList',
+  'ifaceBridge',
+  'ifaceUnbridge',
+] as const satisfies readonly (keyof NetworkConnection)[];
+type MissingNetworkMethod = Exclude<keyof NetworkConnection, (typeof networkMethods)[number]>;
+const networkComplete: [MissingNetworkMethod] extends [never] ? true : MissingNetworkMethod = true;
+void networkComplete;
+
+// The network half loads at the first network call. Its methods only use this.call(), so they
+// run with the connection as `this`.
+let networkCalls: Promise<Record<string, (...args: unknown[]) => Promise<unknown>>> | undefined;
+for (const m of networkMethods) {
+  Object.defineProperty(RemoteConnection.prototype, m, {
+    configurable: true,
+    writable: true,
+    value(this: RemoteConnection, ...args: unknown[]) {
+      networkCalls ??= import('./client-network.js').then(
+        (mod) =>
+          mod.RemoteNetworkCalls.prototype as unknown as Record<
+            string,
+            (...a: unknown[]) => Promise<unknown>
+          >,
+      );
+      return networkCalls.then((proto) => proto[m]!.apply(this, args));
+    },
+  });
+}
 // The storage half (and its sparse stream codec) loads at the first storage call: CLI start-up
 // for domain commands does not pay for it. Every StorageConnection method returns a promise.
 const lazyStorage = new WeakMap<RemoteConnection, StorageConnection>();
