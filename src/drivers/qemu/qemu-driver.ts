@@ -2,11 +2,12 @@
 // QemuDomains (qemu-domains.ts). Definitions persist in etc/qemu/NAME.xml, running domains in
 // run/qemu/NAME.json; every modifying call is a job on its domain.
 import { createConnection } from 'node:net';
-import { cpus, hostname, totalmem } from 'node:os';
+import { hostname } from 'node:os';
 import type { Duplex } from 'node:stream';
 import type { DomainDef } from '../../conf/domain/index.js';
 import type { JobManager } from '../../daemon/jobs.js';
 import type { Logger } from '../../daemon/log.js';
+import { readNodeInfo } from '../../host/node-info.js';
 import { processCpuTimeNs, runCapture } from '../../host/process.js';
 import { VirError } from '../../util/errors.js';
 import type {
@@ -153,17 +154,7 @@ export class QemuDriver implements HypervisorConnection {
 
   async nodeGetInfo(): Promise<NodeInfo> {
     this.s.check();
-    const c = cpus();
-    return {
-      model: 'x86_64',
-      memoryKiB: Math.floor(totalmem() / 1024),
-      cpus: c.length,
-      mhz: c[0]?.speed ?? 0,
-      nodes: 1,
-      sockets: 1,
-      cores: c.length,
-      threads: 1,
-    };
+    return readNodeInfo();
   }
 
   async listDomains(filter: DomainListFilter = {}): Promise<DomainSummary[]> {
