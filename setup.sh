@@ -5,7 +5,7 @@
 #
 #   ./setup.sh                 as root: system daemon (/etc/tvirt, /var/lib/tvirt, /run/tvirt)
 #   TVIRT_ROOT=DIR ./setup.sh  everything under DIR (socket DIR/run/tvirt-sock)
-#   TVIRT_WEB=1 ./setup.sh     also serve the web UI and print its URL
+#   TVIRT_WEB=0 ./setup.sh     without the web UI (served on 127.0.0.1:16580 by default)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cd "$here"
@@ -27,6 +27,7 @@ guest_dir=$(sh scripts/build-test-guest.sh | tail -n 1)
 
 tvirt=(node "$here/dist/src/cli/tvirt.js")
 daemon_args=()
+rundir=
 if [ -n "${TVIRT_ROOT:-}" ]; then
   # As root, a --root daemon manages virtual networks too (run it in a network namespace to keep
   # them off the host: ip netns exec NS ./setup.sh).
@@ -34,11 +35,13 @@ if [ -n "${TVIRT_ROOT:-}" ]; then
   mkdir -p "$TVIRT_ROOT"
   TVIRT_ROOT=$(cd "$TVIRT_ROOT" && pwd)
   daemon_args+=(--root "$TVIRT_ROOT")
-  sock="$TVIRT_ROOT/run/tvirt-sock"
+  rundir="$TVIRT_ROOT/run"
+  sock="$rundir/tvirt-sock"
   uri="qemu+unix:///system?socket=$sock"
   logdir="$TVIRT_ROOT/log"
 elif [ "$(id -u)" -eq 0 ]; then
-  sock=/run/tvirt/tvirt-sock
+  rundir=/run/tvirt
+  sock=$rundir/tvirt-sock
   uri=qemu:///system
   logdir=/var/log/tvirt
 else
@@ -46,7 +49,7 @@ else
   sock=
   logdir="${XDG_STATE_HOME:-$HOME/.local/state}/tvirt"
 fi
-[ -n "${TVIRT_WEB:-}" ] && daemon_args+=(--web)
+[ "${TVIRT_WEB:-1}" != 0 ] && daemon_args+=(--web)
 export TVIRT_DEFAULT_URI="$uri"
 
 if [ "$(id -u)" -eq 0 ] && [ -z "${TVIRT_ROOT:-}" ]; then
@@ -97,4 +100,9 @@ tvirt is ready. Try (TVIRT_DEFAULT_URI=$uri):
 EOT
 if [ "$(id -u)" -ne 0 ] || [ -n "${TVIRT_ROOT:-}" ]; then
   echo "  (run the CLI as: node $here/dist/src/cli/tvirt.js -c '$uri' ...)"
+fi
+if [ -n "$rundir" ] && [ -f "$rundir/web-login-url" ]; then
+  echo
+  echo "Web UI (virt-manager in the browser), one-time login link:"
+  echo "  $(cat "$rundir/web-login-url")"
 fi
