@@ -1,6 +1,5 @@
 // Host and Hypervisor commands: version, hostname, uri, nodeinfo, capabilities, validate, host-validate.
 import { CliError, type CommandDef, type CommandGroup } from '../command.js';
-import { keyValue } from '../format.js';
 
 const versionCmd: CommandDef = {
   name: 'version',
@@ -60,6 +59,7 @@ const nodeinfoCmd: CommandDef = {
       ctx.printJson(n);
       return;
     }
+    const { keyValue } = await import('../format.js');
     ctx.print(
       keyValue(
         [
