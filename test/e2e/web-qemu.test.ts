@@ -1,6 +1,7 @@
 // The web UI end to end with real QEMU (TCG) in Chromium: start the test guest from the UI, see its
 // boot marker in the serial console, type a command and see its output, and see the VNC display
-// draw. tvirtd and its QEMU are ended by PID (SIGTERM to tvirtd, then destroy through the API).
+// draw; Ctrl+Alt+Del and typing as keystrokes reach QEMU. tvirtd and its QEMU are ended by PID
+// (SIGTERM to tvirtd, then destroy through the API).
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -115,6 +116,26 @@ describe('web UI with a real QEMU guest', { skip, timeout: 120_000 }, () => {
     } finally {
       await second.close();
     }
+  });
+
+  it('sends Ctrl+Alt+Del and types text as keystrokes to QEMU without an error', async () => {
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
+    await page.getByTestId('display-status').getByText('Connected', { exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Send Ctrl+Alt+Del' }).click();
+    const text = page.getByLabel('Type this text into the guest (as keystrokes)');
+    await text.fill('echo Typed-As-Keys\n');
+    await page.getByRole('button', { name: 'Type it' }).click();
+    // Typed: the box is emptied; QEMU kept the connection (a protocol error would drop it).
+    assert.equal(await text.inputValue(), '');
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.equal(await page.getByTestId('display-status').textContent(), 'Connected');
+    assert.deepEqual(errors, []);
+    const r = await fetch(`${daemon.url}v1/domains/webvm`, { headers: auth });
+    assert.equal(r.status, 200);
   });
 });
 

@@ -1,6 +1,7 @@
 // The web UI in a real browser (Chromium via playwright-core) against tvirtd --driver test --web:
-// login, guest list, create, start, serial console, XML edit with validation errors, bulk force off,
-// delete, keyboard use of dialogs, and a read-only login. Screenshots go to test-artifacts/web/.
+// login, guest list, create (also from a template clone), start, serial console, XML edit with
+// validation errors, bulk force off, delete, keyboard use of dialogs, the graphical console's
+// controls, and a read-only login. Screenshots go to test-artifacts/web/.
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -84,6 +85,7 @@ describe('web UI in Chromium', { skip, timeout: 120_000 }, () => {
 
   it('creates a guest, starts it, and shows its details', async () => {
     await nav('Create guest').click();
+    await page.getByRole('heading', { name: 'Create a guest' }).waitFor();
     await page.getByLabel('Name').fill('web1');
     await page.getByLabel('Memory (MiB)').fill('256');
     await page.getByLabel('Kernel path (on the host)').fill('/boot/vmlinuz-test');
@@ -182,6 +184,61 @@ describe('web UI in Chromium', { skip, timeout: 120_000 }, () => {
     await row('test-copy').getByText('shutoff').waitFor();
   });
 
+  it('creates a guest from a template clone with other memory and vCPUs, starts it, opens its console', async () => {
+    await nav('Create guest').click();
+    await page.getByRole('heading', { name: 'Create a guest' }).waitFor();
+    await page.getByLabel('Name').fill('fromtpl');
+    // Keyboard: the radio group is reached and changed with the arrow keys.
+    await page.getByLabel('a kernel and initrd').focus();
+    await page.keyboard.press('ArrowUp');
+    assert.ok(await page.getByLabel('a clone of a template (a shut-off guest)').isChecked());
+    await page.locator('select[name=template]').selectOption('test-copy');
+    await page.getByLabel('Memory (MiB)').fill('2048');
+    await page.getByLabel('vCPUs').fill('2');
+    assert.equal(await page.getByLabel('Kernel path (on the host)').count(), 0);
+    await shot('create-from-template');
+    await page.getByRole('button', { name: 'Create' }).click();
+    await page.getByRole('heading', { name: 'Serial console of fromtpl' }).waitFor();
+    await page.getByRole('link', { name: 'fromtpl' }).click();
+    await page
+      .getByRole('heading', { name: /fromtpl/ })
+      .getByText('running')
+      .waitFor();
+    await page.getByText('2 GiB').first().waitFor();
+    assert.equal(await page.locator('dt:text-is("vCPUs") + dd').textContent(), '2');
+    await nav('Guests').click();
+    await row('fromtpl').getByText('running').waitFor();
+    await row('test-copy').getByText('shutoff').waitFor();
+  });
+
+  it('shows a template clone that fails (a name in use) readably, with the detail behind it', async () => {
+    await nav('Create guest').click();
+    await page.getByRole('heading', { name: 'Create a guest' }).waitFor();
+    await page.getByLabel('Name').fill('test');
+    await page.getByLabel('a clone of a template (a shut-off guest)').check();
+    await page.locator('select[name=template]').selectOption('test-copy');
+    await page.getByRole('button', { name: 'Create' }).click();
+    await page.getByRole('alert').getByText(/test/).first().waitFor();
+    await page.getByRole('alert').getByText('Details').click();
+    await page
+      .getByRole('alert')
+      .getByText(/^code /)
+      .waitFor();
+    await shot('create-from-template-error');
+    assert.equal(await page.getByRole('button', { name: 'Create' }).isEnabled(), true);
+  });
+
+  it('has the graphical console controls (Ctrl+Alt+Del, type as keystrokes), off while not connected', async () => {
+    await page.goto(`${daemon.url}#/guests/test-copy/display`);
+    await page
+      .getByTestId('display-status')
+      .getByText(/test-copy is shutoff/)
+      .waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Send Ctrl+Alt+Del' }).isDisabled(), true);
+    await page.getByLabel('Type this text into the guest (as keystrokes)').fill('ls');
+    assert.equal(await page.getByRole('button', { name: 'Type it' }).isDisabled(), true);
+  });
+
   it('creates, stops and deletes a network; leases answer readably', async () => {
     await nav('Networks').click();
     const net = (name: string) => page.locator(`table[data-testid=network-table] tr[data-name="${name}"]`);
@@ -244,6 +301,7 @@ describe('web UI in Chromium', { skip, timeout: 120_000 }, () => {
 
   it('creates a guest that boots an ISO volume with a new disk; deleting it with its storage removes the disk', async () => {
     await nav('Create guest').click();
+    await page.getByRole('heading', { name: 'Create a guest' }).waitFor();
     await page.getByLabel('Name').fill('isovm');
     await page.getByLabel('an ISO image (install)').check();
     const iso = await page

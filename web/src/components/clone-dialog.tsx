@@ -1,10 +1,10 @@
 // Clone a shut-off guest: the plan first (which disks are copied, or overlaid when linked), then
 // the clone job with its progress and Cancel; opens the clone when it is done.
-import { type FormEvent, useEffect, useRef, useState } from 'react';
-import { type ApiError, type ClonePlan, cloneApi, toApiError } from '../api';
+import { type FormEvent, useEffect, useState } from 'react';
+import { type ClonePlan, cloneApi, toApiError } from '../api';
 import { kib } from '../format';
 import { guestPath, navigate } from '../router';
-import { guestStore } from '../store';
+import { CloneProgress, useCloneJob } from './clone-job';
 import { Dialog } from './dialog';
 import { ErrorBox } from './error-box';
 
@@ -13,17 +13,11 @@ export function CloneDialog({ name, onClose }: { name: string; onClose: () => vo
   const [linked, setLinked] = useState(false);
   const [start, setStart] = useState(false);
   const [plan, setPlan] = useState<ClonePlan>();
-  const [error, setError] = useState<ApiError>();
-  const [job, setJob] = useState<{ id: string; processed: number; total: number }>();
-  const jobId = useRef<string>(undefined);
-  const done = () => {
+  const done = (clone: string) => {
     onClose();
-    navigate(guestPath(cloneName));
+    navigate(guestPath(clone));
   };
-  // The event listener lives as long as the dialog; it calls the latest done().
-  const doneRef = useRef(done);
-  doneRef.current = done;
-
+  const { job, error, setError, start: startClone, cancel } = useCloneJob(done);
   useEffect(() => {
     const t = window.setTimeout(() => {
       cloneApi.plan(name, { name: cloneName, linked }).then(
@@ -38,44 +32,11 @@ export function CloneDialog({ name, onClose }: { name: string; onClose: () => vo
       );
     }, 250);
     return () => window.clearTimeout(t);
-  }, [name, cloneName, linked]);
+  }, [name, cloneName, linked, setError]);
 
-  useEffect(
-    () =>
-      guestStore.onEvent((e) => {
-        if (e.kind !== 'job' || !jobId.current || e.jobId !== jobId.current) return;
-        if (e.progress) setJob({ id: e.jobId, processed: e.progress.processed, total: e.progress.total });
-        if (e.event === 'completed') doneRef.current();
-        if (e.event === 'failed' || e.event === 'cancelled')
-          cloneApi.job(e.jobId).then(
-            (j) => {
-              setError(toApiError(new Error(j.error?.message ?? `the clone was ${e.event}`)));
-              setJob(undefined);
-              jobId.current = undefined;
-            },
-            () => setJob(undefined),
-          );
-      }),
-    [],
-  );
-
-  const submit = async (e: FormEvent) => {
+  const submit = (e: FormEvent) => {
     e.preventDefault();
-    setError(undefined);
-    try {
-      const r = await cloneApi.start(name, { name: cloneName, linked, start });
-      jobId.current = r.jobId;
-      setJob((j) => j ?? { id: r.jobId, processed: 0, total: 0 });
-      // It may have finished before the first event arrived here.
-      const j = await cloneApi.job(r.jobId);
-      if (j.state === 'completed') done();
-      else if (j.state === 'failed') {
-        setError(toApiError(new Error(j.error?.message ?? 'the clone failed')));
-        setJob(undefined);
-      }
-    } catch (err) {
-      setError(toApiError(err));
-    }
+    void startClone(name, { name: cloneName, linked, start });
   };
 
   return (
@@ -121,18 +82,7 @@ export function CloneDialog({ name, onClose }: { name: string; onClose: () => vo
             </ul>
           </div>
         )}
-        {job && (
-          <div className="upload-progress" role="status">
-            <progress value={job.processed} max={job.total || 1} aria-label="Clone progress" />{' '}
-            {job.total ? `${Math.round((100 * job.processed) / job.total)}%` : 'starting…'}
-            <button
-              type="button"
-              onClick={() => void cloneApi.cancel(job.id).catch((e) => setError(toApiError(e)))}
-            >
-              Cancel
-            </button>
-          </div>
-        )}
+        {job && <CloneProgress job={job} onCancel={cancel} />}
         <ErrorBox error={error} />
         <div className="dialog-buttons">
           <button type="button" onClick={onClose} disabled={job !== undefined}>

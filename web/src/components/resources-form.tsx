@@ -4,6 +4,26 @@ import { type FormEvent, useState } from 'react';
 import { type ApiError, resourceApi, toApiError } from '../api';
 import { ErrorBox } from './error-box';
 
+/** Sets vCPUs and memory (those given) in the persistent definition, raising the maximums first. */
+export async function applyResources(
+  name: string,
+  want: { vcpus?: number; memMiB?: number },
+  now: { vcpus: number; memoryKiB: number; maxMemoryKiB: number },
+): Promise<void> {
+  const count = want.vcpus;
+  if (count !== undefined && count !== now.vcpus) {
+    if (count > now.vcpus) await resourceApi.setVcpus(name, count, true);
+    await resourceApi.setVcpus(name, count);
+  }
+  if (want.memMiB !== undefined) {
+    const kib = want.memMiB * 1024;
+    if (kib !== now.memoryKiB) {
+      if (kib > now.maxMemoryKiB) await resourceApi.setMaxMemory(name, kib);
+      await resourceApi.setMemory(name, kib);
+    }
+  }
+}
+
 export function ResourcesForm({
   name,
   vcpus,
@@ -28,15 +48,7 @@ export function ResourcesForm({
     setBusy(true);
     setError(undefined);
     try {
-      if (count !== vcpus) {
-        if (count > vcpus) await resourceApi.setVcpus(name, count, true);
-        await resourceApi.setVcpus(name, count);
-      }
-      const kib = memMiB * 1024;
-      if (kib !== memoryKiB) {
-        if (kib > maxMemoryKiB) await resourceApi.setMaxMemory(name, kib);
-        await resourceApi.setMemory(name, kib);
-      }
+      await applyResources(name, { vcpus: count, memMiB }, { vcpus, memoryKiB, maxMemoryKiB });
       onDone();
     } catch (err) {
       setError(toApiError(err));

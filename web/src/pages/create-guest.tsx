@@ -1,11 +1,25 @@
 // Create a guest: name, memory, vCPUs; boot from a kernel (+ initrd), an existing disk image or an
 // ISO volume; optionally a new disk in a storage pool; network; VNC display; then start it.
+// Or a clone of a template (a shut-off guest): the clone job with progress and Cancel, then the
+// memory and vCPUs asked for, then start it and open its console.
 import { type FormEvent, useEffect, useState } from 'react';
 import { type ApiError, type StorageVolInfo, api, storageApi, toApiError } from '../api';
+import { CloneProgress, useCloneJob } from '../components/clone-job';
 import { ErrorBox } from '../components/error-box';
+import { applyResources } from '../components/resources-form';
 import { type NewGuest, checkDomainXml, newGuestXml, pickDomainType } from '../domain-xml';
 import { newVolumeXml } from '../domain-xml-net';
 import { guestPath, navigate } from '../router';
+import { useGuests } from '../store';
+
+/** Opens a guest just created: its console (graphical when it has VNC) after starting it, or its page. */
+async function openNew(name: string, start: boolean, vnc?: boolean): Promise<void> {
+  if (start) {
+    await api.action(name, 'start');
+    const graphical = vnc ?? /<graphics\s[^>]*type=['"]vnc['"]/.test((await api.xml(name)).xml);
+    navigate(guestPath(name, graphical ? 'display' : 'console'));
+  } else navigate(guestPath(name));
+}
 
 export function CreateGuestPage() {
   const [g, setG] = useState<NewGuest>({
@@ -30,6 +44,30 @@ export function CreateGuestPage() {
   const [error, setError] = useState<ApiError>();
   const [problem, setProblem] = useState<string>();
   const [busy, setBusy] = useState(false);
+  // A clone of a template instead of a new definition; memory and vCPUs empty: as the template.
+  const [fromTemplate, setFromTemplate] = useState(false);
+  const [tpl, setTpl] = useState({ template: '', memoryMiB: '', vcpus: '', linked: false });
+  const { guests } = useGuests();
+  const templates = guests.filter((x) => x.state === 'shutoff').map((x) => x.name);
+  const afterClone = async (name: string) => {
+    setBusy(true);
+    try {
+      const memMiB = tpl.memoryMiB === '' ? undefined : Number(tpl.memoryMiB);
+      const vcpus = tpl.vcpus === '' ? undefined : Number(tpl.vcpus);
+      if (memMiB !== undefined || vcpus !== undefined) {
+        const info = await api.info(name);
+        await applyResources(name, { memMiB, vcpus }, info);
+      }
+      await openNew(name, start);
+    } catch (err) {
+      const e = toApiError(err);
+      setProblem(`${name} was cloned from ${tpl.template}, but a later step failed:`);
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const clone = useCloneJob((name) => void afterClone(name));
 
   useEffect(() => {
     api.capabilities().then(
@@ -58,6 +96,11 @@ export function CreateGuestPage() {
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     setError(undefined);
+    setProblem(undefined);
+    if (fromTemplate) {
+      await clone.start(tpl.template, { name: g.name, linked: tpl.linked, start: false });
+      return;
+    }
     const p = checkDomainXml(newGuestXml(g));
     setProblem(p);
     if (p) return;
@@ -72,8 +115,7 @@ export function CreateGuestPage() {
         guest = { ...g, disk: vol.path };
       }
       const d = await api.define(newGuestXml(guest));
-      if (start) await api.action(d.name, 'start');
-      navigate(guestPath(d.name, start ? (g.vnc ? 'display' : 'console') : undefined));
+      await openNew(d.name, start, g.vnc);
     } catch (err) {
       setError(toApiError(err));
     } finally {
@@ -96,37 +138,70 @@ export function CreateGuestPage() {
             onChange={(e) => set('name', e.target.value)}
           />
         </label>
-        <label>
-          Memory (MiB)
-          <input
-            name="memory"
-            type="number"
-            min={16}
-            required
-            value={g.memoryMiB}
-            onChange={(e) => set('memoryMiB', Number(e.target.value))}
-          />
-        </label>
-        <label>
-          vCPUs
-          <input
-            name="vcpus"
-            type="number"
-            min={1}
-            max={256}
-            required
-            value={g.vcpus}
-            onChange={(e) => set('vcpus', Number(e.target.value))}
-          />
-        </label>
+        {fromTemplate ? (
+          <>
+            <label>
+              Memory (MiB)
+              <input
+                name="memory"
+                type="number"
+                min={16}
+                placeholder="as the template"
+                value={tpl.memoryMiB}
+                onChange={(e) => setTpl((t) => ({ ...t, memoryMiB: e.target.value }))}
+              />
+            </label>
+            <label>
+              vCPUs
+              <input
+                name="vcpus"
+                type="number"
+                min={1}
+                max={256}
+                placeholder="as the template"
+                value={tpl.vcpus}
+                onChange={(e) => setTpl((t) => ({ ...t, vcpus: e.target.value }))}
+              />
+            </label>
+          </>
+        ) : (
+          <>
+            <label>
+              Memory (MiB)
+              <input
+                name="memory"
+                type="number"
+                min={16}
+                required
+                value={g.memoryMiB}
+                onChange={(e) => set('memoryMiB', Number(e.target.value))}
+              />
+            </label>
+            <label>
+              vCPUs
+              <input
+                name="vcpus"
+                type="number"
+                min={1}
+                max={256}
+                required
+                value={g.vcpus}
+                onChange={(e) => set('vcpus', Number(e.target.value))}
+              />
+            </label>
+          </>
+        )}
         <fieldset>
           <legend>Boot from</legend>
           <label className="inline">
             <input
               type="radio"
               name="boot"
-              checked={g.boot === 'kernel'}
-              onChange={() => set('boot', 'kernel')}
+              checked={!fromTemplate && g.boot === 'kernel'}
+              onChange={() => {
+                setFromTemplate(false);
+                set('boot', 'kernel');
+              }}
             />{' '}
             a kernel and initrd
           </label>
@@ -134,8 +209,11 @@ export function CreateGuestPage() {
             <input
               type="radio"
               name="boot"
-              checked={g.boot === 'disk'}
-              onChange={() => set('boot', 'disk')}
+              checked={!fromTemplate && g.boot === 'disk'}
+              onChange={() => {
+                setFromTemplate(false);
+                set('boot', 'disk');
+              }}
             />{' '}
             an existing disk image
           </label>
@@ -143,137 +221,182 @@ export function CreateGuestPage() {
             <input
               type="radio"
               name="boot"
-              checked={g.boot === 'cdrom'}
-              onChange={() => setG((x) => ({ ...x, boot: 'cdrom', vnc: true }))}
+              checked={!fromTemplate && g.boot === 'cdrom'}
+              onChange={() => {
+                setFromTemplate(false);
+                setG((x) => ({ ...x, boot: 'cdrom', vnc: true }));
+              }}
             />{' '}
             an ISO image (install)
           </label>
+          <label className="inline">
+            <input type="radio" name="boot" checked={fromTemplate} onChange={() => setFromTemplate(true)} /> a
+            clone of a template (a shut-off guest)
+          </label>
         </fieldset>
-        {g.boot === 'kernel' && (
+        {fromTemplate && (
           <>
             <label>
-              Kernel path (on the host)
-              <input
-                name="kernel"
+              Template
+              <select
+                name="template"
                 required
-                value={g.kernel}
-                onChange={(e) => set('kernel', e.target.value)}
-              />
-            </label>
-            <label>
-              Initrd path
-              <input name="initrd" value={g.initrd} onChange={(e) => set('initrd', e.target.value)} />
-            </label>
-            <label>
-              Kernel command line
-              <input name="cmdline" value={g.cmdline} onChange={(e) => set('cmdline', e.target.value)} />
-            </label>
-          </>
-        )}
-        {g.boot === 'cdrom' && (
-          <label>
-            ISO image
-            <select name="cdrom" required value={g.cdrom} onChange={(e) => set('cdrom', e.target.value)}>
-              <option value="">
-                {isos.length ? 'choose a volume…' : 'no ISO volumes: upload one on the Storage page'}
-              </option>
-              {isos.map((v) => (
-                <option key={v.key} value={v.path}>
-                  {v.pool}/{v.name}
+                value={tpl.template}
+                onChange={(e) => setTpl((t) => ({ ...t, template: e.target.value }))}
+              >
+                <option value="">
+                  {templates.length ? 'choose a guest…' : 'no shut-off guest to clone'}
                 </option>
-              ))}
-            </select>
-          </label>
-        )}
-        {(g.boot === 'disk' || !wantNewDisk) && (
-          <label>
-            {g.boot === 'disk' ? 'Disk image path (on the host)' : 'Existing disk image path (optional)'}
-            <input
-              name="disk"
-              list="volume-paths"
-              required={g.boot === 'disk'}
-              value={g.disk}
-              onChange={(e) => set('disk', e.target.value)}
-            />
-            <datalist id="volume-paths">
-              {volumes.map((v) => (
-                <option key={v.key} value={v.path}>
-                  {v.pool}/{v.name}
-                </option>
-              ))}
-            </datalist>
-          </label>
-        )}
-        {g.boot !== 'disk' && activePools.length > 0 && (
-          <fieldset className="stack">
-            <legend>New disk</legend>
+                {templates.map((n) => (
+                  <option key={n} value={n}>
+                    {n}
+                  </option>
+                ))}
+              </select>
+            </label>
             <label className="inline">
               <input
                 type="checkbox"
-                checked={newDisk.enabled}
-                onChange={(e) => setNewDisk((d) => ({ ...d, enabled: e.target.checked }))}
+                checked={tpl.linked}
+                onChange={(e) => setTpl((t) => ({ ...t, linked: e.target.checked }))}
               />{' '}
-              create a new disk (qcow2) for the guest
+              linked clone (qcow2 overlays on the template's disks: fast and small; the template must stay)
             </label>
-            {newDisk.enabled && (
+            <p className="hint">Its disks are copied (or overlaid), its network and display kept.</p>
+          </>
+        )}
+        {!fromTemplate && (
+          <>
+            {g.boot === 'kernel' && (
               <>
                 <label>
-                  Pool
-                  <select
-                    value={newDisk.pool}
-                    onChange={(e) => setNewDisk((d) => ({ ...d, pool: e.target.value }))}
-                  >
-                    {activePools.map((p) => (
-                      <option key={p} value={p}>
-                        {p}
-                      </option>
-                    ))}
-                  </select>
+                  Kernel path (on the host)
+                  <input
+                    name="kernel"
+                    required
+                    value={g.kernel}
+                    onChange={(e) => set('kernel', e.target.value)}
+                  />
                 </label>
                 <label>
-                  Size (GiB)
-                  <input
-                    type="number"
-                    min={1}
-                    required
-                    value={newDisk.sizeGiB}
-                    onChange={(e) => setNewDisk((d) => ({ ...d, sizeGiB: Number(e.target.value) }))}
-                  />
+                  Initrd path
+                  <input name="initrd" value={g.initrd} onChange={(e) => set('initrd', e.target.value)} />
+                </label>
+                <label>
+                  Kernel command line
+                  <input name="cmdline" value={g.cmdline} onChange={(e) => set('cmdline', e.target.value)} />
                 </label>
               </>
             )}
-          </fieldset>
+            {g.boot === 'cdrom' && (
+              <label>
+                ISO image
+                <select name="cdrom" required value={g.cdrom} onChange={(e) => set('cdrom', e.target.value)}>
+                  <option value="">
+                    {isos.length ? 'choose a volume…' : 'no ISO volumes: upload one on the Storage page'}
+                  </option>
+                  {isos.map((v) => (
+                    <option key={v.key} value={v.path}>
+                      {v.pool}/{v.name}
+                    </option>
+                  ))}
+                </select>
+              </label>
+            )}
+            {(g.boot === 'disk' || !wantNewDisk) && (
+              <label>
+                {g.boot === 'disk' ? 'Disk image path (on the host)' : 'Existing disk image path (optional)'}
+                <input
+                  name="disk"
+                  list="volume-paths"
+                  required={g.boot === 'disk'}
+                  value={g.disk}
+                  onChange={(e) => set('disk', e.target.value)}
+                />
+                <datalist id="volume-paths">
+                  {volumes.map((v) => (
+                    <option key={v.key} value={v.path}>
+                      {v.pool}/{v.name}
+                    </option>
+                  ))}
+                </datalist>
+              </label>
+            )}
+            {g.boot !== 'disk' && activePools.length > 0 && (
+              <fieldset className="stack">
+                <legend>New disk</legend>
+                <label className="inline">
+                  <input
+                    type="checkbox"
+                    checked={newDisk.enabled}
+                    onChange={(e) => setNewDisk((d) => ({ ...d, enabled: e.target.checked }))}
+                  />{' '}
+                  create a new disk (qcow2) for the guest
+                </label>
+                {newDisk.enabled && (
+                  <>
+                    <label>
+                      Pool
+                      <select
+                        value={newDisk.pool}
+                        onChange={(e) => setNewDisk((d) => ({ ...d, pool: e.target.value }))}
+                      >
+                        {activePools.map((p) => (
+                          <option key={p} value={p}>
+                            {p}
+                          </option>
+                        ))}
+                      </select>
+                    </label>
+                    <label>
+                      Size (GiB)
+                      <input
+                        type="number"
+                        min={1}
+                        required
+                        value={newDisk.sizeGiB}
+                        onChange={(e) => setNewDisk((d) => ({ ...d, sizeGiB: Number(e.target.value) }))}
+                      />
+                    </label>
+                  </>
+                )}
+              </fieldset>
+            )}
+            <label>
+              Network
+              <select
+                name="network"
+                value={g.network}
+                onChange={(e) => set('network', e.target.value as 'none' | 'user')}
+              >
+                <option value="user">user-mode (NAT by QEMU)</option>
+                <option value="none">none</option>
+              </select>
+            </label>
+            <label className="inline">
+              <input type="checkbox" checked={g.vnc} onChange={(e) => set('vnc', e.target.checked)} />{' '}
+              graphical display (VNC)
+            </label>
+          </>
         )}
-        <label>
-          Network
-          <select
-            name="network"
-            value={g.network}
-            onChange={(e) => set('network', e.target.value as 'none' | 'user')}
-          >
-            <option value="user">user-mode (NAT by QEMU)</option>
-            <option value="none">none</option>
-          </select>
-        </label>
-        <label className="inline">
-          <input type="checkbox" checked={g.vnc} onChange={(e) => set('vnc', e.target.checked)} /> graphical
-          display (VNC)
-        </label>
         <label className="inline">
           <input type="checkbox" checked={start} onChange={(e) => setStart(e.target.checked)} /> start it and
           open its console
         </label>
-        <p className="hint">
-          Domain type {g.domainType}, architecture {g.arch} (from the host's capabilities).
-        </p>
+        {!fromTemplate && (
+          <p className="hint">
+            Domain type {g.domainType}, architecture {g.arch} (from the host's capabilities).
+          </p>
+        )}
         {problem && (
           <div className="error" role="alert">
             <div className="error-message">{problem}</div>
           </div>
         )}
-        <ErrorBox error={error} />
+        <ErrorBox error={error ?? clone.error} />
+        {clone.job && <CloneProgress job={clone.job} onCancel={clone.cancel} />}
         <div className="toolbar">
-          <button type="submit" className="primary" disabled={busy}>
+          <button type="submit" className="primary" disabled={busy || clone.job !== undefined}>
             Create
           </button>
         </div>
