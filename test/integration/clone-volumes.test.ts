@@ -3,61 +3,28 @@
 // deleted and its domain cannot start; dominfo and vol-info say who depends on whom. No guest boots.
 // The daemon started here is ended by its PID in `after`.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawnSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { waitFor } from './qemu-env.js';
+import { cli } from '../support/cli.js';
+import { killChildren, rootUri, startTvirtd } from '../support/daemon.js';
 
-const fromTs = import.meta.url.endsWith('.ts');
-const ext = fromTs ? 'ts' : 'js';
-const tvirtd = fileURLToPath(new URL(`../../src/daemon/tvirtd.${ext}`, import.meta.url));
-const tvirt = fileURLToPath(new URL(`../../src/cli/tvirt.${ext}`, import.meta.url));
-const nodeArgs = fromTs ? ['--import', 'tsx'] : [];
 const skip = spawnSync('qemu-img', ['--version']).status === 0 ? false : 'qemu-img is not installed';
 
-let daemon: ChildProcess | undefined;
+const daemons: ChildProcess[] = [];
 let root = '';
 after(async () => {
-  if (daemon && daemon.exitCode === null && daemon.signalCode === null) daemon.kill('SIGKILL');
+  killChildren(daemons);
   if (root) await rm(root, { recursive: true, force: true });
 });
-
-function cli(uri: string, cmds: string): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const c = spawn(process.execPath, [...nodeArgs, tvirt, '-c', uri, cmds], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    c.stdout.setEncoding('utf8').on('data', (s: string) => {
-      out += s;
-    });
-    c.stderr.setEncoding('utf8').on('data', (s: string) => {
-      err += s;
-    });
-    c.once('close', (code) => resolve({ code, out, err }));
-  });
-}
 
 describe('clone of pool volumes through tvirtd', { skip }, () => {
   it('clones are volumes of the pool; a linked base is protected and reported', async () => {
     root = await mkdtemp(join(tmpdir(), 'tvirt-clone-vol-'));
-    const child = spawn(process.execPath, [...nodeArgs, tvirtd, '--root', root, '--driver', 'qemu'], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    daemon = child;
-    let err = '';
-    child.stderr!.setEncoding('utf8').on('data', (c: string) => {
-      err += c;
-    });
-    await waitFor(
-      `tvirtd to start (${err})`,
-      () => err.includes('tvirtd started') || child.exitCode !== null,
-    );
-    const uri = `qemu+unix:///system?socket=${join(root, 'run', 'tvirt-sock')}`;
+    await startTvirtd(root, daemons, { check: false });
+    const uri = rootUri(root);
     const xml = join(root, 'vd.xml');
     await writeFile(
       xml,

@@ -1,0 +1,36 @@
+// The tvirt CLI as a child process (`node [--import tsx] src/cli/tvirt.ts -c URI CMDS`): exit code
+// and everything it printed. The process ends on its own; nothing is left running.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const fromTs = import.meta.url.endsWith('.ts');
+/** `--import tsx` when running from the TypeScript sources. */
+export const nodeArgs = fromTs ? ['--import', 'tsx'] : [];
+/** Path of a source module under src/ (`.ts` from sources, `.js` when built). */
+export const srcPath = (p: string) =>
+  fileURLToPath(new URL(`../../src/${p}.${fromTs ? 'ts' : 'js'}`, import.meta.url));
+export const tvirtPath = srcPath('cli/tvirt');
+
+export interface CliResult {
+  code: number | null;
+  out: string;
+  err: string;
+}
+
+/** Runs `tvirt -c URI CMDS` (CMDS may hold several commands separated by `;`). */
+export function cli(uri: string, cmds: string): Promise<CliResult> {
+  return new Promise((resolve) => {
+    const c = spawn(process.execPath, [...nodeArgs, tvirtPath, '-c', uri, cmds], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    c.stdout.setEncoding('utf8').on('data', (s: string) => {
+      out += s;
+    });
+    c.stderr.setEncoding('utf8').on('data', (s: string) => {
+      err += s;
+    });
+    c.once('close', (code) => resolve({ code, out, err }));
+  });
+}
