@@ -4,74 +4,29 @@
 // the disk where asked, a cancel mid-copy leaves nothing, and bad clones fail clearly. Every
 // process started here (tvirtd, QEMU) is ended by its PID in `after`.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
-import { mkdir, mkdtemp, open, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { connectRemote } from '../../src/api/client.js';
 import { parseDomain } from '../../src/conf/domain/index.js';
 import type { Connection } from '../../src/drivers/connection.js';
-import { processCmdline, processRunning } from '../../src/host/process.js';
 import { isVirError } from '../../src/util/errors.js';
+import { cli } from '../support/cli.js';
+import { killChildren, killQemus, startTvirtd } from '../support/daemon.js';
 import { ConsoleReader, guestOrSkip, guestXml, markerCount, waitFor } from './qemu-env.js';
 
 const { guest, skip } = guestOrSkip();
-const fromTs = import.meta.url.endsWith('.ts');
-const ext = fromTs ? 'ts' : 'js';
-const tvirtd = fileURLToPath(new URL(`../../src/daemon/tvirtd.${ext}`, import.meta.url));
-const tvirt = fileURLToPath(new URL(`../../src/cli/tvirt.${ext}`, import.meta.url));
-const nodeArgs = fromTs ? ['--import', 'tsx'] : [];
-
-let daemon: ChildProcess | undefined;
+const daemons: ChildProcess[] = [];
 let root = '';
 
 after(async () => {
-  if (daemon && daemon.exitCode === null && daemon.signalCode === null) daemon.kill('SIGKILL');
-  const stDir = join(root, 'run', 'qemu');
-  if (root && existsSync(stDir)) {
-    for (const f of await readdir(stDir)) {
-      if (!f.endsWith('.json')) continue;
-      const st = JSON.parse(await readFile(join(stDir, f), 'utf8').catch(() => '{}')) as { pid?: number };
-      const argv = st.pid ? await processCmdline(st.pid) : undefined;
-      if (st.pid && argv?.some((a) => a.includes(root)) && (await processRunning(st.pid)))
-        process.kill(st.pid, 'SIGKILL');
-    }
-  }
+  killChildren(daemons);
+  await killQemus([root]);
   if (root) await rm(root, { recursive: true, force: true });
 });
-
-async function startDaemon(dir: string): Promise<void> {
-  const child = spawn(process.execPath, [...nodeArgs, tvirtd, '--root', dir, '--driver', 'qemu'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  daemon = child;
-  let err = '';
-  child.stderr!.setEncoding('utf8').on('data', (c: string) => {
-    err += c;
-  });
-  await waitFor(`tvirtd to start (${err})`, () => err.includes('tvirtd started') || child.exitCode !== null);
-  assert.equal(child.exitCode, null, `tvirtd exited: ${err}`);
-}
-
-function cli(uri: string, cmds: string): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const c = spawn(process.execPath, [...nodeArgs, tvirt, '-c', uri, cmds], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    c.stdout.setEncoding('utf8').on('data', (s: string) => {
-      out += s;
-    });
-    c.stderr.setEncoding('utf8').on('data', (s: string) => {
-      err += s;
-    });
-    c.once('close', (code) => resolve({ code, out, err }));
-  });
-}
 
 /** Boots `name`, runs shell lines on its console after the marker, then powers it off from inside. */
 async function bootAndRun(
@@ -113,7 +68,7 @@ const mac = (c: string) => parseDomain(c).devices.interfaces[0]!.mac;
 describe('clone with real QEMU through tvirtd', { skip }, () => {
   it('full and linked clones boot, are independent, protect the base; errors and cancel leave nothing', async () => {
     root = await mkdtemp(join(tmpdir(), 'tvirt-clone-qemu-'));
-    await startDaemon(root);
+    await startTvirtd(root, daemons);
     const uri = `qemu+unix:///system?socket=${join(root, 'run', 'tvirt-sock')}`;
     const conn = await connectRemote(uri);
     try {
