@@ -2,96 +2,44 @@
 // guest and a restarted daemon controls them again; and the classic day through the tvirt CLI with
 // virsh's messages. Every process started here (tvirtd, QEMU) is ended by its PID in `after`.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { connectRemote } from '../../src/api/client.js';
 import type { Connection } from '../../src/drivers/connection.js';
 import { QmpClient } from '../../src/drivers/qemu/qmp.js';
-import { processCmdline, processRunning } from '../../src/host/process.js';
+import { processRunning } from '../../src/host/process.js';
+import { cli } from '../support/cli.js';
+import {
+  killChildren,
+  killQemus,
+  qemuPid as readQemuPid,
+  rootUri,
+  startTvirtd,
+  stopTvirtd,
+} from '../support/daemon.js';
 import { ConsoleReader, guestOrSkip, guestXml, markerCount, waitFor } from './qemu-env.js';
 
 const { guest, skip } = guestOrSkip();
-const fromTs = import.meta.url.endsWith('.ts');
-const ext = fromTs ? 'ts' : 'js';
-const tvirtd = fileURLToPath(new URL(`../../src/daemon/tvirtd.${ext}`, import.meta.url));
-const tvirt = fileURLToPath(new URL(`../../src/cli/tvirt.${ext}`, import.meta.url));
-const nodeArgs = fromTs ? ['--import', 'tsx'] : [];
-
 const daemons: ChildProcess[] = [];
 const qemuPids = new Set<number>();
 const dirs: string[] = [];
 
-interface Daemon {
-  child: ChildProcess;
-  exited: Promise<void>;
-  stderr: () => string;
-}
-
-async function startDaemon(root: string): Promise<Daemon> {
-  const child = spawn(process.execPath, [...nodeArgs, tvirtd, '--root', root, '--driver', 'qemu'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  daemons.push(child);
-  let err = '';
-  child.stderr!.setEncoding('utf8');
-  child.stderr!.on('data', (c: string) => {
-    err += c;
-  });
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  // Not the socket file: a killed daemon leaves a stale one behind.
-  await waitFor(`tvirtd to start (${err})`, () => err.includes('tvirtd started') || child.exitCode !== null);
-  assert.equal(child.exitCode, null, `tvirtd exited: ${err}`);
-  return { child, exited, stderr: () => err };
-}
-
-async function stopDaemon(d: Daemon, signal: NodeJS.Signals): Promise<void> {
-  if (d.child.exitCode === null && d.child.signalCode === null) d.child.kill(signal);
-  await d.exited;
-}
-
 /** QEMU pid of a running domain, from its status file (remembered for cleanup). */
 async function qemuPid(root: string, name: string): Promise<number> {
-  const st = JSON.parse(await readFile(join(root, 'run', 'qemu', `${name}.json`), 'utf8')) as { pid: number };
-  qemuPids.add(st.pid);
-  return st.pid;
-}
-
-function cli(uri: string, cmds: string): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const c = spawn(process.execPath, [...nodeArgs, tvirt, '-c', uri, cmds], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    c.stdout.setEncoding('utf8').on('data', (s: string) => {
-      out += s;
-    });
-    c.stderr.setEncoding('utf8').on('data', (s: string) => {
-      err += s;
-    });
-    c.once('close', (code) => resolve({ code, out, err }));
-  });
+  const pid = await readQemuPid(root, name);
+  qemuPids.add(pid);
+  return pid;
 }
 
 after(async () => {
-  for (const c of daemons) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  killChildren(daemons);
   // Guests outlive their daemon by design: end every QEMU a status file under our roots names,
   // when its argv shows it is ours (a test that failed early may not have recorded its pid).
-  for (const d of dirs) {
-    const stDir = join(d, 'run', 'qemu');
-    for (const f of existsSync(stDir) ? await readdir(stDir) : []) {
-      if (!f.endsWith('.json')) continue;
-      const st = JSON.parse(await readFile(join(stDir, f), 'utf8').catch(() => '{}')) as { pid?: number };
-      const argv = st.pid ? await processCmdline(st.pid) : undefined;
-      if (st.pid && argv?.some((a) => a.includes(d))) qemuPids.add(st.pid);
-    }
-  }
-  for (const pid of qemuPids) if (await processRunning(pid)) process.kill(pid, 'SIGKILL');
+  await killQemus(dirs, qemuPids);
   for (const d of dirs) await rm(d, { recursive: true, force: true });
 });
 
@@ -99,8 +47,8 @@ describe('tvirtd with the QEMU driver', { skip, concurrency: true }, () => {
   it('survives SIGKILL: both guests keep running and a new tvirtd controls them; a poweroff meanwhile; autostart', async () => {
     const root = await mkdtemp(join(tmpdir(), 'tvirtd-qemu-'));
     dirs.push(root);
-    const uri = `qemu+unix:///system?socket=${join(root, 'run', 'tvirt-sock')}`;
-    let d = await startDaemon(root);
+    const uri = rootUri(root);
+    let d = await startTvirtd(root, daemons);
     let conn: Connection = await connectRemote(uri);
     try {
       await conn.domainDefineXML(guestXml(guest!, { name: 'g1', dir: root }));
@@ -118,12 +66,12 @@ describe('tvirtd with the QEMU driver', { skip, concurrency: true }, () => {
       );
       await conn.close();
 
-      await stopDaemon(d, 'SIGKILL');
+      await stopTvirtd(d, 'SIGKILL');
       await new Promise((r) => setTimeout(r, 300));
       assert.ok(await processRunning(p1), 'g1 QEMU survives the daemon');
       assert.ok(await processRunning(p2), 'g2 QEMU survives the daemon');
 
-      d = await startDaemon(root);
+      d = await startTvirtd(root, daemons);
       conn = await connectRemote(uri);
       const active = await conn.listDomains({ active: true });
       assert.deepEqual(active.map((x) => `${x.name} ${x.id} ${x.state}`).sort(), [
@@ -147,7 +95,7 @@ describe('tvirtd with the QEMU driver', { skip, concurrency: true }, () => {
 
       // The guest powers off while no daemon listens: the next daemon sees it and applies on_poweroff.
       await conn.close();
-      await stopDaemon(d, 'SIGKILL');
+      await stopTvirtd(d, 'SIGKILL');
       const st = JSON.parse(await readFile(join(root, 'run', 'qemu', 'g2.json'), 'utf8')) as {
         monitorPath: string;
       };
@@ -156,7 +104,7 @@ describe('tvirtd with the QEMU driver', { skip, concurrency: true }, () => {
       await qmp.execute('system_powerdown');
       await down;
       await qmp.close();
-      d = await startDaemon(root);
+      d = await startTvirtd(root, daemons);
       conn = await connectRemote(uri);
       await waitFor('g2 shut off', async () => (await conn.domainGetState('g2')).state === 'shutoff');
       assert.deepEqual(await conn.domainGetState('g2'), { state: 'shutoff', reason: 'shutdown' });
@@ -167,8 +115,8 @@ describe('tvirtd with the QEMU driver', { skip, concurrency: true }, () => {
       await conn.domainSetAutostart('g1', true);
       assert.ok(existsSync(join(root, 'etc', 'qemu', 'autostart', 'g1.xml')));
       await conn.close();
-      await stopDaemon(d, 'SIGTERM');
-      d = await startDaemon(root);
+      await stopTvirtd(d, 'SIGTERM');
+      d = await startTvirtd(root, daemons);
       conn = await connectRemote(uri);
       await waitFor('g1 autostarted', async () => (await conn.domainGetState('g1')).state === 'running');
       const p3 = await qemuPid(root, 'g1');
@@ -176,9 +124,9 @@ describe('tvirtd with the QEMU driver', { skip, concurrency: true }, () => {
 
       // SIGTERM stops the daemon, not the guests; the next one finds g1 and does not start it twice.
       await conn.close();
-      await stopDaemon(d, 'SIGTERM');
+      await stopTvirtd(d, 'SIGTERM');
       assert.ok(await processRunning(p3), 'g1 keeps running after SIGTERM of tvirtd');
-      d = await startDaemon(root);
+      d = await startTvirtd(root, daemons);
       conn = await connectRemote(uri);
       assert.equal((await conn.domainGetState('g1')).state, 'running');
       assert.equal(await qemuPid(root, 'g1'), p3);
@@ -196,15 +144,15 @@ describe('tvirtd with the QEMU driver', { skip, concurrency: true }, () => {
       assert.ok(Date.now() - t0 < 1000);
     } finally {
       await conn.close().catch(() => {});
-      await stopDaemon(d, 'SIGTERM');
+      await stopTvirtd(d, 'SIGTERM');
     }
   });
 
   it('the classic day through the CLI: define a copy, start, suspend, resume, reboot, shutdown, undefine', async () => {
     const root = await mkdtemp(join(tmpdir(), 'tvirtd-cli-'));
     dirs.push(root);
-    const uri = `qemu+unix:///system?socket=${join(root, 'run', 'tvirt-sock')}`;
-    const d = await startDaemon(root);
+    const uri = rootUri(root);
+    const d = await startTvirtd(root, daemons);
     try {
       // A copied XML with a new name, uuid, disk and MAC, as people do.
       const base = guestXml(guest!, {
@@ -257,7 +205,7 @@ describe('tvirtd with the QEMU driver', { skip, concurrency: true }, () => {
       assert.match(r.err, /error: failed to get domain 'vm1'/);
       assert.ok(!existsSync(join(root, 'etc', 'qemu', 'vm1.xml')));
     } finally {
-      await stopDaemon(d, 'SIGTERM');
+      await stopTvirtd(d, 'SIGTERM');
     }
   });
 });
