@@ -2,6 +2,7 @@
 // and everything it printed. The process ends on its own; nothing is left running.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { runCli } from '../../src/cli/shell.js';
 
 const fromTs = import.meta.url.endsWith('.ts');
 /** `--import tsx` when running from the TypeScript sources. */
@@ -33,4 +34,22 @@ export function cli(uri: string, cmds: string): Promise<CliResult> {
     });
     c.once('close', (code) => resolve({ code, out, err }));
   });
+}
+
+/** Runs tvirt's CLI in process against URI: what it printed and its exit code. */
+export async function runTvirt(
+  uri: string,
+  ...args: string[]
+): Promise<{ out: string; err: string; code: number }> {
+  let out = '';
+  let err = '';
+  const code = await runCli(['-c', uri, ...args], {
+    stdout: (t) => {
+      out += t;
+    },
+    stderr: (t) => {
+      err += t;
+    },
+  });
+  return { out, err, code };
 }
