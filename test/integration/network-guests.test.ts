@@ -8,14 +8,11 @@
 // afterwards. Guests are destroyed through the API, the daemon ended by its PID, QEMUs named by
 // status files killed as a safety net, and both namespaces deleted.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { connectRemote } from '../../src/api/client.js';
-import { runCli } from '../../src/cli/shell.js';
 import type { Connection } from '../../src/drivers/connection.js';
 import { nftTablePrefix } from '../../src/drivers/network/nft-rules.js';
 import {
@@ -28,15 +25,21 @@ import {
   setLinkUp,
 } from '../../src/host/netdev.js';
 import { createNetns, deleteNetns, netnsUnavailable } from '../../src/host/netdev-testns.js';
+import { runTvirt } from '../support/cli.js';
+import type { Tvirtd } from '../support/daemon.js';
+import {
+  killNetnsLeftovers,
+  netnsPids,
+  procComm,
+  spawnNetnsTvirtd,
+  stopNetnsTvirtd,
+} from '../support/netns-daemon.js';
 import { ConsoleReader, guestOrSkip, guestXml, waitFor } from './qemu-env.js';
 
 const skip =
   netnsUnavailable(['ip', 'dnsmasq', 'nft', 'busybox']) ||
   (process.getuid?.() !== 0 ? 'needs root (network namespaces, taps)' : false) ||
   guestOrSkip().skip;
-const fromTs = import.meta.url.endsWith('.ts');
-const tvirtd = fileURLToPath(new URL(`../../src/daemon/tvirtd.${fromTs ? 'ts' : 'js'}`, import.meta.url));
-const nodeArgs = fromTs ? ['--import', 'tsx'] : [];
 
 /** The remote host: 198.51.100.2 in its own namespace, its only link a veth to tvirtd's namespace. */
 const UPLINK = '198.51.100.1';
@@ -134,38 +137,17 @@ const guests: G[] = [
 ];
 const byName = (n: string) => guests.find((g) => g.name === n)!;
 
-/** PIDs of the processes in a namespace (dnsmasq, the daemon, its QEMUs). */
-function netnsPids(ns: string): number[] {
-  const r = spawnSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' });
-  return r.stdout.split(/\s+/).filter(Boolean).map(Number);
-}
-const comm = (pid: number) => spawnSync('cat', [`/proc/${pid}/comm`], { encoding: 'utf8' }).stdout.trim();
-
 describe('real guests on tvirt networks (tvirtd in a fresh namespace)', { skip }, () => {
   let ns = '';
   let remoteNs = '';
   let dir = '';
   let root = '';
   let sock = '';
-  let daemon: ChildProcess | undefined;
-  let daemonErr = '';
-  let exited: Promise<void> = Promise.resolve();
+  let daemon: Tvirtd | undefined;
   let conn: Connection | undefined;
   const inNs = { netns: '' };
 
-  async function tvirt(...args: string[]): Promise<{ out: string; err: string; code: number }> {
-    let out = '';
-    let err = '';
-    const code = await runCli(['-c', `qemu+unix:///system?socket=${sock}`, ...args], {
-      stdout: (t) => {
-        out += t;
-      },
-      stderr: (t) => {
-        err += t;
-      },
-    });
-    return { out, err, code };
-  }
+  const tvirt = (...args: string[]) => runTvirt(`qemu+unix:///system?socket=${sock}`, ...args);
   /** Runs one shell line on a guest's console; true when it printed the success marker. */
   let seq = 0;
   async function onGuest(g: G, line: string, ms = 20_000): Promise<boolean> {
@@ -214,36 +196,9 @@ describe('real guests on tvirt networks (tvirtd in a fresh namespace)', { skip }
 
   /** Starts tvirtd in the namespace (`ip netns exec` execs it: the child's PID is the daemon's). */
   async function startDaemon(): Promise<void> {
-    daemonErr = '';
-    const child = spawn(
-      'ip',
-      [
-        'netns',
-        'exec',
-        ns,
-        process.execPath,
-        ...nodeArgs,
-        tvirtd,
-        '--root',
-        root,
-        '--driver',
-        'qemu',
-        '--networks',
-      ],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    daemon = child;
-    child.stderr!.setEncoding('utf8');
-    child.stderr!.on('data', (c: string) => {
-      daemonErr += c;
-    });
-    exited = new Promise<void>((r) => child.once('exit', () => r()));
-    await waitFor(
-      'tvirtd to start',
-      () => daemonErr.includes('tvirtd started') || child.exitCode !== null,
-      30_000,
-    );
-    assert.equal(child.exitCode, null, `tvirtd exited: ${daemonErr}`);
+    const d = await spawnNetnsTvirtd(ns, root, 30_000);
+    daemon = d;
+    assert.equal(d.child.exitCode, null, `tvirtd exited: ${d.stderr()}`);
     conn = await connectRemote(`qemu+unix:///system?socket=${sock}`);
   }
 
@@ -251,16 +206,7 @@ describe('real guests on tvirt networks (tvirtd in a fresh namespace)', { skip }
   async function stopDaemon(): Promise<void> {
     await conn?.close().catch(() => {});
     conn = undefined;
-    const d = daemon;
-    if (d?.pid && d.exitCode === null && d.signalCode === null) {
-      process.kill(d.pid, 'SIGTERM');
-      const gone = await Promise.race([
-        exited.then(() => true),
-        new Promise((r) => setTimeout(() => r(false), 5000)),
-      ]);
-      if (!gone) process.kill(d.pid, 'SIGKILL');
-      await exited;
-    }
+    if (daemon) await stopNetnsTvirtd(daemon);
   }
 
   after(async () => {
@@ -274,13 +220,7 @@ describe('real guests on tvirt networks (tvirtd in a fresh namespace)', { skip }
       }
       await stopDaemon();
       // Safety net: QEMUs named by our status files, then whatever our daemon left in the namespace.
-      const stDir = join(root, 'run', 'qemu');
-      for (const f of await readdir(stDir).catch(() => [] as string[])) {
-        if (!f.endsWith('.json')) continue;
-        const st = JSON.parse(await readFile(join(stDir, f), 'utf8').catch(() => '{}')) as { pid?: number };
-        if (st.pid && ns && netnsPids(ns).includes(st.pid)) process.kill(st.pid, 'SIGKILL');
-      }
-      if (ns) for (const pid of netnsPids(ns)) process.kill(pid, 'SIGKILL');
+      if (ns) await killNetnsLeftovers(ns, root);
     } finally {
       if (ns) await deleteNetns(ns);
       if (remoteNs) await deleteNetns(remoteNs);
@@ -576,7 +516,7 @@ describe('real guests on tvirt networks (tvirtd in a fresh namespace)', { skip }
     process.kill(st.pid, 'SIGKILL');
     await waitFor(
       'the QEMU to exit',
-      () => comm(st.pid) !== 'qemu-system-x86' || !netnsPids(ns).includes(st.pid),
+      () => procComm(st.pid) !== 'qemu-system-x86' || !netnsPids(ns).includes(st.pid),
       10_000,
     );
     assert.ok((await vnets()).includes(iso.tap!), 'a tap outlives its QEMU');
@@ -627,7 +567,7 @@ describe('real guests on tvirt networks (tvirtd in a fresh namespace)', { skip }
       [],
     );
     assert.deepEqual(
-      netnsPids(ns).filter((p) => comm(p) === 'dnsmasq'),
+      netnsPids(ns).filter((p) => procComm(p) === 'dnsmasq'),
       [],
     );
     // lab stays defined and marked for autostart.
