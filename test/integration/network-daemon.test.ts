@@ -3,26 +3,28 @@
 // work over its socket. Bridges, dnsmasq and nft tables exist only in that namespace; afterwards none
 // is left. The daemon is ended by its PID and the namespace deleted in `after`.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { connectRemote, type RemoteConnection } from '../../src/api/client.js';
-import { runCli } from '../../src/cli/shell.js';
 import type { TvirtEvent } from '../../src/drivers/connection.js';
 import { nftTablePrefix } from '../../src/drivers/network/nft-rules.js';
 import { addAddress, createVethPair, listLinks, nftListTables, setLinkUp } from '../../src/host/netdev.js';
 import { createNetns, deleteNetns, netnsUnavailable } from '../../src/host/netdev-testns.js';
+import { nodeArgs, runTvirt, tvirtPath } from '../support/cli.js';
+import type { Tvirtd } from '../support/daemon.js';
+import {
+  killNetnsLeftovers,
+  netnsPids,
+  procComm,
+  spawnNetnsTvirtd,
+  stopNetnsTvirtd,
+} from '../support/netns-daemon.js';
 import { ConsoleReader, guestOrSkip, guestXml, waitFor } from './qemu-env.js';
 
 const skip = netnsUnavailable(['ip', 'dnsmasq', 'nft']);
-const fromTs = import.meta.url.endsWith('.ts');
-const ext = fromTs ? 'ts' : 'js';
-const tvirtd = fileURLToPath(new URL(`../../src/daemon/tvirtd.${ext}`, import.meta.url));
-const tvirtCli = fileURLToPath(new URL(`../../src/cli/tvirt.${ext}`, import.meta.url));
-const nodeArgs = fromTs ? ['--import', 'tsx'] : [];
 
 const customXml = `<network>
   <name>lab</name>
@@ -54,43 +56,14 @@ const badMaskXml = customXml
   .replace('<name>lab</name>', '<name>badmask</name>')
   .replace('255.255.255.0', '255.0.255.0');
 
-async function until(what: string, cond: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/** PIDs of the processes in the namespace (dnsmasq, the daemon). */
-function netnsPids(ns: string): number[] {
-  const r = spawnSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' });
-  return r.stdout.split(/\s+/).filter(Boolean).map(Number);
-}
-const comm = (pid: number) => spawnSync('cat', [`/proc/${pid}/comm`], { encoding: 'utf8' }).stdout.trim();
-
 describe('tvirtd with virtual networks, in a fresh network namespace', { skip }, () => {
   let ns = '';
   let root = '';
   let sock = '';
-  let daemon: ChildProcess | undefined;
-  let daemonErr = '';
-  let exited: Promise<void> = Promise.resolve();
+  let daemon: Tvirtd | undefined;
   let dir = '';
 
-  async function tvirt(...args: string[]): Promise<{ out: string; err: string; code: number }> {
-    let out = '';
-    let err = '';
-    const code = await runCli(['-c', `qemu+unix:///system?socket=${sock}`, ...args], {
-      stdout: (t) => {
-        out += t;
-      },
-      stderr: (t) => {
-        err += t;
-      },
-    });
-    return { out, err, code };
-  }
+  const tvirt = (...args: string[]) => runTvirt(`qemu+unix:///system?socket=${sock}`, ...args);
   const inNs = { netns: '' };
   const bridges = async () =>
     (await listLinks(inNs))
@@ -99,7 +72,7 @@ describe('tvirtd with virtual networks, in a fresh network namespace', { skip },
       .sort();
   const tvirtTables = async () =>
     (await nftListTables(inNs)).filter((t) => t.startsWith(nftTablePrefix)).sort();
-  const dnsmasqs = () => netnsPids(ns).filter((p) => comm(p) === 'dnsmasq');
+  const dnsmasqs = () => netnsPids(ns).filter((p) => procComm(p) === 'dnsmasq');
 
   before(async () => {
     ns = await createNetns('daemon');
@@ -114,48 +87,16 @@ describe('tvirtd with virtual networks, in a fresh network namespace', { skip },
 
   /** Starts tvirtd in the namespace; `ip netns exec` execs it, so its PID is the child's. */
   async function startDaemon(): Promise<void> {
-    daemonErr = '';
-    const child = spawn(
-      'ip',
-      [
-        'netns',
-        'exec',
-        ns,
-        process.execPath,
-        ...nodeArgs,
-        tvirtd,
-        '--root',
-        root,
-        '--driver',
-        'qemu',
-        '--networks',
-      ],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    daemon = child;
-    child.stderr!.setEncoding('utf8');
-    child.stderr!.on('data', (c: string) => {
-      daemonErr += c;
-    });
-    exited = new Promise<void>((r) => child.once('exit', () => r()));
-    await until('tvirtd to start', () => daemonErr.includes('tvirtd started') || child.exitCode !== null);
-    assert.equal(child.exitCode, null, `tvirtd exited: ${daemonErr}`);
+    const d = await spawnNetnsTvirtd(ns, root, 20_000);
+    daemon = d;
+    assert.equal(d.child.exitCode, null, `tvirtd exited: ${d.stderr()}`);
   }
 
   after(async () => {
     try {
-      const d = daemon;
-      if (d?.pid && d.exitCode === null && d.signalCode === null) {
-        process.kill(d.pid, 'SIGTERM');
-        const gone = await Promise.race([
-          exited.then(() => true),
-          new Promise((r) => setTimeout(() => r(false), 5000)),
-        ]);
-        if (!gone) process.kill(d.pid, 'SIGKILL');
-        await exited;
-      }
+      if (daemon) await stopNetnsTvirtd(daemon);
       // Anything still running in the namespace was started by this test's daemon (dnsmasq).
-      if (ns) for (const pid of netnsPids(ns)) process.kill(pid, 'SIGKILL');
+      if (ns) await killNetnsLeftovers(ns);
     } finally {
       if (ns) await deleteNetns(ns);
       if (dir) await rm(dir, { recursive: true, force: true });
@@ -165,7 +106,7 @@ describe('tvirtd with virtual networks, in a fresh network namespace', { skip },
   it('the default network is defined, autostarted and running (tvirt net-list --all over the socket)', async () => {
     const r = spawnSync(
       process.execPath,
-      [...nodeArgs, tvirtCli, '-c', `qemu+unix:///system?socket=${sock}`, 'net-list', '--all'],
+      [...nodeArgs, tvirtPath, '-c', `qemu+unix:///system?socket=${sock}`, 'net-list', '--all'],
       {
         encoding: 'utf8',
       },
@@ -515,8 +456,8 @@ describe('tvirtd with virtual networks, in a fresh network namespace', { skip },
       await writeFile(f, xml);
       assert.equal((await tvirt(`define ${f}; autostart auto`)).code, 0);
     }
-    process.kill(daemon!.pid!, 'SIGKILL');
-    await exited;
+    process.kill(daemon!.child.pid!, 'SIGKILL');
+    await daemon!.exited;
     assert.deepEqual(dnsmasqs(), before);
     assert.deepEqual(await bridges(), ['virbr0']);
     await startDaemon();
