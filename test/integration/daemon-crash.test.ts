@@ -3,23 +3,20 @@
 // and a restarted tvirtd lists exactly the complete definitions (left-over temp files are not taken
 // for definitions). Issue 4 section 5. Only the PIDs started here are signalled.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { connectRemote } from '../../src/api/client.js';
 import { parseDomain } from '../../src/conf/domain/index.js';
 import type { Connection } from '../../src/drivers/connection.js';
 import { parseXml } from '../../src/util/xml.js';
+import { srcPath } from '../support/cli.js';
+import { spawnTvirtd, type Tvirtd } from '../support/daemon.js';
 
-const fromTs = import.meta.url.endsWith('.ts');
-const daemonPath = fileURLToPath(new URL(`../../src/daemon/tvirtd.${fromTs ? 'ts' : 'js'}`, import.meta.url));
-const qemuDriver = fileURLToPath(
-  new URL(`../../src/drivers/qemu/daemon-driver.${fromTs ? 'ts' : 'js'}`, import.meta.url),
-);
+const qemuDriver = srcPath('drivers/qemu/daemon-driver');
 const skip = existsSync(qemuDriver) ? false : 'the qemu driver (src/drivers/qemu) is not built';
 
 const ROUNDS = 5;
@@ -43,18 +40,9 @@ function bigDomainXml(name: string): string {
 
 const children: ChildProcess[] = [];
 
-function startDaemon(root: string): { child: ChildProcess; stderr: () => string; sock: string } {
-  const child = spawn(
-    process.execPath,
-    [...(fromTs ? ['--import', 'tsx'] : []), daemonPath, '--root', root, '--driver', 'qemu', '--no-networks'],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  children.push(child);
-  let err = '';
-  child.stderr!.setEncoding('utf8').on('data', (s: string) => {
-    err += s;
-  });
-  return { child, stderr: () => err, sock: join(root, 'run', 'tvirt-sock') };
+function startDaemon(root: string): Tvirtd & { sock: string } {
+  const d = spawnTvirtd(['--root', root, '--driver', 'qemu', '--no-networks'], children);
+  return { ...d, sock: join(root, 'run', 'tvirt-sock') };
 }
 
 /** Connects once the daemon answers (its socket may exist from the killed predecessor). */

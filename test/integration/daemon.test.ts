@@ -1,45 +1,26 @@
 // tvirtd as a real process: layout, socket, pid file, API through the remote client, TCP tokens,
 // SIGHUP and a clean SIGTERM. Only PIDs started here are signalled.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { connectRemote, type RemoteConnection } from '../../src/api/client.js';
 import type { TvirtEvent } from '../../src/drivers/connection.js';
 import { isVirError } from '../../src/util/errors.js';
+import { srcPath } from '../support/cli.js';
+import { spawnTvirtd, type Tvirtd } from '../support/daemon.js';
 
-const fromTs = import.meta.url.endsWith('.ts');
-const daemonPath = fileURLToPath(new URL(`../../src/daemon/tvirtd.${fromTs ? 'ts' : 'js'}`, import.meta.url));
-const testDriver = fileURLToPath(
-  new URL(`../../src/drivers/test/driver.${fromTs ? 'ts' : 'js'}`, import.meta.url),
-);
+const testDriver = srcPath('drivers/test/driver');
 const skip = existsSync(testDriver) ? false : 'the test driver (src/drivers/test) is not built';
 
-interface Daemon {
-  child: ChildProcess;
-  stderr: () => string;
-  exited: Promise<number | null>;
-}
+type Daemon = Tvirtd;
 
 const started: ChildProcess[] = [];
 
-function startDaemon(args: string[]): Daemon {
-  const child = spawn(process.execPath, [...(fromTs ? ['--import', 'tsx'] : []), daemonPath, ...args], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  started.push(child);
-  let err = '';
-  child.stderr!.setEncoding('utf8');
-  child.stderr!.on('data', (c: string) => {
-    err += c;
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, stderr: () => err, exited };
-}
+const startDaemon = (args: string[]): Daemon => spawnTvirtd(args, started);
 
 async function waitFor(
   what: string,

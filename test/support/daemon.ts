@@ -16,8 +16,23 @@ export const rootUri = (root: string) => `qemu+unix:///system?socket=${join(root
 
 export interface Tvirtd {
   child: ChildProcess;
-  exited: Promise<void>;
+  /** Resolves with the exit code (null when a signal ended it). */
+  exited: Promise<number | null>;
   stderr: () => string;
+}
+
+/** Spawns `tvirtd ARGS` (stderr collected, stdout ignored); `started` gets the child. No waiting. */
+export function spawnTvirtd(args: string[], started?: ChildProcess[]): Tvirtd {
+  const child = spawn(process.execPath, [...nodeArgs, tvirtdPath, ...args], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  started?.push(child);
+  let err = '';
+  child.stderr!.setEncoding('utf8').on('data', (c: string) => {
+    err += c;
+  });
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  return { child, exited, stderr: () => err };
 }
 
 export interface StartOpts {
@@ -35,24 +50,17 @@ export async function startTvirtd(
   started?: ChildProcess[],
   opts: StartOpts = {},
 ): Promise<Tvirtd> {
-  const child = spawn(process.execPath, [...nodeArgs, tvirtdPath, '--root', root, '--driver', 'qemu'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  started?.push(child);
-  let err = '';
-  child.stderr!.setEncoding('utf8').on('data', (c: string) => {
-    err += c;
-  });
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const d = spawnTvirtd(['--root', root, '--driver', 'qemu'], started);
+  const { child } = d;
   const ms = opts.ms ?? 60_000;
-  const what = `tvirtd to start (${err})`;
   const deadline = Date.now() + ms;
-  while (!(err.includes('tvirtd started') || child.exitCode !== null)) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+  while (!(d.stderr().includes('tvirtd started') || child.exitCode !== null)) {
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${ms} ms waiting for tvirtd to start (${d.stderr()})`);
     await new Promise((r) => setTimeout(r, 20));
   }
-  if (opts.check ?? true) assert.equal(child.exitCode, null, `tvirtd exited: ${err}`);
-  return { child, exited, stderr: () => err };
+  if (opts.check ?? true) assert.equal(child.exitCode, null, `tvirtd exited: ${d.stderr()}`);
+  return d;
 }
 
 /** Sends `signal` to the daemon if it is still running and waits for its exit. */

@@ -49,7 +49,7 @@ export async function spawnNetnsTvirtd(ns: string, root: string, ms = 30_000): P
   });
   const d: Tvirtd = {
     child,
-    exited: new Promise<void>((r) => child.once('exit', () => r())),
+    exited: new Promise<number | null>((r) => child.once('exit', (code) => r(code))),
     stderr: () => err,
   };
   const until = Date.now() + ms;
