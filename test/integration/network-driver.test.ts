@@ -1,10 +1,9 @@
 // NetworkDriver against the real kernel, dnsmasq and nft — only inside namespaces this test creates.
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { NetworkStore } from '../../src/drivers/network/network-api.js';
 import { NetworkDriver } from '../../src/drivers/network/network-driver.js';
 import { nftTablePrefix } from '../../src/drivers/network/nft-rules.js';
 import {
@@ -16,40 +15,13 @@ import {
   setLinkUp,
   setMaster,
 } from '../../src/host/netdev.js';
-import { pidRunning, readPidFile, stopPid } from '../../src/host/netdev-dnsmasq.js';
+import { pidRunning, readPidFile } from '../../src/host/netdev-dnsmasq.js';
 import { createNetns, deleteNetns, netnsUnavailable } from '../../src/host/netdev-testns.js';
 import { processRunner } from '../../src/host/run.js';
 import { inSubnet, parseIp } from '../../src/util/ip.js';
+import { MemoryStore, stopNetworks } from '../support/network-driver.js';
 
 const skip = netnsUnavailable(['ip', 'dnsmasq', 'nft', 'busybox']);
-
-/** An in-memory NetworkStore (the daemon passes its ConfigStore). */
-export class MemoryStore implements NetworkStore {
-  readonly xml = new Map<string, string>();
-  readonly auto = new Set<string>();
-  async save(n: string, x: string) {
-    this.xml.set(n, x);
-  }
-  async load(n: string) {
-    return this.xml.get(n);
-  }
-  async remove(n: string) {
-    return this.xml.delete(n);
-  }
-  async loadAll() {
-    return [...this.xml].map(([name, xml]) => ({ name, xml }));
-  }
-  async setAutostart(n: string, a: boolean) {
-    if (a) this.auto.add(n);
-    else this.auto.delete(n);
-  }
-  async isAutostart(n: string) {
-    return this.auto.has(n);
-  }
-  async listAutostart() {
-    return [...this.auto];
-  }
-}
 
 describe('network driver in a namespace', { skip }, () => {
   let ns = '';
@@ -78,15 +50,8 @@ describe('network driver in a namespace', { skip }, () => {
 
   after(async () => {
     try {
-      for (const n of drv?.listNetworks({ active: true }) ?? [])
-        await drv.networkDestroy(n.name).catch(() => {});
       // Any dnsmasq still recorded in a pid file is ours: stop it by pid.
-      const dir = join(stateDir, 'dnsmasq');
-      for (const f of await readdir(dir).catch(() => [] as string[])) {
-        if (!f.endsWith('.pid')) continue;
-        const pid = await readPidFile(join(dir, f));
-        if (pid) await stopPid(pid, 'dnsmasq');
-      }
+      await stopNetworks(drv, stateDir);
     } finally {
       if (ns) await deleteNetns(ns);
       if (client) await deleteNetns(client);

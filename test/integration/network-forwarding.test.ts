@@ -1,11 +1,10 @@
 // Traffic through tvirt networks, with veth "guests" in namespaces this test creates: DHCP lease,
 // gateway and NAT to a "remote" namespace, guest to guest, and an isolated network that reaches nothing.
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { NetworkStore } from '../../src/drivers/network/network-api.js';
 import { NetworkDriver } from '../../src/drivers/network/network-driver.js';
 import {
   addAddress,
@@ -15,22 +14,13 @@ import {
   setLinkUp,
   setMaster,
 } from '../../src/host/netdev.js';
-import { readPidFile, stopPid } from '../../src/host/netdev-dnsmasq.js';
 import { createNetns, deleteNetns, netnsUnavailable } from '../../src/host/netdev-testns.js';
 import { processRunner } from '../../src/host/run.js';
+import { MemoryStore, stopNetworks } from '../support/network-driver.js';
 
 const skip = netnsUnavailable(['ip', 'dnsmasq', 'nft', 'busybox']);
 
-const mem = new Map<string, string>();
-const store: NetworkStore = {
-  save: async (n, x) => void mem.set(n, x),
-  load: async (n) => mem.get(n),
-  remove: async (n) => mem.delete(n),
-  loadAll: async () => [...mem].map(([name, xml]) => ({ name, xml })),
-  setAutostart: async () => {},
-  isAutostart: async () => false,
-  listAutostart: async () => [],
-};
+const store = new MemoryStore();
 
 describe('guest traffic through tvirt networks', { skip }, () => {
   const spaces: string[] = [];
@@ -115,13 +105,7 @@ describe('guest traffic through tvirt networks', { skip }, () => {
 
   after(async () => {
     try {
-      for (const n of drv?.listNetworks({ active: true }) ?? [])
-        await drv.networkDestroy(n.name).catch(() => {});
-      const dir = join(stateDir, 'dnsmasq');
-      for (const f of await readdir(dir).catch(() => [] as string[])) {
-        const pid = f.endsWith('.pid') ? await readPidFile(join(dir, f)) : undefined;
-        if (pid) await stopPid(pid, 'dnsmasq');
-      }
+      await stopNetworks(drv, stateDir);
     } finally {
       for (const ns of spaces) await deleteNetns(ns);
       if (stateDir) await rm(stateDir, { recursive: true, force: true });
