@@ -8,7 +8,8 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { nodeArgs, tvirtPath as tvirtJs } from '../test/support/cli.js';
+import { tvirtdPath as tvirtdJs } from '../test/support/daemon.js';
 import { fmt, has, type Stats, stats } from './harness.js';
 import { type LibvirtPeer, startLibvirtPeer } from './libvirt-peer.js';
 
@@ -24,10 +25,6 @@ const DUMP_REPS = Number(process.env.API_DUMP_REPS ?? 500);
 const COLD_ROUNDS = Number(process.env.API_COLD_ROUNDS ?? 21);
 
 const fromTs = import.meta.url.endsWith('.ts');
-const ext = fromTs ? 'ts' : 'js';
-const tvirtJs = fileURLToPath(new URL(`../src/cli/tvirt.${ext}`, import.meta.url));
-const tvirtdJs = fileURLToPath(new URL(`../src/daemon/tvirtd.${ext}`, import.meta.url));
-const nodeArgs = fromTs ? ['--import', 'tsx'] : [];
 
 function domainXml(name: string): string {
   return `<domain type='qemu'>

@@ -5,15 +5,15 @@
 // default network (libvirt's: stp='on'), the same guest booted again, and a new guest on a copy with
 // stp='off', rounds interleaved. Every process started
 // here is ended by its PID (guests through the API first). Prints figures, never fails.
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { connectRemote } from '../src/api/client.js';
 import type { Connection } from '../src/drivers/connection.js';
 import { createNetns, deleteNetns, netnsUnavailable } from '../src/host/netdev-testns.js';
+import { rootUri, type Tvirtd } from '../test/support/daemon.js';
 import { createOverlay, ensureTestGuest, GUEST_CMDLINE } from '../test/support/guest.js';
+import { killNetnsLeftovers, spawnNetnsTvirtd, stopNetnsTvirtd } from '../test/support/netns-daemon.js';
 import { fmt, has, stats } from './harness.js';
 import { type LibvirtPeer, startLibvirtPeer } from './libvirt-peer.js';
 
@@ -35,12 +35,6 @@ const LIBVIRT_DEFAULT_NET = `<network>
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** PIDs of the processes in a namespace. */
-function netnsPids(ns: string): number[] {
-  const r = spawnSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' });
-  return r.stdout.split(/\s+/).filter(Boolean).map(Number);
-}
-
 /**
  * Guest boot to DHCP lease: `domainCreate` of the test guest (TCG, virtio-net, udhcpc at boot) on
  * the default NAT network of a tvirtd in a fresh namespace, until net-dhcp-leases has its MAC. Each
@@ -57,46 +51,18 @@ async function guestBootToLease(): Promise<void> {
     console.log(`guest boot to DHCP lease skipped: ${guest.skip}`);
     return;
   }
-  const fromTs = import.meta.url.endsWith('.ts');
-  const tvirtd = fileURLToPath(new URL(`../src/daemon/tvirtd.${fromTs ? 'ts' : 'js'}`, import.meta.url));
   const ns = await createNetns('bench');
   const dir = await mkdtemp(join(tmpdir(), 'tvirt-bench-netg-'));
   // dnsmasq drops root and must still read its files under the daemon's run directory.
   await chmod(dir, 0o755);
   const root = join(dir, 'root');
-  let daemon: ChildProcess | undefined;
+  let daemon: Tvirtd | undefined;
   let conn: Connection | undefined;
   let peer: LibvirtPeer | undefined;
   try {
-    let err = '';
-    const t0 = Date.now();
-    daemon = spawn(
-      'ip',
-      [
-        'netns',
-        'exec',
-        ns,
-        process.execPath,
-        ...(fromTs ? ['--import', 'tsx'] : []),
-        tvirtd,
-        '--root',
-        root,
-        '--driver',
-        'qemu',
-        '--networks',
-      ],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    daemon.stderr!.setEncoding('utf8');
-    daemon.stderr!.on('data', (c: string) => {
-      err += c;
-    });
-    while (!err.includes('tvirtd started')) {
-      if (daemon.exitCode !== null || Date.now() - t0 > 30_000)
-        throw new Error(`tvirtd did not start: ${err}`);
-      await sleep(20);
-    }
-    conn = await connectRemote(`qemu+unix:///system?socket=${join(root, 'run', 'tvirt-sock')}`);
+    daemon = await spawnNetnsTvirtd(ns, root, 30_000);
+    if (daemon.child.exitCode !== null) throw new Error(`tvirtd did not start: ${daemon.stderr()}`);
+    conn = await connectRemote(rootUri(root));
     // The default network is libvirt's (stp='on' delay='0'); the kernel clamps a bridge's forward
     // delay to at least 2 s while STP is on, so a new port listens and learns ~4 s before it
     // forwards. A copy with stp='off' shows that cost next to it (rounds interleaved).
@@ -230,19 +196,9 @@ async function guestBootToLease(): Promise<void> {
       }
       await conn.close().catch(() => {});
     }
-    if (daemon?.pid && daemon.exitCode === null) {
-      const gone = new Promise((r) => daemon!.once('exit', r));
-      process.kill(daemon.pid, 'SIGTERM');
-      await Promise.race([gone, sleep(5000)]);
-      if (daemon.exitCode === null && daemon.signalCode === null) process.kill(daemon.pid, 'SIGKILL');
-    }
+    if (daemon) await stopNetnsTvirtd(daemon);
     // Safety net: QEMUs our status files name, then what our daemon left in the namespace (dnsmasq).
-    const stDir = join(root, 'run', 'qemu');
-    for (const f of await readdir(stDir).catch(() => [] as string[])) {
-      const st = JSON.parse(await readFile(join(stDir, f), 'utf8').catch(() => '{}')) as { pid?: number };
-      if (st.pid && netnsPids(ns).includes(st.pid)) process.kill(st.pid, 'SIGKILL');
-    }
-    for (const p of netnsPids(ns)) process.kill(p, 'SIGKILL');
+    await killNetnsLeftovers(ns, root);
     await deleteNetns(ns);
     await rm(dir, { recursive: true, force: true });
   }

@@ -15,7 +15,7 @@ import { parseDomain } from '../../src/conf/domain/index.js';
 import type { Connection } from '../../src/drivers/connection.js';
 import { isVirError } from '../../src/util/errors.js';
 import { cli } from '../support/cli.js';
-import { killChildren, killQemus, startTvirtd } from '../support/daemon.js';
+import { killChildren, killQemus, rootUri, startTvirtd } from '../support/daemon.js';
 import { ConsoleReader, guestOrSkip, guestXml, markerCount, waitFor } from './qemu-env.js';
 
 const { guest, skip } = guestOrSkip();
@@ -69,7 +69,7 @@ describe('clone with real QEMU through tvirtd', { skip }, () => {
   it('full and linked clones boot, are independent, protect the base; errors and cancel leave nothing', async () => {
     root = await mkdtemp(join(tmpdir(), 'tvirt-clone-qemu-'));
     await startTvirtd(root, daemons);
-    const uri = `qemu+unix:///system?socket=${join(root, 'run', 'tvirt-sock')}`;
+    const uri = rootUri(root);
     const conn = await connectRemote(uri);
     try {
       // A standalone qcow2 root disk (no backing file) for the original.
