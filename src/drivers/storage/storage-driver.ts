@@ -500,6 +500,8 @@ export class StorageDriver implements StorageApi {
     const obj = this.find(ref);
     await this.locked(obj, async () => {
       if (!obj.persistent) throw invalid(`storage pool '${obj.def.name}' is not persistent`);
+      // As libvirt: an active pool must be destroyed first (pool-destroy), then undefined.
+      if (obj.active) throw invalid(`storage pool '${obj.def.name}' is still active`);
       await this.store.remove(obj.def.name);
       obj.persistent = false;
       obj.autostart = false;
