@@ -296,7 +296,10 @@ export async function statFile(path: string): Promise<FileFacts> {
   };
 }
 
-/** Capacity, used and available bytes of the file system holding `path` (statvfs). */
+/**
+ * Capacity, used and available bytes of the file system holding `path` (statvfs). Like libvirt,
+ * available counts the free blocks (f_bfree, what the root daemon can use) and allocation is the rest.
+ */
 export async function fsSizes(
   path: string,
 ): Promise<{ capacity: number; allocation: number; available: number }> {
@@ -304,7 +307,7 @@ export async function fsSizes(
   return {
     capacity: s.blocks * s.bsize,
     allocation: (s.blocks - s.bfree) * s.bsize,
-    available: s.bavail * s.bsize,
+    available: s.bfree * s.bsize,
   };
 }
 
