@@ -111,6 +111,29 @@ export async function createDriver(
     const r = reloadOf(hosted.connection);
     if (r) hosted.reload = r;
   }
+  // SIGHUP: domains, then storage pools, then networks; one failing does not stop the others.
+  const storage = ctx.storage;
+  const steps: [string, (() => Promise<void>) | undefined][] = [
+    ['domain', hosted.reload?.bind(hosted)],
+    [
+      'storage pool',
+      storage &&
+        (() =>
+          storage.driver.reloadDefinitions((pool, err) =>
+            ctx.log.error('cannot reload storage pool definition', { pool, err }),
+          )),
+    ],
+    ['network', hostNetworks.reload],
+  ];
+  hosted.reload = async () => {
+    for (const [what, step] of steps) {
+      try {
+        await step?.();
+      } catch (err) {
+        ctx.log.error(`reloading ${what} definitions failed`, { err });
+      }
+    }
+  };
   const { composeStorage, domainsUsingPath } = await import('./host-storage.js');
   // Linked clones' base images are protected at start and vol-delete (src/drivers/clone).
   const { protectLinkedBases } = await import('../drivers/clone/linked-guard.js');

@@ -171,6 +171,8 @@ export interface HostNetworks {
   interfaces?: InterfaceHook;
   /** `hyp` as is when it has networks (test driver), else composed with the host's networks. */
   compose(hyp: HypervisorConnection): Connection;
+  /** SIGHUP: re-read network definitions edited on disk (when the network driver runs). */
+  reload?(): Promise<void>;
 }
 
 /**
@@ -201,6 +203,14 @@ export async function prepareHostNetworks(driverName: string, ctx: DriverContext
   };
   return {
     ...(interfaces ? { interfaces } : {}),
+    ...(driver
+      ? {
+          reload: () =>
+            driver.reloadDefinitions((network, err) =>
+              ctx.log.error('cannot reload network definition', { network, err }),
+            ),
+        }
+      : {}),
     compose(hyp) {
       // A driver that did not take the hook from the context gets it now (later guest starts).
       const pluggable = hyp as HypervisorConnection & { setInterfaceHook?: (hook: InterfaceHook) => void };

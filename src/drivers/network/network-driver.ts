@@ -162,6 +162,69 @@ export class NetworkDriver {
     }
   }
 
+  /**
+   * SIGHUP (libvirt's virNetworkObjLoadAllConfigs on reload): re-reads every definition file and
+   * autostart link. A new file defines an inactive persistent network; a changed one replaces an
+   * inactive network's definition, or becomes a running network's next one (the live one stays); a
+   * network whose file is gone is removed when inactive and becomes transient when running. A file
+   * that does not parse is reported through `onError` and leaves its network as it was. Bridges,
+   * dnsmasq and nftables are never touched.
+   */
+  async reloadDefinitions(onError: (network: string, e: unknown) => void = () => {}): Promise<void> {
+    const files = new Set<string>();
+    const auto = new Set(await this.opts.store.listAutostart());
+    for (const { name, xml } of await this.opts.store.loadAll()) {
+      files.add(name);
+      try {
+        const def = this.parse(xml);
+        if (def.name !== name) {
+          throw new VirError(
+            'XML_ERROR',
+            `network config filename '${name}.xml' does not match network name '${def.name}'`,
+            { domain: 'NETWORK' },
+          );
+        }
+        await this.locked(name, async () => {
+          const o = this.checkNameUuid(def);
+          const autostart = auto.has(name);
+          if (!o) {
+            this.objs.set(name, { def, persistent: true, autostart });
+            this.emit(def, 'defined');
+            return;
+          }
+          const current = o.persistent ? (o.newDef ?? o.def) : undefined;
+          const inactiveXml = (d: NetworkDef) => formatNetwork(d, { inactive: true });
+          // What parse() made up for a file without it (MAC, bridge name): keep what the network has.
+          if (current && !/<mac\b/.test(xml) && current.mac) def.mac = current.mac;
+          if (current?.bridge?.name && def.bridge && !/<bridge\b[^>]*\bname=/.test(xml))
+            def.bridge = { ...def.bridge, name: current.bridge.name };
+          const changed = !current || inactiveXml(current) !== inactiveXml(def);
+          if (changed) {
+            if (o.runtime) o.newDef = def;
+            else o.def = def;
+          }
+          const wasPersistent = o.persistent;
+          o.persistent = true;
+          o.autostart = autostart;
+          if (changed || !wasPersistent) this.emit(def, 'defined');
+        });
+      } catch (e) {
+        onError(name, e);
+      }
+    }
+    for (const o of [...this.objs.values()]) {
+      if (!o.persistent || files.has(o.def.name)) continue;
+      await this.locked(o.def.name, async () => {
+        if (!o.persistent || files.has(o.def.name)) return;
+        o.persistent = false;
+        o.autostart = false;
+        o.newDef = undefined;
+        if (!o.runtime) this.objs.delete(o.def.name);
+        this.emit(o.def, 'undefined');
+      });
+    }
+  }
+
   /** Starts every inactive autostart network; returns the errors of those that failed. */
   async autostartAll(): Promise<{ name: string; error: unknown }[]> {
     const errs: { name: string; error: unknown }[] = [];

@@ -214,6 +214,77 @@ export class StorageDriver implements StorageApi {
     return this.storagePoolLookup('default');
   }
 
+  /**
+   * SIGHUP (libvirt's virStoragePoolObjLoadAllConfigs on reload): re-reads every definition file and
+   * autostart link. A new file defines an inactive persistent pool; a changed one replaces an
+   * inactive pool's definition, or becomes an active pool's next one (the live one stays); a pool
+   * whose file is gone is removed when inactive and becomes transient when active. A file that does
+   * not parse is reported through `onError` and leaves its pool as it was. Nothing is started,
+   * stopped or mounted.
+   */
+  async reloadDefinitions(onError: (pool: string, e: unknown) => void = () => {}): Promise<void> {
+    const files = new Set<string>();
+    for (const { name, xml } of await this.store.loadAll()) {
+      files.add(name);
+      try {
+        let def = parsePool(xml, { uuidSource: this.opts.uuidSource });
+        if (def.name !== name)
+          throw storageError(
+            'XML_ERROR',
+            `storage pool config filename '${name}.xml' does not match pool name '${def.name}'`,
+          );
+        const obj = this.pools.get(name);
+        // No <uuid> in the file: the pool keeps the uuid it has (the file is libvirt-format, hand-edited).
+        if (obj && !/<uuid\b/.test(xml)) def = { ...def, uuid: obj.def.uuid };
+        for (const p of this.pools.values())
+          if (p !== obj && p.def.uuid === def.uuid)
+            throw storageError(
+              'OPERATION_FAILED',
+              `operation failed: pool '${p.def.name}' already exists with uuid ${def.uuid}`,
+            );
+        if (obj && obj.def.uuid !== def.uuid)
+          throw storageError(
+            'OPERATION_FAILED',
+            `operation failed: pool '${name}' is already defined with uuid ${obj.def.uuid}`,
+          );
+        const autostart = await this.store.isAutostart(name);
+        if (!obj) {
+          const fresh = this.newObj(def, true);
+          fresh.autostart = autostart;
+          this.pools.set(name, fresh);
+          this.emit(fresh, 'defined');
+          continue;
+        }
+        await this.locked(obj, async () => {
+          const sizeless = (d: PoolDef) => formatPool({ ...d, capacity: 0, allocation: 0, available: 0 });
+          const current = obj.persistent ? (obj.newDef ?? obj.def) : undefined;
+          const changed = !current || sizeless(current) !== sizeless(def);
+          if (changed) {
+            if (obj.active) obj.newDef = def;
+            else obj.def = def;
+          }
+          const wasPersistent = obj.persistent;
+          obj.persistent = true;
+          obj.autostart = autostart;
+          if (changed || !wasPersistent) this.emit(obj, 'defined');
+        });
+      } catch (e) {
+        onError(name, e);
+      }
+    }
+    for (const obj of [...this.pools.values()]) {
+      if (!obj.persistent || files.has(obj.def.name)) continue;
+      await this.locked(obj, async () => {
+        if (!obj.persistent || files.has(obj.def.name)) return;
+        obj.persistent = false;
+        obj.autostart = false;
+        obj.newDef = undefined;
+        this.emit(obj, 'undefined');
+        if (!obj.active) this.pools.delete(obj.def.name);
+      });
+    }
+  }
+
   // ---- helpers ----
 
   private newObj(def: PoolDef, persistent: boolean): PoolObj {
