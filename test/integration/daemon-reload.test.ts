@@ -1,15 +1,25 @@
 // SIGHUP through a real tvirtd (--root TMP --driver test): pool definitions written and edited by
 // hand in ROOT/etc/storage are picked up, as `tvirt pool-list --all` / `pool-dumpxml` show over the
-// socket. Only the daemon started here is signalled, by its PID. (Networks: see the unit tests in
-// src/drivers/network/network-reload.test.ts; a daemon with networks needs a fresh namespace.)
+// socket; networks likewise through a tvirtd run with --networks inside a fresh network namespace,
+// whose bridge and dnsmasq the reload leaves alone. Only the daemons started here are signalled, by
+// their PIDs.
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { listLinks } from '../../src/host/netdev.js';
+import { createNetns, deleteNetns, netnsUnavailable } from '../../src/host/netdev-testns.js';
 import { cli } from '../support/cli.js';
 import { killChildren, rootUri, spawnTvirtd, stopTvirtd, type Tvirtd } from '../support/daemon.js';
+import {
+  killNetnsLeftovers,
+  netnsPids,
+  procComm,
+  spawnNetnsTvirtd,
+  stopNetnsTvirtd,
+} from '../support/netns-daemon.js';
 
 const started: ChildProcess[] = [];
 let root: string | undefined;
@@ -20,10 +30,10 @@ after(async () => {
   if (root) await rm(root, { recursive: true, force: true });
 });
 
-async function until(what: string, ok: () => boolean, ms = 20_000): Promise<void> {
+async function until(what: string, ok: () => boolean, ms = 20_000, d = daemon): Promise<void> {
   const deadline = Date.now() + ms;
   while (!ok()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${daemon?.stderr()}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${d?.stderr()}`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }
@@ -66,4 +76,68 @@ test('SIGHUP: a new pool file defines a pool; an edited one replaces its definit
   assert.match(xml.out, /<name>edited<\/name>[\s\S]*<path>\/srv\/after<\/path>/);
   assert.doesNotMatch(xml.out, /\/srv\/before/);
   assert.equal(d.child.exitCode, null, 'the daemon runs on after SIGHUP');
+});
+
+test('SIGHUP: network files added, edited and removed by hand; bridges and dnsmasq untouched', {
+  skip: netnsUnavailable(['ip', 'dnsmasq', 'nft']),
+}, async () => {
+  const ns = await createNetns('reload');
+  const dir = await mkdtemp(join(tmpdir(), 'tvirt-reload-net-'));
+  let d: Tvirtd | undefined;
+  try {
+    // dnsmasq drops root and must still read its files under the state dir.
+    await chmod(dir, 0o755);
+    const nroot = join(dir, 'root');
+    d = await spawnNetnsTvirtd(ns, nroot, 30_000);
+    assert.equal(d.child.exitCode, null, d.stderr());
+    const uri = rootUri(nroot);
+    const etc = join(nroot, 'etc', 'qemu', 'networks');
+    const dnsmasqs = () => netnsPids(ns).filter((p) => procComm(p) === 'dnsmasq');
+    const bridges = async () =>
+      (await listLinks({ netns: ns }))
+        .filter((l) => l.kind === 'bridge')
+        .map((l) => l.ifname)
+        .sort();
+    const list0 = await cli(uri, 'net-list --all');
+    assert.match(list0.out, /^\s*default\s+active\s+yes\s+yes\s*$/m, list0.out + list0.err);
+    await writeFile(join(dir, 'gone.xml'), "<network><name>gone</name><bridge name='virbr9'/></network>");
+    const r = await cli(uri, `net-define ${join(dir, 'gone.xml')}`);
+    assert.equal(r.code, 0, r.err);
+    const before = { dnsmasq: dnsmasqs(), bridges: await bridges() };
+    assert.ok(before.dnsmasq.length > 0);
+
+    await writeFile(
+      join(etc, 'byhand.xml'),
+      "<network>\n  <name>byhand</name>\n  <bridge name='virbr7'/>\n  <ip address='10.77.0.1' prefix='24'/>\n</network>\n",
+    );
+    const defaultFile = join(etc, 'default.xml');
+    const saved = await readFile(defaultFile, 'utf8');
+    const end = /range start='([\d.]+)' end='([\d.]+)'/.exec(saved)!;
+    const edited = saved.replace(`end='${end[2]}'`, `end='${end[1]!.replace(/\d+$/, '77')}'`);
+    assert.notEqual(edited, saved);
+    await writeFile(defaultFile, edited);
+    await rm(join(etc, 'gone.xml'));
+
+    process.kill(d.child.pid!, 'SIGHUP');
+    const done = d;
+    await until('the reload', () => done.stderr().includes('reload done'), 20_000, done);
+
+    const list = await cli(uri, 'net-list --all');
+    assert.equal(list.code, 0, list.err);
+    assert.match(list.out, /^\s*byhand\s+inactive\s+no\s+yes\s*$/m, list.out);
+    assert.match(list.out, /^\s*default\s+active\s+yes\s+yes\s*$/m, list.out);
+    assert.doesNotMatch(list.out, /\bgone\b/);
+    const live = await cli(uri, 'net-dumpxml default');
+    const next = await cli(uri, 'net-dumpxml default --inactive');
+    assert.match(live.out, new RegExp(`end='${end[2]!.replace(/\./g, '\\.')}'`), 'the live definition stays');
+    assert.match(next.out, /end='[\d.]+\.77'/, 'the edited file is the next definition');
+    assert.deepEqual(dnsmasqs(), before.dnsmasq, 'dnsmasq is not restarted');
+    assert.deepEqual(await bridges(), before.bridges, 'no bridge is made or removed');
+    assert.equal(d.child.exitCode, null);
+  } finally {
+    if (d) await stopNetnsTvirtd(d);
+    await killNetnsLeftovers(ns);
+    await deleteNetns(ns);
+    await rm(dir, { recursive: true, force: true });
+  }
 });
