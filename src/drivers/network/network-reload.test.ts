@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, readFile, rm, symlink, unlink, writeFile } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { type Command, RecordingRunner } from '../../host/run.js';
+import { fakeHost } from './fake-host.test-util.js';
 import { ConfigStore } from '../../daemon/config-store.js';
 import { NetworkDriver } from './network-driver.js';
 
@@ -12,48 +12,6 @@ const dirs: string[] = [];
 after(async () => {
   for (const d of dirs) await rm(d, { recursive: true, force: true });
 });
-
-/** A pretend host: links appear and disappear with `ip link add/del`; dnsmasq writes a pid of nobody. */
-function fakeHost(failDnsmasq = false) {
-  const links = new Map<string, string | undefined>([['lo', undefined]]);
-  let forward = '0';
-  const runner = new RecordingRunner(async (c: Command) => {
-    const a = c.args[0] === 'netns' ? c.args.slice(3) : c.args.slice(2);
-    const prog = c.args[0] === 'netns' ? c.args[3] : 'ip';
-    const args = c.args[0] === 'netns' ? a.slice(1) : a;
-    if (prog === 'ip') {
-      if (args.join(' ') === '-j -d link show') {
-        return {
-          stdout: JSON.stringify(
-            [...links].map(([ifname, kind], i) => ({
-              ifname,
-              ifindex: i + 1,
-              mtu: 1500,
-              operstate: 'UP',
-              flags: [],
-              linkinfo: kind ? { info_kind: kind } : undefined,
-            })),
-          ),
-        };
-      }
-      if (args[0] === '-j') return { stdout: '[]' };
-      if (args[0] === 'link' && args[1] === 'add') links.set(args[3]!, 'bridge');
-      if (args[0] === 'link' && args[1] === 'del') links.delete(args[3]!);
-      if (args[0] === 'tuntap' && args[1] === 'add') links.set(args[3]!, 'tun');
-      if (args[0] === 'tuntap' && args[1] === 'del') links.delete(args[3]!);
-      return undefined;
-    }
-    if (prog === 'cat') return { stdout: `${forward}\n` };
-    if (prog === 'tee') forward = String(c.stdin).trim();
-    if (prog === 'dnsmasq') {
-      if (failDnsmasq) return { code: 2, stderr: 'dnsmasq: failed to bind DHCP server socket' };
-      const conf = args[0]!.replace('--conf-file=', '');
-      await writeFile(conf.replace(/\.conf$/, '.pid'), '999999999\n');
-    }
-    return undefined;
-  });
-  return { runner, links, forward: () => forward };
-}
 
 const nat = (name: string, net: number) =>
   `<network><name>${name}</name><forward mode='nat'/><ip address='10.0.${net}.1' prefix='24'>
