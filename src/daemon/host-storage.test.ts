@@ -76,14 +76,22 @@ describe('host storage', () => {
   });
 
   it('domainsUsingPath finds file, block and volume sources of running domains', async () => {
-    const xml = (src: string) => `<domain><devices><disk><source ${src}/></disk></devices></domain>`;
+    const disk = (type: string, src: string, dev: string) =>
+      `<disk type='${type}' device='disk'><source ${src}/><target dev='${dev}' bus='virtio'/></disk>`;
+    const xml =
+      `<domain type='qemu'><name>vm1</name><memory>1024</memory><os><type>hvm</type></os><devices>` +
+      disk('volume', "pool='default' volume='v.raw'", 'vda') +
+      disk('file', "file='/a&amp;b.img'", 'vdb') +
+      disk('block', "dev='/dev/sdz'", 'vdc') +
+      `</devices></domain>`;
     const fake = {
       listDomains: async () => [{ uuid: 'u1', name: 'vm1' }],
-      domainGetXMLDesc: async () => xml("pool='default' volume='v.raw'") + xml("file='/a&amp;b.img'"),
+      domainGetXMLDesc: async () => xml,
     } as unknown as Pick<Connection, 'listDomains' | 'domainGetXMLDesc'>;
     const inUse = domainsUsingPath(fake, async (p, v) => ({ path: `/pools/${p}/${v}` }));
     assert.equal(await inUse('/a&b.img'), 'vm1');
     assert.equal(await inUse('/pools/default/v.raw'), 'vm1');
+    assert.equal(await inUse('/dev/sdz'), 'vm1');
     assert.equal(await inUse('/other'), undefined);
   });
 });

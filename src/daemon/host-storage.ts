@@ -3,6 +3,8 @@
 // pools recorded in RUN/storage, and the `default` dir pool under STATE/images (like
 // /var/lib/libvirt/images), made and autostarted at the first start. It replaces whatever storage
 // the hypervisor driver has (the test driver's in-memory pools): a daemon's pools are the host's.
+import type { DomainDef } from '../conf/domain/index.js';
+import { parseDomainXml } from '../conf/domain/domain.js';
 import type { Connection, ResolvedDiskVolume, TvirtEvent } from '../drivers/connection.js';
 import type { StorageDriver } from '../drivers/storage/storage-driver.js';
 import { prefixed } from '../drivers/network/libvirt-message.js';
@@ -113,33 +115,29 @@ export function composeStorage(
 
 /**
  * Disk sources of the running domains: a path used by one of them names the domain. `<disk
- * type='volume'>` sources are resolved through `resolve` (the host's storage).
+ * type='volume'>` sources are resolved through `resolve` (the host's storage). The live XML is read
+ * with the conf layer, so escaping and unusual attribute order are handled as everywhere else.
  */
 export function domainsUsingPath(
   conn: Pick<Connection, 'listDomains' | 'domainGetXMLDesc'>,
   resolve?: (pool: string, volume: string) => Promise<{ path: string }>,
 ) {
-  const unescapeXml = (v: string) =>
-    v
-      .replace(/&apos;/g, "'")
-      .replace(/&quot;/g, '"')
-      .replace(/&lt;/g, '<')
-      .replace(/&gt;/g, '>')
-      .replace(/&amp;/g, '&');
-  const attr = (tag: string, name: string) => {
-    const m = new RegExp(`\\s${name}=(['"])(.*?)\\1`).exec(tag);
-    return m ? unescapeXml(m[2]!) : undefined;
-  };
   return async (path: string): Promise<string | undefined> => {
     for (const d of await conn.listDomains({ active: true })) {
-      const xml = await conn.domainGetXMLDesc(d.uuid).catch(() => '');
-      for (const m of xml.matchAll(/<source\b[^>]*>/g)) {
-        const tag = m[0];
-        let p = attr(tag, 'file') ?? attr(tag, 'dev');
-        const pool = attr(tag, 'pool');
-        const volume = attr(tag, 'volume');
-        if (p === undefined && pool !== undefined && volume !== undefined && resolve)
-          p = await resolve(pool, volume).then(
+      const xml = await conn.domainGetXMLDesc(d.uuid).catch(() => undefined);
+      if (xml === undefined) continue;
+      let def: DomainDef;
+      try {
+        def = parseDomainXml(xml);
+      } catch {
+        continue;
+      }
+      for (const disk of def.devices.disks) {
+        const src = disk.source;
+        if (!src) continue;
+        let p = src.file ?? src.dev;
+        if (p === undefined && src.pool !== undefined && src.volume !== undefined && resolve)
+          p = await resolve(src.pool, src.volume).then(
             (r) => r.path,
             () => undefined,
           );
