@@ -11,36 +11,15 @@ import type {
   StorageVolStreamFlags,
   WipeAlgorithm,
 } from '../drivers/connection.js';
-import { VirError } from '../util/errors.js';
+import { badRequest, bodyString, optBodyBool, optBodyString, queryFlag } from './route-params.js';
 import type { Route, RouteContext } from './routes.js';
 import { SPARSE_CONTENT_TYPE, decodeSparse, encodeSparse } from './sparse-stream.js';
 
-const bad = (msg: string) => new VirError('INVALID_ARG', msg, { domain: 'API' });
-
-function flag(q: URLSearchParams, name: string): boolean | undefined {
-  if (!q.has(name)) return undefined;
-  const v = (q.get(name) ?? '').toLowerCase();
-  if (v === '' || v === '1' || v === 'true' || v === 'yes') return true;
-  if (v === '0' || v === 'false' || v === 'no') return false;
-  throw bad(`query parameter '${name}' must be a boolean, not '${v}'`);
-}
-
-function str(body: Record<string, unknown>, name: string): string {
-  const v = body[name];
-  if (typeof v !== 'string') throw bad(`request body field '${name}' must be a string`);
-  return v;
-}
-
-function optStr(body: Record<string, unknown>, name: string): string | undefined {
-  return body[name] === undefined ? undefined : str(body, name);
-}
-
-function optBool(body: Record<string, unknown>, name: string): boolean | undefined {
-  const v = body[name];
-  if (v === undefined) return undefined;
-  if (typeof v !== 'boolean') throw bad(`request body field '${name}' must be true or false`);
-  return v;
-}
+const bad = badRequest;
+const flag = queryFlag;
+const str = bodyString;
+const optStr = optBodyString;
+const optBool = optBodyBool;
 
 function nonNegInt(v: unknown, what: string): number {
   const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;

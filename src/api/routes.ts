@@ -2,6 +2,7 @@
 import type { Connection, DomainListFilter, DomainStateName, ModifyFlags } from '../drivers/connection.js';
 import type { JobManager } from '../daemon/jobs.js';
 import { VirError } from '../util/errors.js';
+import { bodyString, optBodyBool, optBodyString, queryFlag } from './route-params.js';
 import { cloneRoutes } from './routes-clone.js';
 import { networkRoutes } from './routes-network.js';
 import { storageRoutes } from './routes-storage.js';
@@ -34,23 +35,10 @@ export interface Route {
   ) => Promise<unknown>;
 }
 
-/** `?flag`, `?flag=1|true|yes` are true; `=0|false|no` false; absent undefined. */
-export function queryFlag(q: URLSearchParams, name: string): boolean | undefined {
-  if (!q.has(name)) return undefined;
-  const v = (q.get(name) ?? '').toLowerCase();
-  if (v === '' || v === '1' || v === 'true' || v === 'yes') return true;
-  if (v === '0' || v === 'false' || v === 'no') return false;
-  throw new VirError('INVALID_ARG', `query parameter '${name}' must be a boolean, not '${v}'`, {
-    domain: 'API',
-  });
-}
+export { queryFlag };
 
 function str(body: Record<string, unknown>, name: string, required = true): string | undefined {
-  const v = body[name];
-  if (v === undefined && !required) return undefined;
-  if (typeof v !== 'string')
-    throw new VirError('INVALID_ARG', `request body field '${name}' must be a string`, { domain: 'API' });
-  return v;
+  return required ? bodyString(body, name) : optBodyString(body, name);
 }
 
 function num(body: Record<string, unknown>, name: string): number {
@@ -62,15 +50,7 @@ function num(body: Record<string, unknown>, name: string): number {
   return v;
 }
 
-function bool(body: Record<string, unknown>, name: string): boolean | undefined {
-  const v = body[name];
-  if (v === undefined) return undefined;
-  if (typeof v !== 'boolean')
-    throw new VirError('INVALID_ARG', `request body field '${name}' must be true or false`, {
-      domain: 'API',
-    });
-  return v;
-}
+const bool = optBodyBool;
 
 function modifyFlags(src: Record<string, unknown> | URLSearchParams): ModifyFlags {
   const f: ModifyFlags = {};
