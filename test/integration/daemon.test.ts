@@ -51,7 +51,8 @@ describe('tvirtd process', { skip }, () => {
     const root = join(dir, 'r1');
     const d = startDaemon(['--root', root, '--driver', 'test']);
     const sock = join(root, 'run', 'tvirt-sock');
-    await waitFor('the socket', () => existsSync(sock), d);
+    // The socket file appears at bind(), a moment before listen(): wait for the daemon to say it is up.
+    await waitFor('tvirtd to start', () => d.stderr().includes('tvirtd started'), d);
     for (const sub of ['etc', 'lib', 'run', 'log'])
       assert.ok((await stat(join(root, sub))).isDirectory(), sub);
     assert.equal((await stat(sock)).mode & 0o777, 0o600);
@@ -98,7 +99,7 @@ describe('tvirtd process', { skip }, () => {
   it('exits by itself after --timeout seconds without clients', async () => {
     const root = join(dir, 'r4');
     const d = startDaemon(['--root', root, '--driver', 'test', '--timeout', '1']);
-    await waitFor('the socket', () => existsSync(join(root, 'run', 'tvirt-sock')), d);
+    await waitFor('tvirtd to start', () => d.stderr().includes('tvirtd started'), d);
     // The test driver's default domain runs; stop it so nothing keeps the daemon busy.
     const conn = await connectRemote(`test+unix:///system?socket=${join(root, 'run', 'tvirt-sock')}`);
     await conn.domainDestroy('test');
