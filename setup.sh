@@ -20,12 +20,12 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm ci --no-audit --no-fund --loglevel=error
 fi
 npm run --silent build
-chmod +x dist/src/cli/*.js dist/src/daemon/tvirtd.js 2>/dev/null || true
+chmod +x dist/src/cli/*.js dist/src/cli/launch.cjs dist/src/daemon/tvirtd.js 2>/dev/null || true
 
 say "demo guest (kernel, busybox initramfs and root disk from Debian packages)"
 guest_dir=$(sh scripts/build-test-guest.sh | tail -n 1)
 
-tvirt=(node "$here/dist/src/cli/tvirt.js")
+tvirt=(node "$here/dist/src/cli/launch.cjs")
 daemon_args=()
 rundir=
 if [ -n "${TVIRT_ROOT:-}" ]; then
@@ -99,7 +99,7 @@ tvirt is ready. Try (TVIRT_DEFAULT_URI=$uri):
   tvirt shutdown demo
 EOT
 if [ "$(id -u)" -ne 0 ] || [ -n "${TVIRT_ROOT:-}" ]; then
-  echo "  (run the CLI as: node $here/dist/src/cli/tvirt.js -c '$uri' ...)"
+  echo "  (run the CLI as: node $here/dist/src/cli/launch.cjs -c '$uri' ...)"
 fi
 if [ -n "$rundir" ] && [ -f "$rundir/web-login-url" ]; then
   echo

@@ -8,6 +8,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { nodeArgs, tvirtPath as tvirtJs } from '../test/support/cli.js';
 import { tvirtdPath as tvirtdJs } from '../test/support/daemon.js';
 import { fmt, has, type Stats, stats } from './harness.js';
@@ -25,6 +26,7 @@ const DUMP_REPS = Number(process.env.API_DUMP_REPS ?? 500);
 const COLD_ROUNDS = Number(process.env.API_COLD_ROUNDS ?? 21);
 
 const fromTs = import.meta.url.endsWith('.ts');
+const esmEntry = fileURLToPath(new URL('../src/cli/tvirt.js', import.meta.url));
 
 function domainXml(name: string): string {
   return `<domain type='qemu'>
@@ -212,6 +214,8 @@ async function main(): Promise<void> {
       ['tvirt --version', process.execPath, [...nodeArgs, tvirtJs, '--version']],
       ['tvirt -c URI version', process.execPath, [...nodeArgs, tvirtJs, '-c', t.uri, 'version']],
     ];
+    // The same command from the ES modules tsc emits, without the bundle and code cache.
+    if (!fromTs) cmds.push(['same, ES modules', process.execPath, [esmEntry, '-c', t.uri, 'version']]);
     if (peer) {
       cmds.push(['virsh --version', 'virsh', ['--version']]);
       cmds.push(['virsh -c URI version', 'virsh', ['-c', peer.uri, 'version']]);
@@ -232,11 +236,11 @@ async function main(): Promise<void> {
     for (const [label] of cmds) {
       const s = cold[label];
       if (!s?.length) {
-        console.log(`  ${label.padEnd(22)} failed`);
+        console.log(`  ${label.padEnd(24)} failed`);
         continue;
       }
       coldStats.set(label, stats(s));
-      console.log(`  ${label.padEnd(22)} ${fmt(stats(s))}`);
+      console.log(`  ${label.padEnd(24)} ${fmt(stats(s))}`);
     }
     const node = coldStats.get('node -e 0');
     const tv = coldStats.get('tvirt -c URI version');

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Runs the whole test job: lint + format check (biome), type check + build (tsc), then node's test
-// runner over every compiled *.test.js. Extra arguments filter test files by substring.
+// Runs the whole test job: lint + format check (biome), type check + build (tsc, then the CLI
+// bundle: scripts/build-cli.mjs), then node's test runner over every compiled *.test.js. Extra
+// arguments filter test files by substring.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,6 +21,7 @@ function walk(dir, out) {
 }
 if (!process.env.TVIRT_SKIP_LINT) run('npx', ['biome', 'check', '.']);
 run('npx', ['tsc', '-p', 'tsconfig.json']);
+run(process.execPath, ['scripts/build-cli.mjs']);
 const files = walk('dist', [])
   .filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)))
   .sort();

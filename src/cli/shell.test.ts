@@ -14,7 +14,8 @@ import { parseGlobal, runCli } from './shell.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const ts = import.meta.url.endsWith('.ts');
-const entry = join(here, ts ? 'tvirt.ts' : 'tvirt.js');
+// Built: the installed command (the launcher running the CommonJS bundle, see launch.cts).
+const entry = join(here, ts ? 'tvirt.ts' : 'launch.cjs');
 const dir = mkdtempSync(join(tmpdir(), 'tvirt-shell-test-'));
 const prompt = process.getuid?.() === 0 ? 'tvirt # ' : 'tvirt > ';
 

@@ -1,7 +1,7 @@
 // tvirtd as a real process: layout, socket, pid file, API through the remote client, TCP tokens,
 // SIGHUP and a clean SIGTERM. Only PIDs started here are signalled.
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { connectRemote, type RemoteConnection } from '../../src/api/client.js';
 import type { TvirtEvent } from '../../src/drivers/connection.js';
 import { isVirError } from '../../src/util/errors.js';
-import { srcPath } from '../support/cli.js';
+import { nodeArgs, srcPath, tvirtPath } from '../support/cli.js';
 import { spawnTvirtd, type Tvirtd } from '../support/daemon.js';
 
 const testDriver = srcPath('drivers/test/driver');
@@ -189,6 +189,44 @@ describe('tvirtd process', { skip }, () => {
         else process.env[k] = saved[k];
       }
       // The daemon was started by this test (through the client): stop exactly that pid.
+      if (pid > 0) process.kill(pid, 'SIGTERM');
+    }
+    await waitFor('the session daemon to exit', () => {
+      try {
+        process.kill(pid, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    });
+  });
+
+  it('the tvirt command starts the session daemon too (the bundle finds tvirtd beside it)', async () => {
+    const base = join(dir, 'session-cli');
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      HOME: join(base, 'home'),
+      XDG_RUNTIME_DIR: join(base, 'xdg-run'),
+      XDG_CONFIG_HOME: join(base, 'config'),
+      XDG_DATA_HOME: join(base, 'data'),
+      XDG_CACHE_HOME: join(base, 'cache'),
+    };
+    delete env.TVIRTD_PATH;
+    delete env.TVIRT_DEFAULT_URI;
+    const r = spawnSync(process.execPath, [...nodeArgs, tvirtPath, '-c', 'qemu:///session', 'uri'], {
+      env,
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    const pidFile = join(base, 'xdg-run', 'tvirt', 'tvirtd.pid');
+    const pid = existsSync(pidFile) ? Number(await readFile(pidFile, 'utf8')) : 0;
+    try {
+      assert.equal(r.stderr, '');
+      assert.equal(r.stdout, 'qemu:///session\n\n');
+      assert.equal(r.status, 0);
+      assert.ok(pid > 0);
+    } finally {
+      // Started by the command this test ran: stop exactly that pid.
       if (pid > 0) process.kill(pid, 'SIGTERM');
     }
     await waitFor('the session daemon to exit', () => {

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { renderTable } from '../../src/cli/format.js';
+import { tvirtPath } from '../support/cli.js';
 
 const fromTs = import.meta.url.endsWith('.ts');
 const src = (p: string) => fileURLToPath(new URL(`../../src/${p}.${fromTs ? 'ts' : 'js'}`, import.meta.url));
@@ -56,7 +57,7 @@ interface Run {
   code: number | null;
 }
 function tvirtProc(cmd: string): { child: ChildProcess; done: Promise<Run> } {
-  const child = node(src('cli/tvirt'), ['-c', uri, cmd]);
+  const child = node(tvirtPath, ['-c', uri, cmd]);
   started.push(child);
   let out = '';
   let err = '';

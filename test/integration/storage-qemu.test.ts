@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { processCmdline, processRunning } from '../../src/host/process.js';
+import { tvirtPath } from '../support/cli.js';
 import { createOverlay } from '../support/guest.js';
 import { guestOrSkip, guestXml, markerCount, waitFor } from './qemu-env.js';
 
@@ -17,7 +18,6 @@ const { guest, skip } = guestOrSkip();
 const fromTs = import.meta.url.endsWith('.ts');
 const ext = fromTs ? 'ts' : 'js';
 const tvirtd = fileURLToPath(new URL(`../../src/daemon/tvirtd.${ext}`, import.meta.url));
-const tvirt = fileURLToPath(new URL(`../../src/cli/tvirt.${ext}`, import.meta.url));
 const nodeArgs = fromTs ? ['--import', 'tsx'] : [];
 let daemon: ChildProcess | undefined;
 let root: string | undefined;
@@ -25,7 +25,7 @@ const qemuPids = new Set<number>();
 
 function cli(uri: string, cmds: string): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve) => {
-    const c = spawn(process.execPath, [...nodeArgs, tvirt, '-c', uri, cmds], {
+    const c = spawn(process.execPath, [...nodeArgs, tvirtPath, '-c', uri, cmds], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';

@@ -1,5 +1,6 @@
-// The tvirt CLI as a child process (`node [--import tsx] src/cli/tvirt.ts -c URI CMDS`): exit code
-// and everything it printed. The process ends on its own; nothing is left running.
+// The tvirt CLI as a child process (`node [--import tsx] src/cli/tvirt.ts -c URI CMDS`, or the built
+// dist/src/cli/launch.cjs): exit code and everything it printed. The process ends on its own;
+// nothing is left running.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { runCli } from '../../src/cli/shell.js';
@@ -10,7 +11,13 @@ export const nodeArgs = fromTs ? ['--import', 'tsx'] : [];
 /** Path of a source module under src/ (`.ts` from sources, `.js` when built). */
 export const srcPath = (p: string) =>
   fileURLToPath(new URL(`../../src/${p}.${fromTs ? 'ts' : 'js'}`, import.meta.url));
-export const tvirtPath = srcPath('cli/tvirt');
+/**
+ * The `tvirt` command as installed: from sources src/cli/tvirt.ts; when built, the launcher that
+ * runs the CommonJS bundle (package.json "bin"), so that tests drive what users run.
+ */
+export const tvirtPath = fromTs
+  ? srcPath('cli/tvirt')
+  : fileURLToPath(new URL('../../src/cli/launch.cjs', import.meta.url));
 
 export interface CliResult {
   code: number | null;

@@ -107,8 +107,7 @@ const validateCmd: CommandDef = {
     if (rootName !== 'domain') {
       throw new CliError(`cannot determine schema type for ${file}`);
     }
-    const confPath = '../../conf/domain/index.js';
-    const conf = (await import(confPath)) as { parseDomain(xml: string): unknown };
+    const conf = await import('../../conf/domain/index.js');
     try {
       conf.parseDomain(text);
     } catch (e) {
