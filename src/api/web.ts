@@ -233,9 +233,10 @@ export class WebServer {
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
     });
     await new Promise<void>((ok, fail) => {
-      server.once('error', fail);
+      const onError = (e: NodeJS.ErrnoException) => fail(listenError(this.opts.host, this.opts.port, e));
+      server.once('error', onError);
       server.listen(this.opts.port, this.opts.host, () => {
-        server.off('error', fail);
+        server.off('error', onError);
         ok();
       });
     });
@@ -521,4 +522,18 @@ export class WebServer {
       for (const sock of this.sockets) sock.destroy();
     });
   }
+}
+
+/** A failed bind of the web listener, said so that the user knows what to change. */
+export function listenError(host: string, port: number, e: NodeJS.ErrnoException): VirError {
+  const at = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const advice =
+    e.code === 'EADDRINUSE'
+      ? `the port is in use: stop what holds it, or give --web-listen HOST:PORT`
+      : e.code === 'EADDRNOTAVAIL'
+        ? `no interface has that address (in a new network namespace, bring loopback up: ip link set lo up)`
+        : e.code === 'EACCES'
+          ? 'ports below 1024 need root'
+          : e.message;
+  return new VirError('SYSTEM_ERROR', `cannot serve the web UI on ${at}: ${advice}`, { cause: e });
 }

@@ -10,7 +10,7 @@ import { gunzipSync } from 'node:zlib';
 import WebSocket from 'ws';
 import { tokenTable } from '../../src/api/auth.js';
 import { ApiServer } from '../../src/api/server.js';
-import { WebServer } from '../../src/api/web.js';
+import { listenError, WebServer } from '../../src/api/web.js';
 import { openIsolatedTestConnection } from '../../src/drivers/test/driver.js';
 
 const RW = 'rw-token-0123456789abcdef';
@@ -269,6 +269,32 @@ describe('web listener', () => {
     assert.throws(
       () => new WebServer({ api, host: '0.0.0.0', port: 0, tokens: [] }),
       /refusing to serve the web UI on 0.0.0.0 without TLS/,
+    );
+  });
+
+  it('says what to change when the address cannot be bound', async () => {
+    const taken = new WebServer({
+      api,
+      host: '127.0.0.1',
+      port: web.port,
+      tokens: [],
+      loginUrlFile: join(dir, 'u2'),
+    });
+    await assert.rejects(taken.start(), (e: Error & { code?: string }) => {
+      assert.equal(e.code, 'SYSTEM_ERROR');
+      assert.equal(
+        e.message,
+        `cannot serve the web UI on 127.0.0.1:${web.port}: the port is in use: stop what holds it, or give --web-listen HOST:PORT`,
+      );
+      return true;
+    });
+    assert.match(
+      listenError('127.0.0.1', 16580, Object.assign(new Error('x'), { code: 'EADDRNOTAVAIL' })).message,
+      /^cannot serve the web UI on 127\.0\.0\.1:16580: no interface has that address \(in a new network namespace, bring loopback up: ip link set lo up\)$/,
+    );
+    assert.match(
+      listenError('::1', 80, Object.assign(new Error('x'), { code: 'EACCES' })).message,
+      /on \[::1\]:80: ports below 1024 need root$/,
     );
   });
 });
