@@ -309,7 +309,7 @@ export class DirBackend implements StorageBackend {
     } catch (e) {
       await unlink(tmp).catch(() => {});
       if (errnoIs(e, 'EEXIST'))
-        throw storageError('STORAGE_VOL_EXIST', `storage volume name '${vol.name}' already in use.`, e);
+        throw storageError('STORAGE_VOL_EXIST', `storage volume '${vol.name}' exists already`, e);
       throw this.mapIo(e, what, vol, pool);
     }
   }

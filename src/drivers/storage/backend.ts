@@ -126,7 +126,7 @@ export function storageError(
  * '/', '.', '..', a leading '.', control characters, empty or over 255 bytes.
  */
 export function checkVolumeName(name: string): void {
-  if (name.includes('/')) throw storageError('INVALID_ARG', `volume name '${name}' cannot contain '/'`);
+  if (name.includes('/')) throw storageError('OPERATION_INVALID', `volume name '${name}' cannot contain '/'`);
   if (
     name === '' ||
     name === '.' ||

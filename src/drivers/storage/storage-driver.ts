@@ -676,7 +676,7 @@ export class StorageDriver implements StorageApi {
     if (vol.capacity < 0 || !Number.isSafeInteger(vol.capacity))
       throw storageError('INVALID_ARG', `invalid capacity for volume '${vol.name}'`);
     if (obj.volumes.has(vol.name))
-      throw storageError('STORAGE_VOL_EXIST', `storage volume name '${vol.name}' already in use.`);
+      throw storageError('STORAGE_VOL_EXIST', `storage volume '${vol.name}' exists already`);
     return { ...vol, key: path, target: { ...vol.target, path } };
   }
 
