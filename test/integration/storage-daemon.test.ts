@@ -149,7 +149,10 @@ describe('storage through tvirtd and the CLI', () => {
         'vol-create-as default ../x 1M',
         /^error: Failed to create vol \.\.\/x\nerror: .*volume name '\.\.\/x' cannot contain '\/'/,
       ],
-      ['vol-create-as default a/b 1M', /^error: Failed to create vol a\/b\nerror: .*cannot contain '\/'/],
+      [
+        'vol-create-as default a/b 1M',
+        /^error: Failed to create vol a\/b\nerror: Requested operation is not valid: volume name 'a\/b' cannot contain '\/'\n$/,
+      ],
       [
         'vol-create-as default .. 1M',
         /^error: Failed to create vol \.\.\nerror: invalid argument: invalid volume name '\.\.'/,
@@ -158,7 +161,10 @@ describe('storage through tvirtd and the CLI', () => {
         'vol-create-as default c 1Q',
         /^error: Malformed size 1Q\nerror: invalid argument: unknown suffix 'Q'\n$/,
       ],
-      ['pool-info nosuch', /^error: failed to get pool 'nosuch'\n/],
+      [
+        'pool-info nosuch',
+        /^error: failed to get pool 'nosuch'\nerror: Storage pool not found: no storage pool with matching name 'nosuch'\n$/,
+      ],
     ] as const) {
       const r = await tvirt(cmd);
       assert.equal(r.code, 1, cmd);
@@ -185,7 +191,16 @@ describe('storage through tvirtd and the CLI', () => {
     assert.match(r.err, /^error: Failed to create vol v\nerror: .*storage pool 'p2' is not active/);
 
     // Deleting a pool that still holds volumes is refused; the files stay.
-    r = await tvirt('pool-start p2; vol-create-as p2 v 1M; pool-destroy p2');
+    r = await tvirt('pool-start p2; vol-create-as p2 v 1M');
+    assert.equal(r.code, 0, r.err);
+    r = await tvirt('vol-create-as p2 v 1M');
+    assert.equal(r.code, 1);
+    assert.equal(r.err, "error: Failed to create vol v\nerror: storage volume 'v' exists already\n");
+    const missing = join(dir, 'no-such-file');
+    r = await tvirt(`vol-upload v ${missing} --pool p2`);
+    assert.equal(r.code, 1);
+    assert.equal(r.err, `error: cannot read ${missing}\nerror: No such file or directory\n`);
+    r = await tvirt('pool-destroy p2');
     assert.equal(r.code, 0, r.err);
     r = await tvirt('pool-delete p2');
     assert.equal(r.code, 1);

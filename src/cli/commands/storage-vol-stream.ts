@@ -4,8 +4,9 @@ import { open, stat, unlink } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import type { StorageVolSummary } from '../../drivers/connection.js';
 import { readFileChunks } from '../../host/storage-file.js';
-import { CliError, type CmdContext, type CommandDef, errorText, failWith } from '../command.js';
+import { CliError, type CmdContext, type CommandDef, failWith } from '../command.js';
 import { lookupVol, runVolumeJob } from './storage-util.js';
+import { osErrorText } from './util.js';
 
 const ref = (v: StorageVolSummary) => ({ pool: v.pool, name: v.name });
 
@@ -53,7 +54,7 @@ export const uploadCmd: CommandDef = {
       size = (await stat(file)).size;
       await (await open(file, 'r')).close();
     } catch (e) {
-      throw new CliError(`cannot read ${file}`, errorText(e));
+      throw new CliError(`cannot read ${file}`, osErrorText(e));
     }
     const conn = await ctx.conn();
     try {
@@ -104,11 +105,11 @@ export const downloadCmd: CommandDef = {
       created = true;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST')
-        throw new CliError(`cannot create ${file}`, errorText(e));
+        throw new CliError(`cannot create ${file}`, osErrorText(e));
       try {
         fh = await open(file, 'w');
       } catch (e2) {
-        throw new CliError(`cannot create ${file}`, errorText(e2));
+        throw new CliError(`cannot create ${file}`, osErrorText(e2));
       }
     }
     try {

@@ -81,17 +81,22 @@ export async function readUserFile(path: string): Promise<string> {
     // Read in place: four thread-pool round trips cost more than the read of a small file.
     return readFileSync(path, 'utf8');
   } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    const reason =
-      err.code === 'ENOENT'
-        ? 'No such file or directory'
-        : err.code === 'EACCES'
-          ? 'Permission denied'
-          : err.code === 'EISDIR'
-            ? 'Is a directory'
-            : err.message;
-    throw new CliError(`Failed to open file '${path}': ${reason}`);
+    throw new CliError(`Failed to open file '${path}': ${osErrorText(e)}`);
   }
+}
+
+/** A file system error as the C library words it ("No such file or directory"), as virsh prints. */
+export function osErrorText(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  return err.code === 'ENOENT'
+    ? 'No such file or directory'
+    : err.code === 'EACCES'
+      ? 'Permission denied'
+      : err.code === 'EISDIR'
+        ? 'Is a directory'
+        : err.code === 'ENOTDIR'
+          ? 'Not a directory'
+          : err.message;
 }
 
 /** Mutually exclusive --current with --live/--config, then the flags for the driver. */

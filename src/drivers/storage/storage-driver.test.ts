@@ -149,6 +149,28 @@ describe('dir pool lifecycle', { skip }, () => {
       ),
       /already in use by pool 'p'/,
     );
+    // libvirt's two duplicate checks, word for word: another pool's name, another pool's uuid.
+    const p = await drv.storagePoolLookup('p');
+    const other = join(dir, 'other');
+    await assert.rejects(
+      drv.storagePoolDefineXML(
+        `<pool type='dir'><name>p</name><uuid>11111111-2222-3333-4444-555555555555</uuid><target><path>${other}</path></target></pool>`,
+      ),
+      { code: 'OPERATION_FAILED', message: `operation failed: pool 'p' already exists with uuid ${p.uuid}` },
+    );
+    await assert.rejects(
+      drv.storagePoolDefineXML(
+        `<pool type='dir'><name>q</name><uuid>${p.uuid}</uuid><target><path>${other}</path></target></pool>`,
+      ),
+      {
+        code: 'OPERATION_FAILED',
+        message: `operation failed: pool 'p' is already defined with uuid ${p.uuid}`,
+      },
+    );
+    await assert.rejects(drv.storagePoolLookup('nosuch'), {
+      code: 'NO_STORAGE_POOL',
+      message: "Storage pool not found: no storage pool with matching name 'nosuch'",
+    });
     await assert.rejects(
       drv.storagePoolDefineXML(
         `<pool type='iscsi'><name>i</name><source><host name='h'/><device path='iqn.x'/></source><target><path>/dev/disk/by-path</path></target></pool>`,

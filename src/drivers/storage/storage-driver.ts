@@ -110,7 +110,7 @@ const supportedTypes: PoolType[] = ['dir', 'fs', 'netfs', 'logical'];
 function noPool(ref: string): VirError {
   return storageError(
     'NO_STORAGE_POOL',
-    `Storage pool not found: no storage pool with matching name or uuid '${ref}'`,
+    `Storage pool not found: no storage pool with matching name '${ref}'`,
   );
 }
 
@@ -240,12 +240,12 @@ export class StorageDriver implements StorageApi {
           if (p !== obj && p.def.uuid === def.uuid)
             throw storageError(
               'OPERATION_FAILED',
-              `operation failed: pool '${p.def.name}' already exists with uuid ${def.uuid}`,
+              `operation failed: pool '${p.def.name}' is already defined with uuid ${def.uuid}`,
             );
         if (obj && obj.def.uuid !== def.uuid)
           throw storageError(
             'OPERATION_FAILED',
-            `operation failed: pool '${name}' is already defined with uuid ${obj.def.uuid}`,
+            `operation failed: pool '${name}' already exists with uuid ${obj.def.uuid}`,
           );
         const autostart = await this.store.isAutostart(name);
         if (!obj) {
@@ -408,14 +408,14 @@ export class StorageDriver implements StorageApi {
     if (same && same.def.uuid !== def.uuid)
       throw storageError(
         'OPERATION_FAILED',
-        `operation failed: pool '${def.name}' is already defined with uuid ${same.def.uuid}`,
+        `operation failed: pool '${def.name}' already exists with uuid ${same.def.uuid}`,
       );
     for (const p of this.pools.values()) {
       if (p === same) continue;
       if (p.def.uuid === def.uuid)
         throw storageError(
           'OPERATION_FAILED',
-          `operation failed: pool '${p.def.name}' already exists with uuid ${def.uuid}`,
+          `operation failed: pool '${p.def.name}' is already defined with uuid ${def.uuid}`,
         );
       if (def.target && p.def.target && p.def.target.path === def.target.path && def.type !== 'logical')
         throw storageError(
