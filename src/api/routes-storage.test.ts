@@ -105,10 +105,14 @@ describe('storage pools over the API', () => {
     await assert.rejects(client.storagePoolGetInfo('nosuch'), code('NO_STORAGE_POOL'));
     await assert.rejects(
       client.storageVolCreateXML('vmdisk', '<volume><name>../x</name><capacity>1024</capacity></volume>'),
-      code('INVALID_ARG'),
+      code('OPERATION_INVALID'),
     );
     await assert.rejects(
       client.storageVolCreateXML('vmdisk', '<volume><name>a/b</name><capacity>1024</capacity></volume>'),
+      code('OPERATION_INVALID'),
+    );
+    await assert.rejects(
+      client.storageVolCreateXML('vmdisk', '<volume><name>..</name><capacity>1024</capacity></volume>'),
       code('INVALID_ARG'),
     );
     assert.deepEqual(await readdir(vmdir), []);

@@ -214,15 +214,14 @@ describe('bad input: virsh error text, exit 1, nothing changed', () => {
     });
   });
   it('volume names with / or ..', async () => {
-    for (const name of ['../x', 'a/b', '..']) {
+    for (const [name, why] of [
+      ['../x', "Requested operation is not valid: volume name '../x' cannot contain '/'"],
+      ['a/b', "Requested operation is not valid: volume name 'a/b' cannot contain '/'"],
+      ['..', "invalid argument: invalid volume name '..'"],
+    ]) {
       const r = await tvirt(`vol-create-as default-pool ${name} 1M; vol-list default-pool`);
       assert.equal(r.code, 0); // the batch goes on, as virsh's; the volume is not made
-      assert.match(
-        r.err,
-        new RegExp(
-          `^error: Failed to create vol ${name.replace(/\./g, '\\.')}\nerror: invalid argument: volume name`,
-        ),
-      );
+      assert.equal(r.err, `error: Failed to create vol ${name}\nerror: ${why}\n`);
       assert.equal(r.out, '\n Name   Path\n--------------\n\n');
     }
   });

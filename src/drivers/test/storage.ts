@@ -328,11 +328,14 @@ export class TestStorage implements StorageConnection {
       conf.parseVolume(xml, p.def, noCapacity ? { noCapacity: true } : { optCapacity: true }),
     );
     // libvirt's test driver takes any name; tvirt refuses ones that could leave the pool directory.
-    if (v.name.includes('/') || v.name === '.' || v.name === '..')
+    // The codes and words of libvirt's storage driver (and tvirt's).
+    if (v.name.includes('/'))
       throw err(
-        'INVALID_ARG',
-        `invalid argument: volume name '${v.name}' cannot contain '/' or be '.' or '..'`,
+        'OPERATION_INVALID',
+        `Requested operation is not valid: volume name '${v.name}' cannot contain '/'`,
       );
+    if (v.name === '.' || v.name === '..')
+      throw err('INVALID_ARG', `invalid argument: invalid volume name '${v.name}'`);
     if (p.volumes.some((x) => x.name === v.name)) throw failed('storage vol already exists');
     const path = `${p.def.target?.path ?? ''}/${v.name}`;
     return { ...v, key: path, target: { ...v.target, path } };
