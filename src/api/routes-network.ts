@@ -37,6 +37,9 @@ const actions: Record<string, (conn: Connection, ref: string) => Promise<unknown
   },
 };
 
+/** The names POST /v1/networks/{ref}/actions/{name} accepts. */
+export const networkActionNames: readonly string[] = Object.keys(actions);
+
 export const networkRoutes: Route[] = [
   {
     method: 'GET',

@@ -97,6 +97,10 @@ const volActions: Record<string, (ctx: RouteContext, vol: StorageVolRef) => Prom
     ),
 };
 
+/** The names POST .../pools/{pool}/actions/{name} and .../volumes/{vol}/actions/{name} accept. */
+export const poolActionNames: readonly string[] = Object.keys(poolActions);
+export const volumeActionNames: readonly string[] = Object.keys(volActions);
+
 export const storageRoutes: Route[] = [
   {
     method: 'GET',

@@ -2,6 +2,7 @@
 import type { Connection, DomainListFilter, DomainStateName, ModifyFlags } from '../drivers/connection.js';
 import type { JobManager } from '../daemon/jobs.js';
 import { VirError } from '../util/errors.js';
+import { openapiDocument } from './openapi.js';
 import { bodyString, optBodyBool, optBodyString, queryFlag } from './route-params.js';
 import { cloneRoutes } from './routes-clone.js';
 import { networkRoutes } from './routes-network.js';
@@ -127,8 +128,13 @@ const actions: Record<string, (ctx: RouteContext, ref: string) => Promise<unknow
   resume: async ({ conn }, ref) => conn.domainResume(ref),
 };
 
+/** The names POST /v1/domains/{ref}/actions/{name} accepts (openapi.test.ts checks they are documented). */
+export const domainActionNames: readonly string[] = Object.keys(actions);
+
 export const routes: Route[] = [
   { method: 'GET', pattern: r('/v1/version'), access: 'ro', handler: ({ conn }) => conn.getVersion() },
+  // The OpenAPI document of these routes (src/api/openapi.ts).
+  { method: 'GET', pattern: r('/v1/openapi\\.json'), access: 'ro', handler: async () => openapiDocument },
   {
     method: 'GET',
     pattern: r('/v1/host'),

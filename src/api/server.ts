@@ -64,6 +64,47 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
+/** An {xml: string} answer, the only kind that can also leave as XML itself. */
+function xmlOf(body: unknown): string | undefined {
+  if (typeof body !== 'object' || body === null) return undefined;
+  const keys = Object.keys(body);
+  const xml = (body as { xml?: unknown }).xml;
+  return keys.length === 1 && typeof xml === 'string' ? xml : undefined;
+}
+
+/**
+ * True when the Accept header prefers XML: application/xml or text/xml listed with a q above 0 and
+ * not below application/json's (the earlier one wins a tie). Wildcards never select XML.
+ */
+export function acceptsXml(accept: string | undefined): boolean {
+  if (!accept) return false;
+  let best: { xml: boolean; q: number } | undefined;
+  for (const part of accept.split(',')) {
+    const [type = '', ...paramList] = part.split(';').map((x) => x.trim().toLowerCase());
+    const xml = type === 'application/xml' || type === 'text/xml';
+    if (!xml && type !== 'application/json') continue;
+    let q = 1;
+    for (const p of paramList) {
+      const m = /^q\s*=\s*([0-9.]+)$/.exec(p);
+      if (m) q = Number(m[1]);
+    }
+    if (!(q > 0)) continue;
+    if (!best || q > best.q) best = { xml, q };
+  }
+  return best?.xml === true;
+}
+
+function sendXml(res: ServerResponse, status: number, xml: string): void {
+  res.writeHead(status, {
+    'content-type': 'application/xml; charset=utf-8',
+    'content-length': Buffer.byteLength(xml),
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+    vary: 'accept',
+  });
+  res.end(xml);
+}
+
 /** Writes an HTTP error on a raw socket (refused WebSocket upgrades). */
 function rejectUpgrade(socket: Duplex, e: unknown, statusOverride?: number): void {
   const { status, body } = errorResponse(e, statusOverride);
@@ -355,7 +396,10 @@ export class ApiServer {
           ? (result as { status?: number; body: unknown })
           : { body: result };
       status = r.status ?? 200;
-      sendJson(res, status, r.body ?? null);
+      // {xml} answers leave as the XML itself when the caller asks for it (errors stay JSON).
+      const xml = xmlOf(r.body);
+      if (xml !== undefined && acceptsXml(req.headers.accept)) sendXml(res, status, xml);
+      else sendJson(res, status, r.body ?? null);
     } catch (e) {
       const { status: st, body } = e instanceof HttpError ? errorResponse(e.vir, e.status) : errorResponse(e);
       status = st;
