@@ -296,9 +296,10 @@ export const storageRoutes: Route[] = [
   },
   {
     // vol-download: the answer body is the content (raw bytes, or sparse frames with ?sparse).
+    // Read-write only: a disk image holds the guest's secrets (libvirt refuses read-only callers).
     method: 'GET',
     pattern: r(`${V}/content`),
-    access: 'ro',
+    access: 'rw',
     handler: async () => {
       throw bad('volume content is streamed (raw route)');
     },
