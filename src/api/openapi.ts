@@ -1248,7 +1248,8 @@ add('put', '/v1/storage/pools/{pool}/volumes/{vol}/content', {
 add('get', '/v1/storage/pools/{pool}/volumes/{vol}/content', {
   id: 'storageVolDownload',
   summary: 'virsh vol-download: the answer body is the content (a cancellable job)',
-  access: 'ro',
+  description: "Needs a read-write credential, as in libvirt: a disk image holds the guest's secrets.",
+  access: 'rw',
   query: [...streamQ, tagQ],
   okRaw: { 200: { description: 'the bytes (sparse frames with ?sparse)', content } },
   errors: ['409'],
