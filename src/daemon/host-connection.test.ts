@@ -1,14 +1,22 @@
 // The daemon's composition of hypervisor + networks: when networking runs, what a daemon without it
 // answers, and how the composite routes calls and events.
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import type { HypervisorConnection, TvirtEvent } from '../drivers/connection.js';
+import type { DomainSummary, HypervisorConnection, TvirtEvent } from '../drivers/connection.js';
+import { fakeHost } from '../drivers/network/fake-host.test-util.js';
+import { NetworkDriver } from '../drivers/network/network-driver.js';
 import { openIsolatedTestConnection } from '../drivers/test/driver.js';
 import { TestNetworks } from '../drivers/test/networks.js';
 import { isVirError } from '../util/errors.js';
+import { ConfigStore } from './config-store.js';
 import {
   composeConnection,
+  guestPortSource,
   hasNetworks,
+  networkDriverConnection,
   networkingUnavailable,
   unavailableNetworks,
 } from './host-connection.js';
@@ -95,5 +103,86 @@ describe('host networking in tvirtd', () => {
     assert.deepEqual(seen, ['network-lifecycle:default:stopped', 'domain-lifecycle:test:suspended']);
     assert.equal(conn.uri, 'test:///default');
     await conn.close();
+  });
+});
+
+describe("re-attaching running guests' taps when a network starts again", () => {
+  const guestXml = (name: string, nics: string) =>
+    `<domain type='kvm'><name>${name}</name><memory>65536</memory><os><type>hvm</type></os><devices>${nics}</devices></domain>`;
+  /** A hypervisor with two running guests and a shut-off one; g2 stops while being asked. */
+  const hyp = {
+    async listDomains(f?: { active?: boolean }) {
+      const all = [
+        { name: 'g1', active: true },
+        { name: 'g2', active: true },
+        { name: 'off', active: false },
+      ];
+      return all.filter(
+        (d) => f?.active === undefined || d.active === f.active,
+      ) as unknown as DomainSummary[];
+    },
+    async domainGetXMLDesc(name: string) {
+      if (name === 'g2') throw new Error('domain is not running');
+      if (name === 'g1')
+        return guestXml(
+          'g1',
+          `<interface type='network'><mac address='52:54:00:00:00:01'/><source network='n1'/><target dev='vnet0'/></interface>
+           <interface type='bridge'><mac address='52:54:00:00:00:02'/><source bridge='virbr0'/><target dev='mytap'/></interface>
+           <interface type='network'><mac address='52:54:00:00:00:03'/><source network='other'/><target dev='vnet9'/></interface>`,
+        );
+      throw new Error(`unexpected ${name}`);
+    },
+  } as unknown as HypervisorConnection;
+
+  it('finds the taps in the live XML of running domains', async () => {
+    assert.deepEqual(await guestPortSource(hyp)('n1', 'virbr0'), [
+      { tap: 'vnet0', domain: 'g1' },
+      { tap: 'mytap', domain: 'g1' },
+    ]);
+    assert.deepEqual(await guestPortSource(hyp)('none', 'virbr7'), []);
+  });
+
+  it('net-destroy + net-start through the composed connection puts them back on the bridge', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tvirt-hostconn-'));
+    try {
+      const host = fakeHost();
+      const drv = new NetworkDriver({
+        store: new ConfigStore({ dir: join(dir, 'nets'), autostartDir: join(dir, 'auto') }),
+        stateDir: join(dir, 'state'),
+        netns: 'tvirt-test-fake',
+        runner: host.runner,
+      });
+      await drv.init();
+      const conn = composeConnection(hyp, networkDriverConnection(drv), { subscribe: () => () => {} });
+      await conn.networkDefineXML(
+        "<network><name>n1</name><forward mode='nat'/><bridge name='virbr0'/><ip address='10.0.3.1' prefix='24'/></network>",
+      );
+      await conn.networkCreate('n1');
+      await drv.allocateTap('n1', '52:54:00:00:00:01');
+      await drv.allocateTap('virbr0', '52:54:00:00:00:02', { bridge: true, name: 'mytap' });
+      drv.setGuestPorts(guestPortSource(hyp));
+      await conn.networkDestroy('n1');
+      assert.equal(host.masters.size, 0);
+      const from = host.runner.commands.length;
+      await conn.networkCreate('n1');
+      assert.deepEqual(
+        host.runner
+          .lines()
+          .slice(from)
+          .filter((l) => / link set dev (vnet|mytap)/.test(l)),
+        [
+          'ip -n tvirt-test-fake link set dev vnet0 mtu 1500',
+          'ip -n tvirt-test-fake link set dev vnet0 master virbr0',
+          'ip -n tvirt-test-fake link set dev vnet0 up',
+          'ip -n tvirt-test-fake link set dev mytap mtu 1500',
+          'ip -n tvirt-test-fake link set dev mytap master virbr0',
+          'ip -n tvirt-test-fake link set dev mytap up',
+        ],
+      );
+      assert.deepEqual(Object.fromEntries(host.masters), { vnet0: 'virbr0', mytap: 'virbr0' });
+      await conn.networkDestroy('n1');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

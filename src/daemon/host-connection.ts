@@ -9,7 +9,7 @@ import type {
   TvirtEvent,
 } from '../drivers/connection.js';
 import { prefixed } from '../drivers/network/libvirt-message.js';
-import type { NetworkDriver } from '../drivers/network/network-driver.js';
+import type { GuestPort, GuestPortSource, NetworkDriver } from '../drivers/network/network-driver.js';
 import type { InterfaceHook } from '../drivers/qemu/process.js';
 import { findProgram } from '../host/which.js';
 import { VirError } from '../util/errors.js';
@@ -165,6 +165,30 @@ export async function openHostNetworks(
   return { nets: networkDriverConnection(driver), driver };
 }
 
+/**
+ * Where the network driver finds running guests' taps to put back on a network's bridge when the
+ * network starts again: the live XML of every active domain of `hyp`, their <interface
+ * type='network'> on that network and <interface type='bridge'> on its bridge, by <target dev>.
+ * A domain whose XML cannot be read or parsed (undefined meanwhile) is skipped.
+ */
+export function guestPortSource(hyp: HypervisorConnection): GuestPortSource {
+  return async (network, bridge) => {
+    const { parseDomain } = await import('../conf/domain/index.js');
+    const { tapsOnNetwork } = await import('../drivers/qemu/interfaces.js');
+    const out: GuestPort[] = [];
+    for (const d of await hyp.listDomains({ active: true })) {
+      let taps: string[];
+      try {
+        taps = tapsOnNetwork(parseDomain(await hyp.domainGetXMLDesc(d.name)), network, bridge);
+      } catch {
+        continue;
+      }
+      for (const tap of taps) out.push({ tap, domain: d.name });
+    }
+    return out;
+  };
+}
+
 /** The host's networks, opened before the hypervisor driver so guests find them at autostart. */
 export interface HostNetworks {
   /** Tap backends for guest NICs (give it to the hypervisor driver before it starts guests). */
@@ -216,6 +240,21 @@ export async function prepareHostNetworks(driverName: string, ctx: DriverContext
       const pluggable = hyp as HypervisorConnection & { setInterfaceHook?: (hook: InterfaceHook) => void };
       if (interfaces && !hasNetworks(hyp) && typeof pluggable.setInterfaceHook === 'function') {
         pluggable.setInterfaceHook(interfaces);
+      }
+      if (driver && !hasNetworks(hyp)) {
+        // Guests' taps go back on a network's bridge whenever it starts again (net-destroy deleted
+        // it); networks autostarted before the hypervisor found its running guests get theirs now.
+        driver.setGuestPorts(guestPortSource(hyp), (network, port, err) => {
+          if (err)
+            ctx.log.error('cannot re-attach guest tap', {
+              network,
+              tap: port?.tap,
+              domain: port?.domain,
+              err,
+            });
+          else ctx.log.info('re-attached guest tap', { network, tap: port?.tap, domain: port?.domain });
+        });
+        driver.reattachAllGuests().catch((err) => ctx.log.error('re-attaching guest taps failed', { err }));
       }
       return composeOrKeep(hyp, nets, events);
     },

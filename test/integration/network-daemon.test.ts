@@ -311,6 +311,36 @@ describe('tvirtd with virtual networks, in a fresh network namespace', { skip },
         m = con.mark();
         con.send(`busybox ping -c 1 -W 5 ${g3.ip} && echo peer-$((40+3))`);
         await con.expect(/peer-43/, m, 30_000);
+        // net-destroy + net-start of lab while g1 and g3 run on it: the bridge is deleted and made
+        // again, and tvirtd puts their taps (the same devices QEMU holds) back on it.
+        assert.deepEqual(await tvirt('net-destroy lab'), {
+          out: 'Network lab destroyed\n\n',
+          err: '',
+          code: 0,
+        });
+        const detached = await listLinks(inNs);
+        assert.equal(
+          detached.find((l) => l.ifname === taps[0])?.master,
+          undefined,
+          'g1 tap without a bridge',
+        );
+        assert.deepEqual(await tvirt('net-start lab'), { out: 'Network lab started\n\n', err: '', code: 0 });
+        const relinked = await listLinks(inNs);
+        for (const i of [0, 2]) {
+          const l = relinked.find((x) => x.ifname === taps[i]);
+          assert.equal(l?.master, 'tvbr-lab', `${guests[i]!.name} tap back on tvbr-lab`);
+          assert.ok(l?.flags.includes('UP'), `${guests[i]!.name} tap up`);
+        }
+        assert.equal(relinked.find((l) => l.ifname === taps[1])?.master, 'virbr0', 'g2 tap untouched');
+        // The new bridge runs STP: its ports forward after twice the (kernel-clamped) 2 s delay.
+        const retry = (cmd: string, marker: string) =>
+          `for i in 1 2 3 4 5 6 7 8 9 10; do ${cmd} && echo ${marker} && break; done`;
+        m = con.mark();
+        con.send(retry('busybox ping -c 1 -W 2 10.0.3.1', 'regw-$((40+8))'));
+        await con.expect(/regw-48/, m, 40_000);
+        m = con.mark();
+        con.send(retry(`busybox ping -c 1 -W 2 ${g3.ip}`, 'repeer-$((40+9))'));
+        await con.expect(/repeer-49/, m, 40_000);
       } finally {
         con.close();
       }
@@ -482,6 +512,34 @@ describe('tvirtd with virtual networks, in a fresh network namespace', { skip },
         async () => (await tvirt('net-dhcp-leases', 'lab')).out.includes('52:54:00:aa:00:09'),
         120_000,
       );
+      // lab's bridge vanishes while tvirtd is away: the next daemon clears lab, autostarts it again
+      // and, once it has found the running guest, puts the guest's tap back on the new bridge.
+      process.kill(daemon!.child.pid!, 'SIGKILL');
+      await daemon!.exited;
+      assert.equal(spawnSync('ip', ['-n', ns, 'link', 'del', 'dev', 'tvbr-lab']).status, 0);
+      await startDaemon();
+      await waitFor(
+        'the guest tap back on the new tvbr-lab',
+        async () => (await listLinks(inNs)).find((l) => l.ifname === 'vnet0')?.master === 'tvbr-lab',
+        20_000,
+      );
+      const conn = await connectRemote(`qemu+unix:///system?socket=${sock}`);
+      try {
+        const con = new ConsoleReader(await conn.domainOpenConsole('auto'));
+        try {
+          con.send('');
+          await con.expect(/tvirt# /, 0, 60_000);
+          const m = con.mark();
+          con.send(
+            'for i in 1 2 3 4 5 6 7 8 9 10; do busybox ping -c 1 -W 2 10.0.3.1 && echo regw-$((50+1)) && break; done',
+          );
+          await con.expect(/regw-51/, m, 40_000);
+        } finally {
+          con.close();
+        }
+      } finally {
+        await conn.close();
+      }
       assert.equal((await tvirt('destroy auto; undefine auto')).code, 0);
     }
     assert.equal((await tvirt('net-destroy', 'lab')).code, 0);

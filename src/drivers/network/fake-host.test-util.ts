@@ -3,9 +3,14 @@
 import { writeFile } from 'node:fs/promises';
 import { type Command, RecordingRunner } from '../../host/run.js';
 
-/** A pretend host: links appear and disappear with `ip link add/del`; dnsmasq writes a pid of nobody. */
+/**
+ * A pretend host: links appear and disappear with `ip link add/del`, join and leave bridges with
+ * `ip link set dev X master BR|nomaster` (and leave a deleted bridge, as the kernel does); dnsmasq
+ * writes a pid of nobody.
+ */
 export function fakeHost(failDnsmasq = false) {
   const links = new Map<string, string | undefined>([['lo', undefined]]);
+  const masters = new Map<string, string>();
   let forward = '0';
   const runner = new RecordingRunner(async (c: Command) => {
     const a = c.args[0] === 'netns' ? c.args.slice(3) : c.args.slice(2);
@@ -22,15 +27,25 @@ export function fakeHost(failDnsmasq = false) {
               operstate: 'UP',
               flags: [],
               linkinfo: kind ? { info_kind: kind } : undefined,
+              master: masters.get(ifname),
             })),
           ),
         };
       }
       if (args[0] === '-j') return { stdout: '[]' };
       if (args[0] === 'link' && args[1] === 'add') links.set(args[3]!, 'bridge');
-      if (args[0] === 'link' && args[1] === 'del') links.delete(args[3]!);
+      if (args[0] === 'link' && args[1] === 'del') {
+        links.delete(args[3]!);
+        masters.delete(args[3]!);
+        for (const [dev, br] of masters) if (br === args[3]) masters.delete(dev);
+      }
+      if (args[0] === 'link' && args[1] === 'set' && args[4] === 'master') masters.set(args[3]!, args[5]!);
+      if (args[0] === 'link' && args[1] === 'set' && args[4] === 'nomaster') masters.delete(args[3]!);
       if (args[0] === 'tuntap' && args[1] === 'add') links.set(args[3]!, 'tun');
-      if (args[0] === 'tuntap' && args[1] === 'del') links.delete(args[3]!);
+      if (args[0] === 'tuntap' && args[1] === 'del') {
+        links.delete(args[3]!);
+        masters.delete(args[3]!);
+      }
       return undefined;
     }
     if (prog === 'cat') return { stdout: `${forward}\n` };
@@ -42,5 +57,5 @@ export function fakeHost(failDnsmasq = false) {
     }
     return undefined;
   });
-  return { runner, links, forward: () => forward };
+  return { runner, links, masters, forward: () => forward };
 }

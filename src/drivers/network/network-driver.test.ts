@@ -181,3 +181,105 @@ test('ensureDefaultNetwork defines default once, on the first free 192.168.N.0/2
   await drv.networkUndefine('default');
   assert.equal(await drv.ensureDefaultNetwork(), false);
 });
+
+test("net-destroy + net-start puts running guests' taps back on the new bridge, with allocateTap's options", async () => {
+  const { drv, host } = await setup();
+  await drv.networkDefineXML(nat);
+  await drv.networkCreate('n1');
+  const t0 = await drv.allocateTap('n1', '52:54:00:00:00:01');
+  const t1 = await drv.allocateTap('virbr0', '52:54:00:00:00:02', { bridge: true });
+  assert.deepEqual([t0, t1], ['vnet0', 'vnet1']);
+  const asked: string[] = [];
+  const reports: string[] = [];
+  drv.setGuestPorts(
+    async (network, bridge) => {
+      asked.push(`${network} ${bridge}`);
+      return [
+        { tap: 'vnet0', domain: 'g1' },
+        { tap: 'vnet1', domain: 'g2' },
+        { tap: 'vnet7', domain: 'g3' },
+      ];
+    },
+    (network, port, err) =>
+      reports.push(`${network} ${port?.tap} ${err ? (err as Error).message : 'attached'}`),
+  );
+  await drv.networkDestroy('n1');
+  assert.deepEqual([...host.masters], []);
+  const from = host.runner.commands.length;
+  await drv.networkCreate('n1');
+  const lines = host.runner.lines().slice(from);
+  // The bridge comes first, then exactly allocateTap's join: MTU of the bridge, master, up.
+  const at = lines.findIndex((l) => l.includes('link set dev vnet0'));
+  assert.ok(at > lines.findIndex((l) => l.includes('link add name virbr0')));
+  assert.deepEqual(lines.slice(at - 1), [
+    'ip -n tvirt-test-fake -j -d link show',
+    'ip -n tvirt-test-fake link set dev vnet0 mtu 1500',
+    'ip -n tvirt-test-fake link set dev vnet0 master virbr0',
+    'ip -n tvirt-test-fake link set dev vnet0 up',
+    'ip -n tvirt-test-fake link set dev vnet1 mtu 1500',
+    'ip -n tvirt-test-fake link set dev vnet1 master virbr0',
+    'ip -n tvirt-test-fake link set dev vnet1 up',
+  ]);
+  assert.deepEqual(Object.fromEntries(host.masters), { vnet0: 'virbr0', vnet1: 'virbr0' });
+  assert.deepEqual(asked, ['n1 virbr0']);
+  assert.deepEqual(reports, [
+    'n1 vnet0 attached',
+    'n1 vnet1 attached',
+    "n1 vnet7 operation failed: tap device 'vnet7' of domain 'g3' does not exist",
+  ]);
+  // Already on the bridge: nothing to do (the daemon calls this once its hypervisor is up).
+  const again = host.runner.commands.length;
+  assert.deepEqual(await drv.reattachAllGuests(), []);
+  assert.ok(
+    !host.runner
+      .lines()
+      .slice(again)
+      .some((l) => l.includes('link set')),
+  );
+  // A tap someone put under another bridge stays there.
+  await drv.networkDestroy('n1');
+  host.masters.set('vnet1', 'br9');
+  reports.length = 0;
+  await drv.networkCreate('n1');
+  assert.equal(host.masters.get('vnet1'), 'br9');
+  assert.equal(host.masters.get('vnet0'), 'virbr0');
+  assert.equal(
+    reports[1],
+    "n1 vnet1 operation failed: tap device 'vnet1' of domain 'g2' is a port of 'br9', not of 'virbr0'",
+  );
+});
+
+test('autostart, net-create and a failing guest lookup: taps re-attached or the start still succeeds', async () => {
+  const { drv, host } = await setup();
+  await drv.networkDefineXML(nat);
+  await drv.networkSetAutostart('n1', true);
+  await drv.autostartAll();
+  assert.equal(await drv.allocateTap('n1', '52:54:00:00:00:01'), 'vnet0');
+  await drv.networkDestroy('n1');
+  // No source plugged in yet (daemon start): autostart cannot know the guests...
+  await drv.autostartAll();
+  assert.equal(host.masters.get('vnet0'), undefined);
+  // ...so the daemon re-attaches once its hypervisor is up.
+  let fail = false;
+  const errors: string[] = [];
+  drv.setGuestPorts(
+    async (network) => {
+      if (fail) throw new Error('hypervisor gone');
+      return network === 'n1' ? [{ tap: 'vnet0', domain: 'g1' }] : [];
+    },
+    (_n, _p, err) => err && errors.push((err as Error).message),
+  );
+  assert.deepEqual(await drv.reattachAllGuests(), ['vnet0']);
+  assert.equal(host.masters.get('vnet0'), 'virbr0');
+  await drv.networkDestroy('n1');
+  fail = true;
+  await drv.networkCreate('n1');
+  assert.equal(drv.networkGetInfo('n1').active, true);
+  assert.deepEqual(errors, ['hypervisor gone']);
+  await drv.networkDestroy('n1');
+  // A transient network made with net-create takes its guests too.
+  await drv.networkUndefine('n1');
+  fail = false;
+  await drv.networkCreateXML(nat);
+  assert.equal(host.masters.get('vnet0'), 'virbr0');
+});

@@ -68,6 +68,22 @@ export interface NetworkDriverOptions {
   onEvent?: (name: string, event: NetworkEvent, uuid: string) => void;
 }
 
+/** A running guest's tap that belongs on a network's bridge (the live <target dev>). */
+export interface GuestPort {
+  tap: string;
+  /** The guest it belongs to (for messages). */
+  domain: string;
+}
+
+/** The running guests' taps that belong on network `network`, whose bridge is `bridge`. */
+export type GuestPortSource = (network: string, bridge: string) => Promise<GuestPort[]>;
+
+/**
+ * What re-attaching reports, per tap: `error` undefined when it was put back on the bridge; `port`
+ * undefined when the guests' taps could not even be listed.
+ */
+export type GuestPortReport = (network: string, port: GuestPort | undefined, error?: unknown) => void;
+
 interface NetworkObj {
   def: NetworkDef;
   /** Persistent definition to use after the next stop (define while running). */
@@ -111,6 +127,7 @@ export class NetworkDriver {
   private readonly locks = new Map<string, Promise<unknown>>();
   private readonly env: RuntimeEnv;
   private readonly reservedTaps = new Set<string>();
+  private guestPorts?: { source: GuestPortSource; report: GuestPortReport };
 
   constructor(private readonly opts: NetworkDriverOptions) {
     this.env = {
@@ -382,6 +399,7 @@ export class NetworkDriver {
       const o: NetworkObj = { def, persistent: false, autostart: false };
       await this.start(o);
       this.objs.set(def.name, o);
+      await this.reattachGuests(o);
       this.emit(def, 'started');
       return this.summary(o);
     });
@@ -394,6 +412,7 @@ export class NetworkDriver {
       const o = this.obj(name);
       if (o.runtime) throw invalid('network is already active');
       await this.start(o);
+      await this.reattachGuests(o);
       this.emit(o.def, 'started');
       return this.summary(o);
     });
@@ -656,9 +675,7 @@ export class NetworkDriver {
       await createTap(tap, { ...this.net, user: opts.user });
       try {
         await setMac(tap, `fe${mac.toLowerCase().slice(2)}`, this.net);
-        if (br.mtu) await setMtu(tap, br.mtu, this.net);
-        await setMaster(tap, bridge, this.net);
-        await setLinkUp(tap, true, this.net);
+        await this.joinBridge(tap, bridge, br.mtu);
       } catch (e) {
         await deleteTap(tap, this.net).catch(() => {});
         throw e;
@@ -667,6 +684,95 @@ export class NetworkDriver {
       this.reservedTaps.delete(tap);
     }
     return tap;
+  }
+
+  /** Puts a tap on a bridge with the bridge's MTU, up: the one way allocateTap and re-attaching join. */
+  private async joinBridge(tap: string, bridge: string, mtu: number | undefined): Promise<void> {
+    if (mtu) await setMtu(tap, mtu, this.net);
+    await setMaster(tap, bridge, this.net);
+    await setLinkUp(tap, true, this.net);
+  }
+
+  /**
+   * Plugs in where running guests' taps are found (the daemon gives the hypervisor's live domains).
+   * From then on every start of a network (net-start, net-create, autostart) puts the existing taps
+   * of running guests on it back on its bridge: net-destroy deleted the bridge, which left the taps
+   * (still held by QEMU) without a master. Each tap is reported to `report`; a tap that cannot be
+   * re-attached never fails the start.
+   */
+  setGuestPorts(source: GuestPortSource, report: GuestPortReport = () => {}): void {
+    this.guestPorts = { source, report };
+  }
+
+  /**
+   * Re-attaches running guests' taps on every active network: for networks started before the
+   * hypervisor found its running guests (daemon start: autostart, or a bridge that vanished while
+   * tvirtd was away). Taps already on their bridge are left alone. @returns the taps re-attached.
+   */
+  async reattachAllGuests(): Promise<string[]> {
+    const done: string[] = [];
+    for (const o of [...this.objs.values()]) {
+      if (!o.runtime) continue;
+      done.push(...(await this.locked(o.def.name, () => this.reattachGuests(o))));
+    }
+    return done;
+  }
+
+  /**
+   * Puts the taps of running guests on network `o` back on its bridge (only those without a master;
+   * a tap under another bridge was moved by someone else and stays). @returns the taps re-attached.
+   */
+  private async reattachGuests(o: NetworkObj): Promise<string[]> {
+    const gp = this.guestPorts;
+    const bridge = o.def.bridge?.name;
+    if (!gp || !o.runtime || !bridge) return [];
+    const name = o.def.name;
+    let ports: GuestPort[];
+    let links: Awaited<ReturnType<typeof listLinks>>;
+    try {
+      ports = await gp.source(name, bridge);
+      if (!ports.length) return [];
+      links = await listLinks(this.net);
+    } catch (e) {
+      gp.report(name, undefined, e);
+      return [];
+    }
+    const br = links.find((l) => l.ifname === bridge);
+    const done: string[] = [];
+    for (const p of ports) {
+      const l = links.find((x) => x.ifname === p.tap);
+      const refuse = (msg: string) =>
+        gp.report(
+          name,
+          p,
+          new VirError('OPERATION_FAILED', `operation failed: ${msg}`, { domain: 'NETWORK' }),
+        );
+      if (!br) {
+        refuse(`bridge '${bridge}' of network '${name}' does not exist`);
+        continue;
+      }
+      if (l?.kind !== 'tun') {
+        refuse(
+          `tap device '${p.tap}' of domain '${p.domain}' ${l ? 'is not a tap device' : 'does not exist'}`,
+        );
+        continue;
+      }
+      if (l.master === bridge) continue;
+      if (l.master) {
+        refuse(
+          `tap device '${p.tap}' of domain '${p.domain}' is a port of '${l.master}', not of '${bridge}'`,
+        );
+        continue;
+      }
+      try {
+        await this.joinBridge(p.tap, bridge, br.mtu);
+        done.push(p.tap);
+        gp.report(name, p);
+      } catch (e) {
+        gp.report(name, p, e);
+      }
+    }
+    return done;
   }
 
   /** Removes a tap device made by allocateTap (missing ones are ignored). */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { domainAssignDefaults, parseDomain } from '../../conf/domain/index.js';
 import { isVirError } from '../../util/errors.js';
-import { tapInterfaceHook } from './interfaces.js';
+import { tapInterfaceHook, tapsOnNetwork } from './interfaces.js';
 
 const def = (ifaces: string) => {
   const d = parseDomain(`<domain type='qemu'><name>n</name><memory>65536</memory><os><type>hvm</type></os>
@@ -76,5 +76,19 @@ describe('tapInterfaceHook', () => {
     );
     const eth = def(`<interface type='ethernet'/>`);
     await assert.rejects(hook.prepareInterfaces(eth), (e) => isVirError(e, 'CONFIG_UNSUPPORTED'));
+  });
+});
+
+describe('tapsOnNetwork', () => {
+  it("finds a live domain's taps that belong on a network's bridge (by network, or the bridge by name)", () => {
+    const d = def(`<interface type='network'><source network='lab'/><target dev='vnet0'/></interface>
+      <interface type='network'><source network='default'/><target dev='vnet1'/></interface>
+      <interface type='bridge'><source bridge='tvbr-lab'/><target dev='mytap'/></interface>
+      <interface type='bridge'><source bridge='br0'/><target dev='vnet2'/></interface>
+      <interface type='network'><source network='lab'/></interface>
+      <interface type='user'/>`);
+    assert.deepEqual(tapsOnNetwork(d, 'lab', 'tvbr-lab'), ['vnet0', 'mytap']);
+    assert.deepEqual(tapsOnNetwork(d, 'default', 'virbr0'), ['vnet1']);
+    assert.deepEqual(tapsOnNetwork(d, 'other', 'virbr9'), []);
   });
 });

@@ -64,3 +64,17 @@ export function tapInterfaceHook(net: TapProvider): InterfaceHook {
     },
   };
 }
+
+/**
+ * The taps (live <target dev>) of a running domain's interfaces that belong on network `network`,
+ * whose bridge is `bridge`: <interface type='network'> with that source network, and
+ * <interface type='bridge'> naming that bridge directly. For re-attaching them when the network
+ * starts again (NetworkDriver.setGuestPorts).
+ */
+export function tapsOnNetwork(def: DomainDef, network: string, bridge: string): string[] {
+  return def.devices.interfaces
+    .filter(
+      (n) => (n.type === 'network' && n.network === network) || (n.type === 'bridge' && n.bridge === bridge),
+    )
+    .flatMap((n) => (n.targetDev ? [n.targetDev] : []));
+}
