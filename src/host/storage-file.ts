@@ -112,6 +112,28 @@ export async function sparseCopy(
   return sparseCopyHere(src, dst, job, mode);
 }
 
+/**
+ * A reflink (copy-on-write clone) of `src` at the new file `dst`, or an error: never a byte copy
+ * (`cp --reflink=always`). False when the file system cannot share blocks between the two files
+ * (EOPNOTSUPP, ENOTSUP, EXDEV, EINVAL, ENOSYS, ENOTTY); other errors are thrown. Nothing is left at
+ * `dst` unless it returns true.
+ */
+export async function reflinkCopy(src: string, dst: string, job: FileJob = {}): Promise<boolean> {
+  checkAbort(job.signal, 'copy');
+  try {
+    await copyFile(src, dst, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE_FORCE);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') throw e;
+    await unlink(dst).catch(() => {});
+    if (['EOPNOTSUPP', 'ENOTSUP', 'EXDEV', 'EINVAL', 'ENOSYS', 'ENOTTY'].includes(code ?? '')) return false;
+    throw e;
+  }
+  const size = (await statFile(dst)).size;
+  job.progress?.(size, size);
+  return true;
+}
+
 /** sparseCopy on this thread: reflink, else double-buffered async reads and sparse writes. */
 async function sparseCopyHere(src: string, dst: string, job: FileJob, mode: number): Promise<CopyMethod> {
   try {

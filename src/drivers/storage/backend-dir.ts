@@ -17,6 +17,7 @@ import {
   readFileChunks,
   readHeader,
   realpath,
+  reflinkCopy,
   rename,
   rmdir,
   statFile,
@@ -31,6 +32,7 @@ import {
   type BuildVolFlags,
   type FileJob,
   isTempVolumeName,
+  reflinkUnsupported,
   type PoolRefresh,
   type ResizeVolFlags,
   type SparseChunk,
@@ -388,6 +390,14 @@ export class DirBackend implements StorageBackend {
     this.refuseEncryption(vol, input);
     const format = imageFormat(vol);
     const copy = this.canCopy(vol, input, flags);
+    // --reflink: blocks shared with the source, or nothing (a conversion writes new blocks).
+    if (flags.reflink && (!copy || vol.capacity > input.capacity))
+      throw storageError(
+        'OPERATION_UNSUPPORTED',
+        `Operation not supported: reflink needs a plain copy of volume '${input.name}': a ${
+          copy ? 'larger capacity' : 'format or option change'
+        } cannot share its blocks`,
+      );
     if (!copy)
       qemuImgCreateCommands(vol, {
         inputVol: input,
@@ -397,7 +407,10 @@ export class DirBackend implements StorageBackend {
         inputSecretPath: '/',
       });
     await this.viaTemp(pool, vol, 'clone into', async (tmp) => {
-      if (copy) {
+      if (copy && flags.reflink) {
+        if (!(await reflinkCopy(src, tmp, job)))
+          throw reflinkUnsupported(`the file system of '${dirname(tmp)}'`);
+      } else if (copy) {
         await copyVolumeFile(this.env.runner, src, tmp, job);
       } else {
         const cmds = qemuImgCreateCommands(vol, {

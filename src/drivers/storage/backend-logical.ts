@@ -18,6 +18,7 @@ import {
   type SparseChunk,
   type StorageBackend,
   type StreamWindow,
+  reflinkUnsupported,
   storageError,
   type WipeAlgorithm,
 } from './backend.js';
@@ -223,6 +224,7 @@ export class LogicalBackend implements StorageBackend {
     flags: BuildVolFlags,
     job: FileJob,
   ): Promise<void> {
+    if (flags.reflink) throw reflinkUnsupported(`logical volumes (pool '${pool.name}')`);
     await this.buildVol(pool, { ...vol, allocation: vol.capacity, backingStore: undefined }, flags, job);
     const path = this.volPath(pool, vol.name);
     try {

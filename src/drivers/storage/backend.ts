@@ -16,6 +16,17 @@ export interface BuildPoolFlags {
 export interface BuildVolFlags {
   /** VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA (qcow2 only). */
   preallocMetadata?: boolean;
+  /** VIR_STORAGE_VOL_CREATE_REFLINK (buildVolFrom): a copy-on-write clone or a failure. */
+  reflink?: boolean;
+}
+
+/** The failure of a reflink the storage cannot make (`by`: "the file system of '/dir'", ...). */
+export function reflinkUnsupported(by: string, cause?: unknown): VirError {
+  return storageError(
+    'OPERATION_UNSUPPORTED',
+    `Operation not supported: reflink is not supported by ${by}`,
+    cause,
+  );
 }
 
 /** vol-resize flags (VIR_STORAGE_VOL_RESIZE_*); `capacity` is absolute by the time a backend sees it. */

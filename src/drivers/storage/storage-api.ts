@@ -88,6 +88,11 @@ export interface StorageJobOptions {
 export interface StorageVolCreateFlags {
   /** VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA (qcow2 only). */
   preallocMetadata?: boolean;
+  /**
+   * VIR_STORAGE_VOL_CREATE_REFLINK (storageVolCreateXMLFrom): a copy-on-write clone sharing the
+   * source's blocks, or a failure (never a byte copy), like `cp --reflink=always`.
+   */
+  reflink?: boolean;
 }
 
 /** vol-resize flags (VIR_STORAGE_VOL_RESIZE_ALLOCATE / DELTA / SHRINK). */

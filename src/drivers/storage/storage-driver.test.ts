@@ -386,6 +386,47 @@ describe('dir pool volumes', { skip }, () => {
     );
   });
 
+  it('reflink: a copy-on-write clone or a clear failure that leaves nothing (never a byte copy)', async () => {
+    const { drv, target } = await setup();
+    await drv.storageVolCreateXML('p', volXml('src.img', String(4 << 20)));
+    await fillRandom(join(target, 'src.img'), 1, 1);
+    await drv.storagePoolRefresh('p');
+    const probe = join(target, 'probe');
+    const canReflink = spawnSync('cp', ['--reflink=always', join(target, 'src.img'), probe]).status === 0;
+    await rm(probe, { force: true });
+    const clone = () =>
+      drv.storageVolCreateXMLFrom(
+        'p',
+        volXml('r.img', '0'),
+        { pool: 'p', name: 'src.img' },
+        { reflink: true },
+      );
+    if (canReflink) {
+      const c = await clone();
+      assert.deepEqual(await readFile(c.path), await readFile(join(target, 'src.img')));
+    } else {
+      await assert.rejects(
+        clone(),
+        (e) =>
+          isVirError(e, 'OPERATION_UNSUPPORTED') &&
+          e.message.includes(`reflink is not supported by the file system of '${target}'`),
+      );
+      assert.deepEqual(await readdir(target), ['src.img']);
+      await assert.rejects(drv.storageVolGetInfo({ pool: 'p', name: 'r.img' }), { code: 'NO_STORAGE_VOL' });
+    }
+    // A conversion writes new blocks: refused with --reflink whatever the file system.
+    await assert.rejects(
+      drv.storageVolCreateXMLFrom(
+        'p',
+        volXml('r.qcow2', '0', 'qcow2'),
+        { pool: 'p', name: 'src.img' },
+        { reflink: true },
+      ),
+      (e) => isVirError(e, 'OPERATION_UNSUPPORTED') && /reflink needs a plain copy/.test(e.message),
+    );
+    assert.ok(!(await readdir(target)).includes('r.qcow2'));
+  });
+
   it('a cancelled clone leaves nothing behind', async () => {
     const { drv, target } = await setup();
     await drv.storageVolCreateXML('p', volXml('src.img', String(64 << 20)));
