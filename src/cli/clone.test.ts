@@ -1,6 +1,6 @@
 // `tvirt clone` and tvirt-clone against test:///default: virt-clone's options, output and errors.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -127,6 +127,169 @@ describe('tvirt clone', () => {
       s.err,
       /cannot start 'test': its disk vda \(\/guest\/diskimage1\) is the base image of linked clone\(s\) test-clone/,
     );
+  });
+
+  it('test:///default protects a linked base volume as tvirtd does: start, create, vol-*, undefine', async () => {
+    const xml = join(dir, 'vv.xml');
+    writeFileSync(
+      xml,
+      `<domain type='test'><name>vv</name><memory>65536</memory><os><type>hvm</type></os><devices>
+      <disk type='volume' device='disk'><driver name='qemu' type='qcow2'/><source pool='default-pool' volume='vv.qcow2'/><target dev='vda' bus='virtio'/></disk>
+      </devices></domain>`,
+    );
+    const setup = `vol-create-as default-pool vv.qcow2 10M --format qcow2; define ${xml}; clone -o vv --auto-clone --linked -q`;
+    const base = /is the base image of linked clone\(s\) vv-clone/;
+    const cases: [string, RegExp][] = [
+      [
+        'start vv',
+        /error: Failed to start domain 'vv'\nerror: .*cannot start 'vv': its disk vda \(\/default-pool\/vv\.qcow2\)/,
+      ],
+      [`create ${xml}`, /error: .*cannot start 'vv': its disk vda \(\/default-pool\/vv\.qcow2\)/],
+      [
+        'vol-delete vv.qcow2 --pool default-pool',
+        /error: Failed to delete vol vv\.qcow2\nerror: .*volume '\/default-pool\/vv\.qcow2'/,
+      ],
+      ['vol-wipe vv.qcow2 --pool default-pool', /error: .*cannot wipe volume '\/default-pool\/vv\.qcow2'/],
+      [
+        'vol-resize vv.qcow2 20M --pool default-pool',
+        /error: .*cannot resize volume '\/default-pool\/vv\.qcow2'/,
+      ],
+      [
+        `vol-upload vv.qcow2 ${xml} --pool default-pool`,
+        /error: .*cannot upload to volume '\/default-pool\/vv\.qcow2'/,
+      ],
+      [
+        'undefine vv --remove-all-storage',
+        /error: Failed to undefine domain 'vv'\nerror: .*volume '\/default-pool\/vv\.qcow2'/,
+      ],
+      [
+        'undefine vv --remove-all-storage --wipe-storage',
+        /error: Failed to undefine domain 'vv'\nerror: .*volume '\/default-pool\/vv\.qcow2'/,
+      ],
+    ];
+    for (const [cmd, re] of cases) {
+      const r = await tvirt(`${setup}; ${cmd}; list --all --name; vol-info vv.qcow2 --pool default-pool`);
+      assert.match(r.err, re, cmd);
+      assert.match(r.err, base, cmd);
+      // Nothing changed: vv is defined and shut off, its volume is there, whole.
+      assert.match(r.out, /^vv$/m, cmd);
+      assert.doesNotMatch(r.out, /^Domain 'vv' (started|created|has been undefined)/m, cmd);
+      assert.match(r.out, /Capacity: +10\.00 MiB/, cmd);
+    }
+    // Once the clone and its disk are gone, the base is free again.
+    const free = await tvirt(
+      `${setup}; undefine vv-clone --remove-all-storage; start vv; destroy vv; undefine vv --remove-all-storage`,
+    );
+    assert.equal(free.err, '');
+    assert.match(free.out, /Domain 'vv' started/);
+    assert.match(free.out, /Volume 'vda'\(vv\.qcow2\) removed\./);
+  });
+
+  it('--linked without -f makes the overlays beside the originals (README: clone -o vm1 -n vm3 --linked --start)', async () => {
+    const r = await tvirt(
+      'destroy test; clone -o test -n vm3 --linked --start; domstate vm3; domblklist vm3',
+    );
+    assert.equal(r.err, '');
+    assert.match(r.out, /Allocating 'diskimage1-clone\.qcow2'/);
+    assert.match(r.out, /\nClone 'vm3' created successfully\.\nDomain 'vm3' started\.\n/);
+    assert.match(r.out, /^running$/m);
+    assert.match(r.out, /vda +\/guest\/diskimage1-clone\.qcow2/);
+    // Plain clones keep virt-clone's rule.
+    const plain = await tvirt('destroy test; clone -o test -n vm4');
+    assert.match(plain.err, /error: Either --auto-clone or --file is required/);
+  });
+
+  it('--start starts the clone and says so', async () => {
+    const r = await tvirt(
+      'destroy test; clone test -n started --auto-clone --start; domstate started; list --name',
+    );
+    assert.equal(r.err, '');
+    assert.match(r.out, /Clone 'started' created successfully\.\nDomain 'started' started\.\n/);
+    assert.match(r.out, /^running$/m);
+    assert.match(r.out, /^started$/m);
+    const q = await tvirt('destroy test; clone test -n quiet --auto-clone --start -q; domstate quiet');
+    assert.equal(q.out.includes('started.'), false);
+    assert.match(q.out, /^running$/m);
+  });
+
+  it('--replace replaces the files of the domain it replaces (disk and NVRAM)', async () => {
+    const sub = join(dir, 'nv');
+    mkdirSync(sub);
+    writeFileSync(join(sub, 'vm1.img'), Buffer.alloc(1 << 20, 1));
+    writeFileSync(join(sub, 'vm1_VARS.fd'), 'vars-of-vm1');
+    const xml = join(sub, 'vm1.xml');
+    writeFileSync(
+      xml,
+      `<domain type='test'><name>vm1</name><memory>65536</memory><os><type>hvm</type>
+      <loader readonly='yes' type='pflash'>/usr/share/OVMF/OVMF_CODE.fd</loader><nvram>${sub}/vm1_VARS.fd</nvram></os><devices>
+      <disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='${sub}/vm1.img'/><target dev='vda' bus='virtio'/></disk>
+      </devices></domain>`,
+    );
+    const r = await tvirt(
+      `define ${xml}; clone -o vm1 -n vm2 --auto-clone -q; domuuid vm2; clone -o vm1 -n vm2 --auto-clone --replace -q; domuuid vm2; domblklist vm2; dumpxml vm2`,
+    );
+    assert.equal(r.err, '');
+    const uuids = r.out.match(/^[0-9a-f-]{36}$/gm) ?? [];
+    assert.equal(uuids.length, 2);
+    assert.notEqual(uuids[0], uuids[1]);
+    assert.match(r.out, new RegExp(`vda +${sub}/vm2\\.img`));
+    assert.match(r.out, new RegExp(`<nvram>${sub}/vm2_VARS\\.fd</nvram>`));
+    assert.deepEqual(readdirSync(sub).sort(), [
+      'vm1.img',
+      'vm1.xml',
+      'vm1_VARS.fd',
+      'vm2.img',
+      'vm2_VARS.fd',
+    ]);
+    assert.equal(readFileSync(join(sub, 'vm2_VARS.fd'), 'utf8'), 'vars-of-vm1');
+  });
+
+  it('--print-xml prints only the XML: no warnings, on stdout or stderr', async () => {
+    const xml = join(dir, 'gfx.xml');
+    writeFileSync(
+      xml,
+      `<domain type='test'><name>gfx</name><memory>65536</memory><os><type>hvm</type></os><devices>
+      <graphics type='vnc' port='5900' autoport='no'/></devices></domain>`,
+    );
+    const stderr: string[] = [];
+    const write = process.stderr.write;
+    process.stderr.write = ((t: string) => {
+      stderr.push(String(t));
+      return true;
+    }) as typeof process.stderr.write;
+    let r: Awaited<ReturnType<typeof tvirt>>;
+    let warned: Awaited<ReturnType<typeof tvirt>>;
+    try {
+      r = await tvirt(`define ${xml}; clone gfx -n gfx2 --auto-clone --print-xml`);
+      warned = await tvirt(
+        `define ${xml}; clone gfx -n gfx3 --auto-clone -q; clone gfx -n gfx4 --auto-clone`,
+      );
+    } finally {
+      process.stderr.write = write;
+    }
+    assert.equal(r.err, '');
+    const printed = r.out.slice(r.out.indexOf('<domain'));
+    assert.match(printed, /^<domain type='test'>\n[\s\S]*<\/domain>\n+$/);
+    assert.match(printed, /<graphics type='vnc' port='-1' autoport='yes'>/);
+    assert.doesNotMatch(r.out, /WARNING/);
+    // Without --print-xml the warning goes to stderr as virt-clone's, not into the output.
+    assert.doesNotMatch(warned.out, /WARNING/);
+    assert.deepEqual(stderr, [
+      'WARNING  Setting the graphics device port to autoport, in order to avoid conflicting.\n',
+    ]);
+    const v = await tvirtClone(
+      '-c',
+      'test:///default',
+      '--original-xml',
+      xml,
+      '-n',
+      'gfx5',
+      '--auto-clone',
+      '--print-xml',
+    );
+    assert.equal(v.code, 0);
+    assert.equal(v.err, '');
+    assert.match(v.out, /^<domain type='test'>\n[\s\S]*<\/domain>\n$/);
   });
 
   it('Ctrl+C cancels the copy and leaves nothing behind', async () => {

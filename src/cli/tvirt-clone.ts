@@ -36,7 +36,8 @@ Storage Configuration:
   --preserve-data       Do not clone storage contents to specified file paths, their contents will be
                         left untouched. This requires specifying existing paths for every cloneable disk image.
   --nvram NEW_NVRAM     New file to use as storage for nvram VARS
-  --linked              Make qcow2 overlays backed by the original's disks (instant, small) (tvirt)
+  --linked              Make qcow2 overlays backed by the original's disks (instant, small); without
+                        --file they go beside the originals, named after the clone (tvirt)
 
 Networking Configuration:
   -m NEW_MAC, --mac NEW_MAC

@@ -76,7 +76,8 @@ async function loadBuiltin(name: string): Promise<DriverFactory | undefined> {
 async function testDriverFactory(): Promise<DriverFactory> {
   const { openTestConnection } = await import('../drivers/test/driver.js');
   return async () => {
-    const connection = openTestConnection();
+    // tvirtd guards its composed connection itself (createDriver), with the host's storage.
+    const connection = openTestConnection({ unguarded: true });
     const reload = reloadOf(connection);
     return reload ? { connection, reload } : { connection };
   };

@@ -5,8 +5,9 @@
 // process started here (tvirtd, QEMU) is ended by its PID in `after`.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
-import { mkdir, mkdtemp, open, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -21,11 +22,13 @@ import { ConsoleReader, guestOrSkip, guestXml, markerCount, waitFor } from './qe
 const { guest, skip } = guestOrSkip();
 const daemons: ChildProcess[] = [];
 let root = '';
+/** The second test's daemon root. */
+let volRoot = '';
 
 after(async () => {
   killChildren(daemons);
-  await killQemus([root]);
-  if (root) await rm(root, { recursive: true, force: true });
+  await killQemus([root, volRoot]);
+  for (const r of [root, volRoot]) if (r) await rm(r, { recursive: true, force: true });
 });
 
 /** Boots `name`, runs shell lines on its console after the marker, then powers it off from inside. */
@@ -202,6 +205,88 @@ describe('clone with real QEMU through tvirtd', { skip }, () => {
       assert.deepEqual(left, []);
     } finally {
       await conn.close();
+    }
+  });
+
+  it('README: clone -o vm1 -n vm3 --linked --start of a pool volume; its base is protected; --reflink fails clean', async () => {
+    volRoot = await mkdtemp(join(tmpdir(), 'tvirt-clone-qemu-vol-'));
+    await startTvirtd(volRoot, daemons);
+    const uri = rootUri(volRoot);
+    const images = join(volRoot, 'lib', 'images');
+    const baseVol = join(images, 'vm1.qcow2');
+    const cv = spawnSync('qemu-img', ['convert', '-O', 'qcow2', guest!.rootDisk, baseVol], {
+      encoding: 'utf8',
+    });
+    assert.equal(cv.status, 0, cv.stderr);
+    const xml = join(volRoot, 'vm1.xml');
+    await writeFile(
+      xml,
+      guestXml(guest!, { name: 'vm1', dir: volRoot, disk: baseVol }).replace(
+        `<disk type='file' device='disk'>
+      <driver name='qemu' type='qcow2'/>
+      <source file='${baseVol}'/>`,
+        `<disk type='volume' device='disk'>
+      <driver name='qemu' type='qcow2'/>
+      <source pool='default' volume='vm1.qcow2'/>`,
+      ),
+    );
+    const def = await cli(uri, `pool-refresh default; define ${xml}`);
+    assert.equal(def.code, 0, def.err);
+    assert.match(await readFile(xml, 'utf8'), /<source pool='default' volume='vm1\.qcow2'\/>/);
+
+    // The README's line, as written.
+    const r = await cli(uri, 'clone -o vm1 -n vm3 --linked --start');
+    assert.equal(r.code, 0, r.err);
+    assert.equal(r.err, '');
+    assert.match(r.out, /Allocating 'vm3\.qcow2'/);
+    assert.match(r.out, /\nClone 'vm3' created successfully\.\nDomain 'vm3' started\.\n/);
+    const st = await cli(uri, 'domstate vm3; domblklist vm3; destroy vm3');
+    assert.match(st.out, /^running$/m);
+    assert.match(st.out, /vda +default\/vm3\.qcow2/);
+
+    // The base volume is protected against every change while vm3 reads it; nothing changes.
+    const sum = async () =>
+      createHash('sha256')
+        .update(await readFile(baseVol))
+        .digest('hex');
+    const before = await sum();
+    const refused = await cli(
+      uri,
+      `start vm1; create ${xml}; vol-wipe vm1.qcow2 --pool default; vol-resize vm1.qcow2 2G --pool default; ` +
+        `vol-upload vm1.qcow2 ${xml} --pool default; vol-delete vm1.qcow2 --pool default; ` +
+        'undefine vm1 --remove-all-storage --wipe-storage; list --all --name; vol-list default',
+    );
+    for (const re of [
+      /cannot start 'vm1': its disk vda \(\S+vm1\.qcow2\) is the base image of linked clone\(s\) vm3/,
+      /cannot wipe volume '\S+vm1\.qcow2': it is the base image of linked clone\(s\) vm3/,
+      /cannot resize volume '\S+vm1\.qcow2': it is the base image of linked clone\(s\) vm3/,
+      /cannot upload to volume '\S+vm1\.qcow2': it is the base image of linked clone\(s\) vm3/,
+      /error: Failed to delete vol vm1\.qcow2\nerror: .*is the base image of linked clone\(s\) vm3/,
+      /error: Failed to undefine domain 'vm1'\nerror: .*is the base image of linked clone\(s\) vm3/,
+    ])
+      assert.match(refused.err, re);
+    assert.equal(refused.err.match(/cannot start 'vm1'/g)?.length, 2, 'start and create');
+    assert.match(refused.out, /^vm1$/m);
+    assert.match(refused.out, /^ vm1\.qcow2 /m);
+    assert.equal(await sum(), before, 'the base is unchanged');
+    assert.equal((await cli(uri, 'domstate vm1')).out.trim(), 'shut off');
+
+    // --reflink: a copy-on-write clone of the volume, or a clear failure that leaves nothing.
+    const probe = join(images, '.probe');
+    const canReflink = spawnSync('cp', ['--reflink=always', baseVol, probe]).status === 0;
+    await rm(probe, { force: true });
+    const rl = await cli(uri, 'clone -o vm1 -n vm4 --auto-clone --reflink');
+    if (canReflink) {
+      assert.equal(rl.code, 0, rl.err);
+    } else {
+      assert.equal(rl.code, 1);
+      assert.match(rl.err, new RegExp(`reflink is not supported by the file system of '${images}'`));
+      const left = await cli(uri, 'list --all --name; vol-list default');
+      assert.doesNotMatch(left.out, /vm4/);
+      assert.deepEqual(
+        (await readdir(images)).filter((f) => f.includes('vm4') || f.startsWith('.')),
+        [],
+      );
     }
   });
 });

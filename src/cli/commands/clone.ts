@@ -66,7 +66,8 @@ function baseName(p: string): string {
  * @throws CliError with virt-clone's messages.
  */
 export async function runClone(conn: Connection, o: CloneCliOptions, io: CloneIo): Promise<CloneResult> {
-  if (o.files === undefined && !o.autoClone)
+  // --linked makes overlays beside the originals, named after the clone, when no -f is given.
+  if (o.files === undefined && !o.autoClone && !o.linked)
     throw new CliError(
       "Either --auto-clone or --file is required, use '--auto-clone or --file' and try again.",
     );
@@ -105,11 +106,17 @@ export async function runClone(conn: Connection, o: CloneCliOptions, io: CloneIo
     throw new CliError(errorText(e));
   }
   const copies = plan.disks.filter((d) => d.target !== 'nvram');
-  if (!o.autoClone && !o.preserveData && (o.files?.length ?? 0) < copies.length)
+  if (
+    !o.autoClone &&
+    !o.preserveData &&
+    !(o.linked && !o.files?.length) &&
+    (o.files?.length ?? 0) < copies.length
+  )
     throw new CliError(
       `--file is needed for every disk to clone (${copies.map((d) => d.target).join(', ')}), or use --auto-clone`,
     );
-  for (const w of plan.warnings) if (!o.quiet) io.err(`WARNING  ${w}\n`);
+  // virt-clone prints its warnings on stderr, and none with --print-xml (stdout is only the XML).
+  if (!o.printXml) for (const w of plan.warnings) if (!o.quiet) io.err(`WARNING  ${w}\n`);
   if (o.debug) {
     for (const d of plan.disks)
       io.err(`DEBUG    ${d.kind} ${d.target}: ${d.source} -> ${d.dest} (${d.bytes} bytes)\n`);
@@ -222,7 +229,7 @@ export const cloneOptions: OptDef[] = [
   {
     name: 'linked',
     type: 'bool',
-    help: 'Make qcow2 overlays backed by the original disks instead of copies (instant, small)',
+    help: 'Make qcow2 overlays backed by the original disks instead of copies (instant, small); without --file they go beside the originals',
   },
   { name: 'start', type: 'bool', help: 'Start the clone once it is created' },
   {
@@ -278,8 +285,11 @@ export const cloneGroup: CommandGroup = {
           },
           {
             out: (t) => ctx.print(t),
-            // The shell context has no raw stderr: virt-clone's WARNING lines go with the output.
-            err: (t) => ctx.print(t),
+            // virt-clone's WARNING and DEBUG lines go to stderr as they are (ctx.error would
+            // make them "error: ..." lines); stdout stays the progress, the XML and the result.
+            err: (t) => {
+              process.stderr.write(t);
+            },
             live: Boolean(process.stdout.isTTY) && !ctx.interactive,
             width: process.stdout.columns || 80,
           },

@@ -1,6 +1,7 @@
 // `undefine --storage LIST | --remove-all-storage [--wipe-storage]`, done on the client side as virsh
 // does (cmdUndefine): the domain's disks are matched to pool volumes before the undefine, and the
-// volumes are deleted after it, each reported on its own.
+// volumes are deleted after it, each reported on its own. Volumes that are base images of linked
+// clones make the command fail before anything is changed.
 import type { Connection, StorageVolSummary } from '../../drivers/connection.js';
 import { CliError, type CmdContext, errorText } from '../command.js';
 
@@ -152,7 +153,21 @@ export async function prepareUndefineStorage(
   const conn = await ctx.conn();
   const xml = await conn.domainGetXMLDesc(domainUuid);
   const names = list?.split(',').filter((s) => s !== '');
-  return volumesToRemove(ctx, conn, xml, names);
+  const vols = await volumesToRemove(ctx, conn, xml, names);
+  // A base image of linked clones is refused here, before the undefine and any wipe change anything.
+  if (vols.length) {
+    const { checkUndefineStorageAllowed } = await import('../../drivers/clone/linked-guard.js');
+    try {
+      await checkUndefineStorageAllowed(
+        conn,
+        domainUuid,
+        vols.map((v) => v.vol.path),
+      );
+    } catch (e) {
+      throw new CliError(`Failed to undefine domain '${ctx.str('domain') ?? domainUuid}'`, errorText(e));
+    }
+  }
+  return vols;
 }
 
 /** After a successful undefine: removes the volumes; a failed removal makes the command fail. */

@@ -2,7 +2,7 @@
 // qcow2 overlays made with qemu-img, and pool volumes through the storage driver when there is one.
 import { pathExists, removeIfExists, listDir } from '../../host/fs-util.js';
 import { processRunner, type Runner } from '../../host/run.js';
-import { copyVolumeFile, rename, statFile } from '../../host/storage-file.js';
+import { copyVolumeFile, reflinkCopy, rename, statFile } from '../../host/storage-file.js';
 import { VirError } from '../../util/errors.js';
 import type { StorageApi } from '../storage/storage-api.js';
 import { parseImageInfo, qemuImgInfoCommand } from '../storage/qemu-img.js';
@@ -32,6 +32,15 @@ function sig(job: CloneJob): { signal?: AbortSignal } {
   return job.signal ? { signal: job.signal } : {};
 }
 
+function jobOf(job: CloneJob): { signal?: AbortSignal; progress: (n: number) => void } {
+  return { ...sig(job), progress: (n) => job.progress?.(n) };
+}
+
+function dirOf(path: string): string {
+  const i = path.lastIndexOf('/');
+  return i <= 0 ? '/' : path.slice(0, i);
+}
+
 /** Clone host over local files (and the storage driver's volumes). */
 export function localCloneHost(opts: LocalCloneHostOptions = {}): CloneHost {
   const runner = opts.runner ?? processRunner;
@@ -49,23 +58,16 @@ export function localCloneHost(opts: LocalCloneHostOptions = {}): CloneHost {
     },
     async copy(a, to, job) {
       if (a.reflink) {
-        // --reflink: a copy-on-write copy or nothing (virt-clone fails the same way).
-        await runner
-          .run({ program: 'cp', args: ['--reflink=always', '-T', a.source.path, to] }, sig(job))
-          .catch(async (e) => {
-            await removeIfExists(to).catch(() => {});
-            throw new VirError(
-              'OPERATION_FAILED',
-              `--reflink: cannot make a copy-on-write copy of '${a.source.path}' (the file system does not share blocks?): ${e instanceof Error ? e.message : e}`,
-              { domain: 'STORAGE', cause: e },
-            );
-          });
+        // --reflink: a copy-on-write copy or nothing (virt-clone runs cp --reflink=always).
+        if (!(await reflinkCopy(a.source.path, to, jobOf(job))))
+          throw new VirError(
+            'OPERATION_UNSUPPORTED',
+            `Operation not supported: reflink is not supported by the file system of '${dirOf(to)}'`,
+            { domain: 'STORAGE' },
+          );
         return;
       }
-      await copyVolumeFile(runner, a.source.path, to, {
-        ...(job.signal ? { signal: job.signal } : {}),
-        progress: (n) => job.progress?.(n),
-      });
+      await copyVolumeFile(runner, a.source.path, to, jobOf(job));
       if (!a.sparse) {
         // --nonsparse: allocate every block (fallocate keeps the data, fills the holes).
         const size = (await statFile(to)).size;
@@ -107,7 +109,8 @@ export function localCloneHost(opts: LocalCloneHostOptions = {}): CloneHost {
           a.dest.pool!,
           `<volume><name>${xmlEscape(a.dest.volume!)}</name><capacity>0</capacity>${alloc}${fmt}</volume>`,
           { pool: a.source.pool!, name: a.source.volume! },
-          {},
+          // --reflink: a copy-on-write clone or a failure, as for files.
+          a.reflink ? { reflink: true } : {},
           jobOpts(job),
         );
       },

@@ -80,6 +80,11 @@ export interface ClonePlanEnv {
   volumePath?(pool: string, name: string): string | undefined;
   /** Disk paths of other domains -> their names (--check path_in_use). */
   pathsInUse?: ReadonlyMap<string, string[]>;
+  /**
+   * With --replace: the files of the domain being replaced (disk paths and NVRAM). They do not
+   * count as existing: the clone may take their names, and they are replaced.
+   */
+  replacedPaths?: ReadonlySet<string>;
   /** MACs used by other domains (the original's are avoided too). */
   usedMacs: ReadonlySet<string>;
   random?: RandomBytes;
@@ -242,6 +247,11 @@ export function planClone(orig: DomainDef, opts: CloneOptions, env: ClonePlanEnv
     def.name = generateCloneName(orig.name, (n) => env.domainNames.has(n));
   }
 
+  // Files of the domain --replace removes are not conflicts: they are replaced (virt-clone).
+  const replaced = replaces ? (env.replacedPaths ?? new Set<string>()) : new Set<string>();
+  const occupied = (p: string) => env.pathExists(p) && !replaced.has(p);
+  const replacing = (p: string) => env.pathExists(p) && replaced.has(p);
+
   // Graphics: fixed ports would clash with the original's.
   for (const g of def.devices.graphics) {
     if (g.port !== undefined && g.port !== -1) {
@@ -325,7 +335,7 @@ export function planClone(orig: DomainDef, opts: CloneOptions, env: ClonePlanEnv
   if (opts.linked && opts.preserveData)
     throw cloneError('INVALID_ARG', '--linked and --preserve-data cannot be used together');
   const planned = new Set<string>();
-  const taken = (p: string) => env.pathExists(p) || planned.has(p);
+  const taken = (p: string) => occupied(p) || planned.has(p);
   const overwriteOk = !checkEnabled(opts.check, 'path_exists');
   cloneable.forEach((n, k) => {
     const od = orig.devices.disks[n]!;
@@ -353,15 +363,15 @@ export function planClone(orig: DomainDef, opts: CloneOptions, env: ClonePlanEnv
       if (!given.startsWith('/') && !isVolume)
         throw cloneError('INVALID_ARG', `--file '${given}' must be an absolute path`);
       dest = { path: given, ...(destFormat ? { format: destFormat } : {}) };
-      const users = env.pathsInUse?.get(given);
+      const users = env.pathsInUse?.get(given)?.filter((u) => u !== replaces);
       if (users?.length && checkEnabled(opts.check, 'path_in_use'))
         throw cloneError(
           'INVALID_ARG',
           `Disk ${given} is already in use by other guests ${users.map((u) => `'${u}'`).join(', ')}. (Use --check path_in_use=off or --check all=off to override)`,
         );
-      const exists = env.pathExists(given);
+      const exists = occupied(given);
       if (opts.preserveData) {
-        if (!exists)
+        if (!env.pathExists(given))
           throw cloneError('INVALID_ARG', `--preserve-data: '${given}' (for disk ${dev}) does not exist`);
       } else if (planned.has(given)) {
         throw cloneError('INVALID_ARG', `--file '${given}' is given for two disks`);
@@ -419,7 +429,7 @@ export function planClone(orig: DomainDef, opts: CloneOptions, env: ClonePlanEnv
       dest,
       sparse: !opts.nonsparse,
       reflink: !!opts.reflink,
-      overwrite: env.pathExists(dest.path) && overwriteOk,
+      overwrite: env.pathExists(dest.path) && (overwriteOk || replacing(dest.path)),
     });
   });
 
@@ -430,7 +440,7 @@ export function planClone(orig: DomainDef, opts: CloneOptions, env: ClonePlanEnv
     const newPath = opts.nvram ?? `${dir}${def.name}_VARS.fd`;
     def.os.nvram = { ...def.os.nvram, path: newPath };
     if (env.pathExists(nvram) && !opts.preserveData) {
-      if (env.pathExists(newPath) && !overwriteOk)
+      if (occupied(newPath) && !overwriteOk)
         throw cloneError(
           'INVALID_ARG',
           `This will overwrite the existing path '${newPath}' (Use --check path_exists=off or --check all=off to override)`,

@@ -140,10 +140,104 @@ describe('domainClone on the test driver', () => {
     if (reflinkOk) {
       assert.equal((await c.domainClone('st', { name: 'st3', reflink: true })).name, 'st3');
     } else {
-      await rejectsCode(c.domainClone('st', { name: 'st3', reflink: true }), 'OPERATION_FAILED', /--reflink/);
+      await rejectsCode(
+        c.domainClone('st', { name: 'st3', reflink: true }),
+        'OPERATION_UNSUPPORTED',
+        /reflink is not supported by the file system of '/,
+      );
       await rejectsCode(c.domainLookup('st3'), 'NO_DOMAIN');
       assert.ok(!readdirSync(dir).some((f) => f.startsWith('st3') || f.includes('tvirt-clone')));
     }
+    await c.close();
+  });
+
+  it('--reflink of a pool-volume disk: the storage copy must share blocks, or the clone fails and leaves nothing', async () => {
+    const c = openIsolatedTestConnection();
+    const pools = join(dir, 'reflink-pool');
+    const { ConfigStore } = await import('../../daemon/config-store.js');
+    const { StorageDriver } = await import('../storage/storage-driver.js');
+    const drv = new StorageDriver({
+      store: new ConfigStore({
+        dir: join(pools, 'etc'),
+        autostartDir: join(pools, 'etc', 'auto'),
+        noSync: true,
+      }),
+    });
+    const images = join(pools, 'images');
+    await drv.storagePoolDefineXML(
+      `<pool type='dir'><name>rp</name><target><path>${images}</path></target></pool>`,
+    );
+    await drv.storagePoolBuild('rp');
+    await drv.storagePoolCreate('rp');
+    await drv.storageVolCreateXML(
+      'rp',
+      "<volume><name>rv.img</name><capacity unit='bytes'>4194304</capacity><target><format type='raw'/></target></volume>",
+    );
+    await c.domainDefineXML(
+      `<domain type='test'><name>rv</name><memory>65536</memory><os><type>hvm</type></os><devices>
+      <disk type='volume' device='disk'><driver name='qemu' type='raw'/><source pool='rp' volume='rv.img'/><target dev='vda' bus='virtio'/></disk>
+      </devices></domain>`,
+    );
+    const host = localCloneHost({ storage: drv });
+    const reflinkOk =
+      spawnSync('cp', ['--reflink=always', join(images, 'rv.img'), join(images, 'probe')]).status === 0;
+    rmSync(join(images, 'probe'), { force: true });
+    if (reflinkOk) {
+      const r = await cloneDomain(c, host, 'rv', { name: 'rv2', reflink: true });
+      assert.equal(r.disks[0]!.volume, 'rv2.img');
+    } else {
+      await rejectsCode(
+        cloneDomain(c, host, 'rv', { name: 'rv2', reflink: true }),
+        'OPERATION_UNSUPPORTED',
+        new RegExp(`reflink is not supported by the file system of '${images}'`),
+      );
+      await rejectsCode(c.domainLookup('rv2'), 'NO_DOMAIN');
+      assert.deepEqual(
+        (await drv.listStorageVols('rp')).map((v) => v.name),
+        ['rv.img'],
+      );
+      assert.deepEqual(readdirSync(images), ['rv.img']);
+    }
+    // Without --reflink the same clone copies.
+    const full = await cloneDomain(c, host, 'rv', { name: 'rv3' });
+    assert.equal(full.disks[0]!.volume, 'rv3.img');
+    await c.close();
+  });
+
+  it('the guard of every test connection: create XML and undefine with storage of a linked base', async () => {
+    const c = openIsolatedTestConnection();
+    await c.storageVolCreateXML(
+      'default-pool',
+      "<volume><name>gb.qcow2</name><capacity>10485760</capacity><target><format type='qcow2'/></target></volume>",
+    );
+    const xml = `<domain type='test'><name>gb</name><memory>65536</memory><os><type>hvm</type></os><devices>
+      <disk type='volume' device='disk'><driver name='qemu' type='qcow2'/><source pool='default-pool' volume='gb.qcow2'/><target dev='vda' bus='virtio'/></disk>
+      </devices></domain>`;
+    await c.domainDefineXML(xml);
+    await c.domainClone('gb', { name: 'gb-l', linked: true });
+    const base = /base image of linked clone\(s\) gb-l/;
+    await rejectsCode(c.domainCreate('gb'), 'OPERATION_INVALID', base);
+    await rejectsCode(c.domainCreateXML(xml), 'OPERATION_INVALID', base);
+    await rejectsCode(c.domainUndefine('gb', { removeAllStorage: true }), 'OPERATION_INVALID', base);
+    await rejectsCode(
+      c.storageVolDelete({ pool: 'default-pool', name: 'gb.qcow2' }),
+      'OPERATION_INVALID',
+      base,
+    );
+    await rejectsCode(
+      c.storageVolWipe({ pool: 'default-pool', name: 'gb.qcow2' }),
+      'OPERATION_INVALID',
+      base,
+    );
+    await rejectsCode(
+      c.storageVolResize({ pool: 'default-pool', name: 'gb.qcow2' }, 20 << 20),
+      'OPERATION_INVALID',
+      base,
+    );
+    assert.equal((await c.domainLookup('gb')).state, 'shutoff');
+    // The clone itself is free to go, and so is the base after it.
+    await c.domainUndefine('gb-l', { removeAllStorage: true });
+    await c.domainUndefine('gb', { removeAllStorage: true });
     await c.close();
   });
 

@@ -127,8 +127,38 @@ async function plan(
   }
   for (const dir of dirs)
     for (const n of await host.list(dir)) known.add(dir === '/' ? `/${n}` : `${dir}/${n}`);
+  // --replace: the files of the domain it removes (disks, NVRAM) are replaced, not conflicts.
+  const replacedPaths = new Set<string>();
+  const old = opts.replace && opts.name ? doms.find((d) => d.name === opts.name) : undefined;
+  if (old && old.uuid !== orig.uuid) {
+    try {
+      const def = parseDomain(await conn.domainGetXMLDesc(old.uuid, { inactive: true }));
+      for (const k of def.devices.disks) {
+        const p = k.source?.file ?? k.source?.dev;
+        if (p) replacedPaths.add(p);
+      }
+      if (def.os.nvram?.path) replacedPaths.add(def.os.nvram.path);
+    } catch {
+      // vanished meanwhile: nothing of it to replace
+    }
+    // Never what the original, another guest, or another linked clone (as its base) still uses.
+    const keep = [
+      ...orig.devices.disks.map((k) => k.source?.file ?? k.source?.dev),
+      orig.os.nvram?.path,
+      ...[...pathsInUse].filter(([, users]) => users.some((u) => u !== old.name)).map(([p]) => p),
+    ];
+    for (const p of keep) if (p) replacedPaths.delete(p);
+    if (replacedPaths.size) {
+      const { linkedCloneDefs } = await import('./linked-guard.js');
+      const { linkedClonesOf } = await import('./linked.js');
+      const clones = (await linkedCloneDefs(conn)).filter((d) => d.uuid !== old.uuid);
+      for (const p of [...replacedPaths]) if (linkedClonesOf(p, clones).length) replacedPaths.delete(p);
+    }
+    for (const p of replacedPaths) if (!known.has(p) && (await host.exists(p))) known.add(p);
+  }
   for (const p of probe) if (!known.has(p) && (await host.exists(p))) known.add(p);
   return planClone(orig, opts, {
+    replacedPaths,
     domainNames: new Set(doms.map((d) => d.name)),
     pathExists: (p) => known.has(p),
     volumeExists: (pool, n) => volumes.get(pool)?.has(n) ?? false,

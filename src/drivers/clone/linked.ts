@@ -79,17 +79,37 @@ export function checkStartAllowed(def: DomainDef, all: Iterable<DomainDef>): voi
   }
 }
 
+/** What may not be done to a base image while linked clones read it. */
+export type BaseVolumeChange = 'delete' | 'wipe' | 'upload to' | 'resize';
+
+/**
+ * Refuses changing (deleting, wiping, uploading to, resizing) the volume at `path` while linked
+ * clones among `all` are backed by it: their overlays read it.
+ * @throws VirError OPERATION_INVALID naming the clones.
+ */
+export function checkVolumeChangeAllowed(
+  path: string,
+  all: Iterable<DomainDef>,
+  change: BaseVolumeChange,
+): void {
+  const clones = linkedClonesOf(path, all);
+  if (!clones.length) return;
+  const what =
+    change === 'delete'
+      ? `volume '${path}' is the base image`
+      : `cannot ${change} volume '${path}': it is the base image`;
+  throw new VirError(
+    'OPERATION_INVALID',
+    `Requested operation is not valid: ${what} of linked clone(s) ${clones.join(', ')}; ` +
+      `undefine them (and delete their disks) first.`,
+    { domain: 'STORAGE' },
+  );
+}
+
 /**
  * Refuses deleting the volume at `path` while linked clones among `all` are backed by it.
  * @throws VirError OPERATION_INVALID naming the clones.
  */
 export function checkDeleteAllowed(path: string, all: Iterable<DomainDef>): void {
-  const clones = linkedClonesOf(path, all);
-  if (clones.length)
-    throw new VirError(
-      'OPERATION_INVALID',
-      `Requested operation is not valid: volume '${path}' is the base image of linked clone(s) ` +
-        `${clones.join(', ')}; undefine them (and delete their disks) first.`,
-      { domain: 'STORAGE' },
-    );
+  checkVolumeChangeAllowed(path, all, 'delete');
 }

@@ -30,6 +30,7 @@ import { NetworkForwarder } from '../network-forwarder.js';
 import { TestNetworks } from './networks.js';
 import { forwardStorage } from '../storage-forwarder.js';
 import { TestStorage } from './storage.js';
+import { protectLinkedBases } from '../clone/linked-guard.js';
 import type { StorageConnection } from '../connection.js';
 
 type Conf = typeof import('../../conf/domain/index.js');
@@ -201,16 +202,30 @@ function summary(d: DomObj): DomainSummary {
 
 let shared: { state: TestDriverState; refs: number } | undefined;
 
-/** Opens a connection to test:///default; all open connections share one state. */
-export function openTestConnection(): Connection {
-  if (!shared) shared = { state: new TestDriverState(), refs: 0 };
-  shared.refs++;
-  return new TestConnection(shared.state);
+/** How a test connection is opened. */
+export interface TestConnectionOptions {
+  /**
+   * Leave out the linked-clone guard (src/drivers/clone/linked-guard.ts). Only for a caller that
+   * applies it itself over a composed connection, as tvirtd does.
+   */
+  unguarded?: boolean;
 }
 
-/** A connection with its own, unshared state (for tests). */
+/**
+ * Opens a connection to test:///default; all open connections share one state. Linked clones'
+ * base images are protected exactly as tvirtd protects them (start, create, vol-delete, wipe,
+ * upload, resize, undefine with storage).
+ */
+export function openTestConnection(opts: TestConnectionOptions = {}): Connection {
+  if (!shared) shared = { state: new TestDriverState(), refs: 0 };
+  shared.refs++;
+  const c = new TestConnection(shared.state);
+  return opts.unguarded ? c : protectLinkedBases(c);
+}
+
+/** A connection with its own, unshared state (for tests), guarded as openTestConnection's. */
 export function openIsolatedTestConnection(): Connection {
-  return new TestConnection(new TestDriverState(), false);
+  return protectLinkedBases(new TestConnection(new TestDriverState(), false));
 }
 
 // biome-ignore lint/suspicious/noUnsafeDeclarationMerging: storage methods come from forwardStorage (end of file)
@@ -395,9 +410,7 @@ class TestConnection extends NetworkForwarder implements Connection {
   async domainCreate(ref: string, flags: { paused?: boolean } = {}): Promise<DomainSummary> {
     const d = await this.dom(ref);
     if (isActive(d)) throw invalid('domain is already running');
-    // A base image of linked clones must not be written (src/drivers/clone/linked.ts).
-    const { checkStartAllowed } = await import('../clone/linked.js');
-    checkStartAllowed(d.config!, this.s.all().map(defOf));
+    // Base images of linked clones are refused by the guard around every connection (openTestConnection).
     this.startObj(d, d.config!, flags.paused ?? false);
     return summary(d);
   }
