@@ -2,6 +2,12 @@
 // words filling the value options in table order, `--` ending options, virsh's error messages.
 import { CliError, type CommandDef, type OptValues } from './command.js';
 
+/**
+ * `--json`, accepted after any command whose table entry says `json: true` (as well as before the
+ * command, as a global option); stored in the command's options as a flag of this name.
+ */
+export const JSON_OPT = 'json';
+
 export interface ParsedCommand {
   def: CommandDef;
   opts: OptValues;
@@ -52,6 +58,14 @@ export function parseCommand(words: string[], find: (name: string) => CommandDef
       const opt = def.options.find((o) => o.name === optName);
       if (!opt) {
         if (isHelp) continue;
+        // --json after a listing/info command: the global flag, for this command only.
+        if (optName === JSON_OPT && def.json) {
+          if (inline !== undefined) throw new CliError(`invalid '=' after option --${JSON_OPT}`);
+          if (seen.has(JSON_OPT)) throw new CliError(`option --${JSON_OPT} already seen`);
+          seen.add(JSON_OPT);
+          store(JSON_OPT, 'bool', true);
+          continue;
+        }
         throw new CliError(`command '${def.name}' doesn't support option --${optName}`);
       }
       if (seen.has(opt.name) && opt.type !== 'argv') throw new CliError(`option --${optName} already seen`);

@@ -21,7 +21,9 @@ describe('completeLine', () => {
       '--state-shutoff',
       '--state-other',
     ]);
-    assert.deepEqual(await complete('domstate test --reason --'), ['--domain']);
+    assert.deepEqual(await complete('domstate test --reason --'), ['--domain', '--json']);
+    assert.deepEqual(await complete('domstate test --reason --json --'), ['--domain']);
+    assert.deepEqual(await complete('start test --'), ['--domain', '--console', '--paused', '--force-boot']);
   });
   it('completes domain names where a domain goes', async () => {
     assert.deepEqual(await complete('dominfo '), ['test', 'vm1', 'web']);

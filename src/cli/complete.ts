@@ -37,6 +37,7 @@ export async function completeLine(
     const opts = def.options
       .filter((o) => !used.has(o.name) || o.type === 'argv')
       .map((o) => `--${o.name}`)
+      .concat(def.json && !used.has('json') ? ['--json'] : [])
       .filter((o) => o.startsWith(current));
     return [opts.map((o) => `${o} `), current];
   }

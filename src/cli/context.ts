@@ -1,5 +1,5 @@
 // The per-command context handed to handlers: typed option access, output, the lazy connection.
-import { parseIntOpt, parseScaledOpt } from './args.js';
+import { JSON_OPT, parseIntOpt, parseScaledOpt } from './args.js';
 import { CliError, type CmdContext, type CommandDef, type OptValues, type ShellState } from './command.js';
 import type { Connection } from '../drivers/connection.js';
 
@@ -35,7 +35,7 @@ export function makeContext(
     def,
     opts,
     quiet: session.quiet,
-    json: session.json,
+    json: session.json || opts.get(JSON_OPT) === true,
     readonly: session.readonly,
     interactive: session.interactive,
     shell,

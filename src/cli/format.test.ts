@@ -18,10 +18,10 @@ describe('renderTable', () => {
       ' Id   Name   State     Title\n------------------------------\n 1    test   running   \n',
     );
   });
-  it('omits the header but keeps header widths without it (virsh -q)', () => {
+  it('omits the header and its widths without it (virsh -q, as vshTable)', () => {
     assert.equal(
       renderTable(['Id', 'Name', 'State'], [['1', 'test', 'paused']], false),
-      ' 1    test   paused\n',
+      ' 1   test   paused\n',
     );
   });
   it('measures wide characters by display width', () => {

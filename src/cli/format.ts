@@ -30,11 +30,11 @@ export function displayWidth(s: string): number {
 /**
  * Renders a table as virsh's vshTablePrint: each row starts with a space, cells are separated by
  * three spaces and padded to the column width (the last cell is not padded); under the header a
- * dashes line as long as the sum of (column width + 3). Column widths include the header even
- * when `header` is false (virsh -q).
+ * dashes line as long as the sum of (column width + 3). Without the header (virsh -q) the widths
+ * come from the rows alone (vshTableGetColumnsWidths skips the header row then).
  */
 export function renderTable(headerRow: string[], rows: string[][], header = true): string {
-  const widths = headerRow.map((h) => displayWidth(h));
+  const widths = headerRow.map((h) => (header ? displayWidth(h) : 0));
   for (const r of rows) {
     r.forEach((c, i) => {
       widths[i] = Math.max(widths[i] ?? 0, displayWidth(c));

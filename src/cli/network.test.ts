@@ -79,7 +79,7 @@ describe('tvirt net-* on test:///default, as virsh prints it', () => {
       (await tvirt('net-list --name; net-list --uuid')).out,
       'default\n\ndd8fe884-6c02-601e-7551-cca97df1c5df\n\n',
     );
-    assert.equal((await tvirt('-q', 'net-list')).out, ' default   active   no          yes\n');
+    assert.equal((await tvirt('-q', 'net-list')).out, ' default   active   no   yes\n');
   });
 
   it('lifecycle messages: destroy, start, autostart, define, undefine', async () => {

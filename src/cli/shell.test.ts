@@ -42,7 +42,7 @@ describe('interactive shell', () => {
     const r = tvirtProc(['-q', '-c', 'test:///default'], 'destroy test\nstart test; list\nfoo\n');
     assert.equal(
       r.stdout,
-      `${prompt}destroy test\n${prompt}start test; list\n 2    test   running\n${prompt}foo\n${prompt}\n`,
+      `${prompt}destroy test\n${prompt}start test; list\n 2   test   running\n${prompt}foo\n${prompt}\n`,
     );
     assert.equal(r.stderr, "error: unknown command: 'foo'\n");
   });
@@ -80,6 +80,82 @@ describe('edit', () => {
     });
     assert.match(r.stderr, /^error: Failed\.\nerror: XML error: /);
     assert.equal(r.stdout, '\nrunning\n\n');
+  });
+});
+
+describe('edit: the "Try again?" loop (a terminal answers)', () => {
+  /**
+   * Runs `cmd` in-process as on a terminal: stdin claims to be a TTY, $EDITOR is `body`, and
+   * io.readLine gives `answers` in turn (then end of input). Returns the output and the prompts.
+   */
+  async function onTerminal(cmd: string, body: string, answers: string[]) {
+    const ed = join(dir, `retry-${Math.random().toString(36).slice(2)}.sh`);
+    writeFileSync(ed, `#!/bin/sh\n${body}\n`);
+    chmodSync(ed, 0o755);
+    const env = { VISUAL: process.env.VISUAL, EDITOR: process.env.EDITOR };
+    const tty = Object.getOwnPropertyDescriptor(process.stdin, 'isTTY');
+    process.env.VISUAL = '';
+    process.env.EDITOR = ed;
+    Object.defineProperty(process.stdin, 'isTTY', { value: true, configurable: true });
+    let out = '';
+    let err = '';
+    const prompts: string[] = [];
+    try {
+      const code = await runCli(['-c', 'test:///default', cmd], {
+        stdout: (t) => (out += t),
+        stderr: (t) => (err += t),
+        readLine: async (p) => {
+          prompts.push(p);
+          return answers.shift();
+        },
+      });
+      return { out, err, code, prompts };
+    } finally {
+      for (const [k, v] of Object.entries(env)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+      if (tty) Object.defineProperty(process.stdin, 'isTTY', tty);
+      else delete (process.stdin as { isTTY?: boolean }).isTTY;
+    }
+  }
+  // First run: keep the XML aside and break it; next runs: the kept XML with 1 vcpu.
+  const breakThenFix = (tag: string) => {
+    const kept = join(dir, `kept-${tag}.xml`);
+    return `if [ -e '${kept}' ]; then sed "s/>2<\\/vcpu>/>1<\\/vcpu>/" '${kept}' > "$1"; else cp "$1" '${kept}'; echo '<domain' > "$1"; fi`;
+  };
+  const prompt = 'Failed. Try again? [y,n,i,f,?]: ';
+
+  it('? prints the choices, y edits again and the fixed XML is defined', async () => {
+    const r = await onTerminal('edit test; dumpxml test --inactive', breakThenFix('y'), ['?', 'y']);
+    assert.deepEqual(r.prompts, [prompt, prompt]);
+    assert.match(r.err, /^error: XML error: /);
+    assert.ok(
+      r.out.startsWith(
+        '\ny - yes, start editor again\nn - no, throw away my changes\ni - turn off validation and try to redefine again\n' +
+          "f - force, try to redefine again\n? - print this help\nDomain 'test' XML configuration edited.\n\n",
+      ),
+      r.out,
+    );
+    assert.match(r.out, /<vcpu placement='static'>1<\/vcpu>/);
+    assert.equal(r.code, 0);
+  });
+  it('n throws the changes away; other words ask again', async () => {
+    const r = await onTerminal('edit test; dumpxml test --inactive', breakThenFix('n'), ['x', 'n']);
+    assert.deepEqual(r.prompts, [prompt, prompt]);
+    assert.match(r.out, /<vcpu placement='static'>2<\/vcpu>/);
+    assert.equal(r.code, 0);
+  });
+  it('f tries the same XML again; end of input gives up with the failure', async () => {
+    const r = await onTerminal('edit test', breakThenFix('f'), ['f']);
+    assert.deepEqual(r.prompts, [prompt, prompt]);
+    assert.match(r.err, /^error: XML error: .*\nerror: XML error: .*\nerror: Failed\.\n$/s);
+    assert.equal(r.code, 1);
+  });
+  it('--skip-validate drops the i choice', async () => {
+    const r = await onTerminal('edit test --skip-validate', breakThenFix('s'), []);
+    assert.deepEqual(r.prompts, ['Failed. Try again? [y,n,f,?]: ']);
+    assert.equal(r.code, 1);
   });
 });
 

@@ -1,5 +1,5 @@
 // Runs tvirt: global options, the command batch (virsh's parse-all-then-run), and the interactive shell.
-import { parseCommand, type ParsedCommand } from './args.js';
+import { JSON_OPT, parseCommand, type ParsedCommand } from './args.js';
 import { splitCommands } from './batch.js';
 import { CliError, type ShellState } from './command.js';
 import { findCommand, loadAllGroups, loadGroupsFor } from './commands/index.js';
@@ -19,7 +19,7 @@ tvirt [options]... <command> [args...]
     -q | --quiet            quiet mode
     -r | --readonly         connect readonly
     -v | --version          program version
-    --json                  JSON output for listing and info commands
+    --json                  JSON output for listing and info commands (also after one: list --json)
 
   commands (non interactive mode):
 
@@ -115,7 +115,7 @@ export class Session {
     }
     if (p.def.name === 'quit' || p.def.name === 'exit') return status;
     // virsh ends every command with an empty line (vshPrintExtra), except in quiet mode.
-    if (!this.options.quiet && !this.options.json) this.io.stdout('\n');
+    if (!this.options.quiet && !this.options.json && p.opts.get(JSON_OPT) !== true) this.io.stdout('\n');
     return status;
   }
 

@@ -144,6 +144,17 @@ const startCmd: CommandDef = {
   },
 };
 
+/**
+ * virsh's message, then (issue #4) a plain word when the domain was running: libvirt 9 keeps it
+ * running as a transient domain, which is gone once it stops.
+ */
+function reportUndefined(ctx: CmdContext, arg: string, r: { becameTransient: boolean } | undefined): void {
+  ctx.printExtra(`Domain '${arg}' has been undefined\n`);
+  if (r?.becameTransient) {
+    ctx.printExtra(`Domain '${arg}' is still running: it is now transient and will be gone when it stops.\n`);
+  }
+}
+
 const undefineCmd: CommandDef = {
   name: 'undefine',
   summary: 'undefine a domain',
@@ -168,14 +179,15 @@ const undefineCmd: CommandDef = {
     if (ref !== undefined) {
       // No storage to find first: one call, the daemon resolves the domain.
       const flags: { nvram?: boolean } = ctx.flag('nvram') ? { nvram: true } : {};
+      let r: { becameTransient: boolean };
       try {
-        await (await ctx.conn()).domainUndefine(ref, flags);
+        r = await (await ctx.conn()).domainUndefine(ref, flags);
       } catch (e) {
         const missing = domainMissing(ref, e);
         if (missing !== e) throw missing;
         failWith(`Failed to undefine domain '${ref}'`, e);
       }
-      ctx.printExtra(`Domain '${ref}' has been undefined\n`);
+      reportUndefined(ctx, ref, r);
       return;
     }
     const dom = await lookupDomain(ctx);
@@ -184,12 +196,13 @@ const undefineCmd: CommandDef = {
     const flags: { removeAllStorage?: boolean; nvram?: boolean } = {};
     if (ctx.flag('nvram')) flags.nvram = true;
     const arg = ctx.req('domain');
+    let r: { becameTransient: boolean };
     try {
-      await (await ctx.conn()).domainUndefine(dom.uuid, flags);
+      r = await (await ctx.conn()).domainUndefine(dom.uuid, flags);
     } catch (e) {
       failWith(`Failed to undefine domain '${arg}'`, e);
     }
-    ctx.printExtra(`Domain '${arg}' has been undefined\n`);
+    reportUndefined(ctx, arg, r);
     await finishUndefineStorage(ctx, vols);
   },
 };
@@ -347,6 +360,7 @@ const descCmd: CommandDef = {
   name: 'desc',
   summary: "show or set domain's description or title",
   description: 'Allows setting or modifying the description or title of a domain.',
+  json: true,
   options: [
     domainOpt(),
     { name: 'live', type: 'bool', help: 'modify/get running state' },
@@ -373,7 +387,8 @@ const descCmd: CommandDef = {
         // Editors add a final newline; a title cannot hold one (virsh strips it for titles only).
         if (type === 'title' && edited.endsWith('\n')) edited = edited.slice(0, -1);
         if (edited === current) {
-          ctx.printExtra(`${Cap} not changed\n`);
+          if (ctx.json) ctx.printJson({ [what]: current });
+          else ctx.printExtra(`${Cap} not changed\n`);
           return;
         }
         text = edited;
@@ -383,11 +398,14 @@ const descCmd: CommandDef = {
       } catch (e) {
         failWith(`Failed to set new domain ${what}`, e);
       }
-      ctx.printExtra(`${Cap} updated successfully`);
+      // --json: the text now held, as a read would print it.
+      if (ctx.json) ctx.printJson({ [what]: text });
+      else ctx.printExtra(`${Cap} updated successfully`);
       return;
     }
     const text = await conn.domainGetMetadata(dom.uuid, type, flags);
-    if (text === '') ctx.printExtra(`No ${what} for domain: ${dom.name}`);
+    if (ctx.json) ctx.printJson({ [what]: text });
+    else if (text === '') ctx.printExtra(`No ${what} for domain: ${dom.name}`);
     else ctx.print(text);
   },
 };
@@ -396,6 +414,7 @@ const vncdisplayCmd: CommandDef = {
   name: 'vncdisplay',
   summary: 'vnc display',
   description: 'Output the IP address and port number for the VNC display.',
+  json: true,
   options: [domainOpt()],
   async handler(ctx) {
     const dom = await lookupDomain(ctx);
@@ -413,9 +432,12 @@ const vncdisplayCmd: CommandDef = {
     }
     const port = Number(portText);
     const listen = attr(vnc, 'listen');
-    if (listen === undefined || listen === '0.0.0.0' || listen === '::') ctx.print(`:${port - 5900}\n`);
-    else if (listen.includes(':')) ctx.print(`[${listen}]:${port - 5900}\n`);
-    else ctx.print(`${listen}:${port - 5900}\n`);
+    let display: string;
+    if (listen === undefined || listen === '0.0.0.0' || listen === '::') display = `:${port - 5900}`;
+    else if (listen.includes(':')) display = `[${listen}]:${port - 5900}`;
+    else display = `${listen}:${port - 5900}`;
+    if (ctx.json) ctx.printJson({ display, listen: listen ?? null, port });
+    else ctx.print(`${display}\n`);
   },
 };
 

@@ -56,8 +56,12 @@ const listCmd: CommandDef = {
     if (ctx.flag('state-shutoff')) states.push('shutoff');
     if (ctx.flag('state-other')) states.push('nostate', 'blocked', 'shutdown', 'crashed', 'pmsuspended');
     if (states.length > 0) filter.states = states;
-    if (ctx.flag('inactive')) filter.inactive = true;
-    else if (!ctx.flag('all') && states.length === 0) filter.active = true;
+    // virsh: --all lists both; --inactive, and also --state-shutoff, make it inactive domains only
+    // (so --state-running --state-shutoff lists shut-off ones); otherwise active domains only.
+    if (!ctx.flag('all')) {
+      if (ctx.flag('inactive') || ctx.flag('state-shutoff')) filter.inactive = true;
+      else filter.active = true;
+    }
     if (ctx.flag('persistent')) filter.persistent = true;
     if (ctx.flag('transient')) filter.transient = true;
     if (ctx.flag('autostart')) filter.autostart = true;
@@ -120,7 +124,10 @@ const dominfoCmd: CommandDef = {
     const dom = await lookupDomain(ctx);
     const info = await (await ctx.conn()).domainGetInfo(dom.uuid);
     if (ctx.json) {
-      ctx.printJson(info);
+      // The text's 'Linked clones:' and 'Linked to:' lines (src/drivers/clone).
+      const { linkedCloneInfo } = await import('../../drivers/clone/linked-guard.js');
+      const { clones, bases } = await linkedCloneInfo(await ctx.conn(), dom.uuid);
+      ctx.printJson({ ...info, linkedClones: clones, linkedTo: bases });
       return;
     }
     const pairs: [string, string][] = [

@@ -9,6 +9,8 @@ import { cloneCmd, createAsCmd, createCmd, createFromCmd } from './storage-vol-c
 import { downloadCmd, uploadCmd } from './storage-vol-stream.js';
 
 const ref = (v: StorageVolSummary) => ({ pool: v.pool, name: v.name });
+/** What vol-path, vol-key and vol-name print for --json: the volume's identifiers. */
+const volIds = (v: StorageVolSummary) => ({ pool: v.pool, name: v.name, key: v.key, path: v.path });
 
 const listCmd: CommandDef = {
   name: 'vol-list',
@@ -71,7 +73,12 @@ const infoCmd: CommandDef = {
     const conn = await ctx.conn();
     const i = await conn.storageVolGetInfo(ref(vol));
     if (ctx.json) {
-      ctx.printJson(i);
+      // The text's 'Backing of:' line: the linked clones whose overlays read this volume.
+      const [{ linkedCloneDefs }, { linkedClonesOf }] = await Promise.all([
+        import('../../drivers/clone/linked-guard.js'),
+        import('../../drivers/clone/linked.js'),
+      ]);
+      ctx.printJson({ ...i, backingOf: linkedClonesOf(i.path, await linkedCloneDefs(conn)) });
       return;
     }
     const size = (n: number) => (ctx.flag('bytes') ? `${n} bytes` : formatBytesHuman(n));
@@ -110,36 +117,44 @@ const dumpxmlCmd: CommandDef = {
 const pathCmd: CommandDef = {
   name: 'vol-path',
   summary: 'returns the volume path for a given volume name or key',
+  json: true,
   options: volOpts('volume name or key'),
   async handler(ctx) {
     const vol = await lookupVol(ctx);
-    ctx.print(`${await (await ctx.conn()).storageVolGetPath(ref(vol))}\n`);
+    const path = await (await ctx.conn()).storageVolGetPath(ref(vol));
+    if (ctx.json) ctx.printJson(volIds({ ...vol, path }));
+    else ctx.print(`${path}\n`);
   },
 };
 
 const keyCmd: CommandDef = {
   name: 'vol-key',
   summary: 'returns the volume key for a given volume name or path',
+  json: true,
   options: volOpts('volume name or path'),
   async handler(ctx) {
     const vol = await lookupVol(ctx);
-    ctx.print(`${vol.key}\n`);
+    if (ctx.json) ctx.printJson(volIds(vol));
+    else ctx.print(`${vol.key}\n`);
   },
 };
 
 const nameCmd: CommandDef = {
   name: 'vol-name',
   summary: 'returns the volume name for a given volume key or path',
+  json: true,
   options: [{ name: 'vol', type: 'data', required: true, help: 'volume key or path' }],
   async handler(ctx) {
     const vol = await lookupVol(ctx, 'vol', null, false);
-    ctx.print(`${vol.name}\n`);
+    if (ctx.json) ctx.printJson(volIds(vol));
+    else ctx.print(`${vol.name}\n`);
   },
 };
 
 const poolCmd: CommandDef = {
   name: 'vol-pool',
   summary: 'returns the storage pool for a given volume key or path',
+  json: true,
   options: [
     { name: 'vol', type: 'data', required: true, help: 'volume key or path' },
     { name: 'uuid', type: 'bool', help: 'return the pool uuid rather than pool name' },
@@ -153,7 +168,8 @@ const poolCmd: CommandDef = {
     } catch (e) {
       failWith('failed to get parent pool', e);
     }
-    ctx.print(`${ctx.flag('uuid') ? pool.uuid : pool.name}\n`);
+    if (ctx.json) ctx.printJson({ name: pool.name, uuid: pool.uuid });
+    else ctx.print(`${ctx.flag('uuid') ? pool.uuid : pool.name}\n`);
   },
 };
 

@@ -337,20 +337,24 @@ const editCmd: CommandDef = {
 const nameCmd: CommandDef = {
   name: 'pool-name',
   summary: 'convert a pool UUID to pool name',
+  json: true,
   options: [poolOpt()],
   async handler(ctx) {
     const pool = await lookupPool(ctx, 'pool', { uuid: true });
-    ctx.print(`${pool.name}\n`);
+    if (ctx.json) ctx.printJson({ name: pool.name, uuid: pool.uuid });
+    else ctx.print(`${pool.name}\n`);
   },
 };
 
 const uuidCmd: CommandDef = {
   name: 'pool-uuid',
   summary: 'convert a pool name to pool UUID',
+  json: true,
   options: [poolOpt()],
   async handler(ctx) {
     const pool = await lookupPool(ctx, 'pool', { name: true });
-    ctx.print(`${pool.uuid}\n`);
+    if (ctx.json) ctx.printJson({ name: pool.name, uuid: pool.uuid });
+    else ctx.print(`${pool.uuid}\n`);
   },
 };
 

@@ -51,6 +51,60 @@ interface NetObj {
 const err = (code: VirError['code'], msg: string) => new VirError(code, msg, { domain: 'TEST' });
 const invalid = (msg: string) => err('OPERATION_INVALID', `Requested operation is not valid: ${msg}`);
 
+/** One interface of a running domain, in definition order, as domifaddr hands it to the test driver. */
+export interface TestGuestNic {
+  /** The <interface type>: only 'network' interfaces get an address from their network. */
+  type: string;
+  /** <source network> of a 'network' interface. */
+  network?: string;
+  /** <target dev>, or '-' (libvirt's test driver names unnamed ones testnetN at define). */
+  name: string;
+  mac: string;
+}
+
+/** What domifaddr shows for one interface. */
+export interface TestGuestAddresses {
+  name: string;
+  hwaddr: string;
+  addrs: { type: 'ipv4' | 'ipv6'; addr: string; prefix: number }[];
+}
+
+/**
+ * libvirt's test driver answer to virDomainInterfaceAddresses, whatever the source (lease, agent,
+ * arp): one made-up address per interface. An interface on a network gets the start of the
+ * network's first DHCP range (the <ip> address without one) plus 20 * (domain id - 1) + index + 1,
+ * with that <ip>'s prefix; any other interface 192.168.0.(index + 1)/24 (index counts every
+ * interface). Checked against virsh 9 on test:///default (`domifaddr test`: 192.168.122.3/24). A
+ * network that is not defined fails as in libvirt; one without an <ip> (where libvirt crashes) fails
+ * with an internal error.
+ */
+export async function testInterfaceAddresses(
+  nets: Pick<NetworkConnection, 'networkGetXMLDesc'>,
+  domainId: number,
+  nics: TestGuestNic[],
+): Promise<TestGuestAddresses[]> {
+  const [conf, ip] = await Promise.all([import('../../conf/network/index.js'), import('../../util/ip.js')]);
+  const out: TestGuestAddresses[] = [];
+  for (const [i, nic] of nics.entries()) {
+    let addr: { type: 'ipv4' | 'ipv6'; addr: string; prefix: number };
+    if (nic.type === 'network' && nic.network !== undefined) {
+      const def = conf.parseNetwork(await nets.networkGetXMLDesc(nic.network), { skipValidate: true });
+      const first = def.ips[0];
+      const subnet = first ? conf.ipSubnet(first, def.name) : undefined;
+      if (!first || !subnet)
+        throw err('INTERNAL_ERROR', `internal error: network '${def.name}' has no IP address`);
+      const start = first.dhcp?.ranges[0] ? ip.parseIp(first.dhcp.ranges[0].start) : undefined;
+      const base = start ?? subnet.addr;
+      const value = base.value + BigInt(20 * (domainId - 1) + i + 1);
+      addr = { type: base.family, addr: ip.formatIp({ family: base.family, value }), prefix: subnet.prefix };
+    } else {
+      addr = { type: 'ipv4', addr: `192.168.0.${i + 1}`, prefix: 24 };
+    }
+    out.push({ name: nic.name, hwaddr: nic.mac, addrs: [addr] });
+  }
+  return out;
+}
+
 /** In-memory networks with libvirt's test-driver semantics. */
 export class TestNetworks implements NetworkConnection {
   #nets: NetObj[] = [];
