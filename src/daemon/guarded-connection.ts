@@ -13,7 +13,9 @@ import type {
   TvirtEvent,
   VersionInfo,
 } from '../drivers/connection.js';
+import { domainVolumes } from '../drivers/domain-volumes.js';
 import { NetworkForwarder } from '../drivers/network-forwarder.js';
+import { isVirError, VirError } from '../util/errors.js';
 import type { CloneResult, DomainCloneOptions } from '../drivers/clone/clone-api.js';
 import type { EventBus } from './events.js';
 import type { JobManager } from './jobs.js';
@@ -89,11 +91,42 @@ export class GuardedConnection extends NetworkForwarder implements Connection {
     return this.inner.domainCreateXML(xml, flags);
   }
 
+  /**
+   * With removeAllStorage (the API's and web UI's "delete the disks too"), the volumes behind the
+   * domain's disks are found first, the domain is undefined (the driver and the linked-clone guard
+   * see the flag and may refuse), then the volumes are deleted, as virsh does it on the client
+   * side. A running domain is refused: its disks are in use, and nothing is changed.
+   */
   domainUndefine(
     ref: string,
     flags?: { removeAllStorage?: boolean; nvram?: boolean },
   ): Promise<{ becameTransient: boolean }> {
-    return this.domainJob(ref, 'undefine', () => this.inner.domainUndefine(ref, flags));
+    if (!flags?.removeAllStorage)
+      return this.domainJob(ref, 'undefine', () => this.inner.domainUndefine(ref, flags));
+    return this.domainJob(ref, 'undefine', async () => {
+      const dom = await this.inner.domainLookup(ref);
+      if (dom.id !== null)
+        throw new VirError(
+          'OPERATION_INVALID',
+          `Requested operation is not valid: domain '${dom.name}' is running: its storage cannot be removed; destroy it first`,
+        );
+      const { volumes } = await domainVolumes(this.inner, await this.inner.domainGetXMLDesc(dom.uuid));
+      const r = await this.inner.domainUndefine(dom.uuid, flags);
+      const failed: string[] = [];
+      for (const { vol } of volumes) {
+        try {
+          await this.storageVolDelete({ pool: vol.pool, name: vol.name });
+        } catch (e) {
+          if (!isVirError(e, 'NO_STORAGE_VOL')) failed.push(`${vol.path}: ${(e as Error).message}`);
+        }
+      }
+      if (failed.length)
+        throw new VirError(
+          'OPERATION_FAILED',
+          `operation failed: domain '${dom.name}' was undefined, but removing its storage failed: ${failed.join('; ')}`,
+        );
+      return r;
+    });
   }
   domainCreate(ref: string, flags?: { paused?: boolean }): Promise<DomainSummary> {
     return this.domainJob(ref, 'start', () => this.inner.domainCreate(ref, flags));

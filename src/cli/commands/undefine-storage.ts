@@ -2,54 +2,9 @@
 // does (cmdUndefine): the domain's disks are matched to pool volumes before the undefine, and the
 // volumes are deleted after it, each reported on its own. Volumes that are base images of linked
 // clones make the command fail before anything is changed.
-import type { Connection, StorageVolSummary } from '../../drivers/connection.js';
+import type { Connection } from '../../drivers/connection.js';
+import { type DiskVolume, domainVolumes } from '../../drivers/domain-volumes.js';
 import { CliError, type CmdContext, errorText } from '../command.js';
-
-interface DiskVolume {
-  target: string;
-  source: string;
-  vol: StorageVolSummary;
-}
-
-const xmlUnescape = (s: string) =>
-  s
-    .replace(/&apos;/g, "'")
-    .replace(/&quot;/g, '"')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&amp;/g, '&');
-
-function attrOf(tag: string, name: string): string | undefined {
-  const m = new RegExp(`\\s${name}=(['"])(.*?)\\1`).exec(tag);
-  return m ? xmlUnescape(m[2]!) : undefined;
-}
-
-/** Target, source and pool of each <disk> of a domain XML (virsh reads the same attributes). */
-export function domainDiskSources(xml: string): { target: string; source?: string; pool?: string }[] {
-  const out: { target: string; source?: string; pool?: string }[] = [];
-  for (const m of xml.matchAll(/<disk\b[\s\S]*?<\/disk>/g)) {
-    const disk = m[0];
-    const target = attrOf(/<target\b[^>]*>/.exec(disk)?.[0] ?? '', 'dev') ?? '';
-    const src = /<source\b[^>]*>/.exec(disk)?.[0];
-    if (!src) {
-      out.push({ target });
-      continue;
-    }
-    const source =
-      attrOf(src, 'file') ??
-      attrOf(src, 'dir') ??
-      attrOf(src, 'name') ??
-      attrOf(src, 'dev') ??
-      attrOf(src, 'volume');
-    const pool = attrOf(src, 'pool');
-    out.push({
-      target,
-      ...(source !== undefined ? { source } : {}),
-      ...(pool !== undefined ? { pool } : {}),
-    });
-  }
-  return out;
-}
 
 /**
  * The volumes to remove with the domain: all disks backed by a pool volume, or those named in
@@ -62,33 +17,11 @@ export async function volumesToRemove(
   domainXml: string,
   list: string[] | undefined,
 ): Promise<DiskVolume[]> {
-  const wanted = list ? new Map(list.map((v) => [v, false])) : undefined;
-  const vols: DiskVolume[] = [];
-  for (const d of domainDiskSources(domainXml)) {
-    if (d.source === undefined) continue;
-    if (wanted) {
-      const key = wanted.has(d.target) ? d.target : wanted.has(d.source) ? d.source : undefined;
-      if (key === undefined) continue;
-      wanted.set(key, true);
-    }
-    let vol: StorageVolSummary | undefined;
-    try {
-      vol = d.pool
-        ? await conn.storageVolLookupByName(d.pool, d.source)
-        : await conn.storageVolLookupByPath(d.source);
-    } catch {
-      vol = undefined;
-    }
-    if (!vol) {
-      ctx.error(`Storage volume '${d.target}'(${d.source}) is not managed by libvirt. Remove it manually.\n`);
-      continue;
-    }
-    vols.push({ target: d.target, source: d.source, vol });
-  }
-  for (const [name, found] of wanted ?? []) {
-    if (!found) throw new CliError(`Volume '${name}' was not found in domain's definition.\n`);
-  }
-  return vols;
+  const { volumes, unmanaged, notFound } = await domainVolumes(conn, domainXml, list);
+  for (const d of unmanaged)
+    ctx.error(`Storage volume '${d.target}'(${d.source}) is not managed by libvirt. Remove it manually.\n`);
+  if (notFound.length) throw new CliError(`Volume '${notFound[0]}' was not found in domain's definition.\n`);
+  return volumes;
 }
 
 /** Deletes (optionally wipes first) each volume; returns false when one could not be removed. */
