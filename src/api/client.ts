@@ -6,10 +6,12 @@ import type { Duplex } from 'node:stream';
 import type {
   Connection,
   DomainInfo,
+  DomainInterfaceAddresses,
   DomainListFilter,
   DomainState,
   DomainSummary,
   DomainXMLFlags,
+  InterfaceAddressSource,
   ModifyFlags,
   NodeInfo,
   TvirtEvent,
@@ -371,6 +373,17 @@ export class RemoteConnection implements Connection {
   }
   domainDefineXML(xml: string): Promise<DomainSummary> {
     return this.call('POST', '/domains', { xml });
+  }
+  async domainInterfaceAddresses(
+    ref: string,
+    source: InterfaceAddressSource = 'lease',
+  ): Promise<DomainInterfaceAddresses[]> {
+    return (
+      await this.call<{ interfaces: DomainInterfaceAddresses[] }>(
+        'GET',
+        `/domains/${enc(ref)}/interface-addresses?source=${enc(source)}`,
+      )
+    ).interfaces;
   }
   domainUndefine(
     ref: string,

@@ -14,6 +14,11 @@ import type {
   VersionInfo,
 } from '../drivers/connection.js';
 import type { CloneResult, DomainCloneOptions } from '../drivers/clone/clone-api.js';
+import {
+  type DomainInterfaceAddresses,
+  type InterfaceAddressSource,
+  leaseInterfaceAddresses,
+} from '../drivers/interface-addresses.js';
 import { TestNetworks } from '../drivers/test/networks.js';
 import { TestStorage } from '../drivers/test/storage.js';
 import { forwardStorage } from '../drivers/storage-forwarder.js';
@@ -170,6 +175,13 @@ export class FakeConnection extends TestNetworks implements Connection {
   async domainGetState(ref: string): Promise<DomainState> {
     const d = this.find(ref);
     return { state: d.state, reason: d.reason };
+  }
+  /** Interfaces of a running domain from its network's leases, as tvirtd's composite reads them. */
+  domainInterfaceAddresses(
+    ref: string,
+    source?: InterfaceAddressSource,
+  ): Promise<DomainInterfaceAddresses[]> {
+    return leaseInterfaceAddresses(this, ref, source);
   }
   async domainGetXMLDesc(ref: string, flags: { secure?: boolean } = {}): Promise<string> {
     const d = this.find(ref);

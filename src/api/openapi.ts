@@ -375,6 +375,14 @@ const schemas: Record<string, Schema> = {
     allOf: [ref('NetworkSummary')],
     description: '`net-info` (the same fields as NetworkSummary).',
   },
+  DomainInterfaceAddresses: obj(
+    {
+      name: str("the host-side device (<target dev>), or '-'"),
+      hwaddr: str('MAC address'),
+      addrs: arr(obj({ type: oneOfStr(['ipv4', 'ipv6']), addr: str(), prefix: int(undefined, 0) })),
+    },
+    'One interface of a running domain and its addresses (virDomainInterface).',
+  ),
   NetworkLease: obj(
     {
       iface: str('the bridge the lease was given on'),
@@ -784,6 +792,16 @@ add('get', '/v1/domains/{ref}/state', {
   summary: 'virsh domstate --reason',
   access: 'ro',
   ok: { 200: 'DomainState' },
+});
+add('get', '/v1/domains/{ref}/interface-addresses', {
+  id: 'domainInterfaceAddresses',
+  summary: 'virsh domifaddr',
+  description:
+    "A running domain's interfaces and their addresses, from its networks' DHCP leases (source lease); the test driver makes them up as libvirt's does. 409 OPERATION_INVALID when the domain is not running.",
+  access: 'ro',
+  query: [q('source', 'where the addresses come from (default lease)', oneOfStr(['lease', 'agent', 'arp']))],
+  ok: { 200: obj({ interfaces: arr(ref('DomainInterfaceAddresses')) }) },
+  errors: ['409'],
 });
 add('get', '/v1/domains/{ref}/xml', {
   id: 'domainGetXMLDesc',

@@ -205,6 +205,19 @@ export const routes: Route[] = [
   },
   {
     method: 'GET',
+    pattern: r(`${D}/interface-addresses`),
+    access: 'ro',
+    handler: async ({ conn, params, query }) => {
+      const source = query.get('source') ?? 'lease';
+      if (source !== 'lease' && source !== 'agent' && source !== 'arp')
+        throw new VirError('INVALID_ARG', `unknown address source '${source}': use lease, agent or arp`, {
+          domain: 'API',
+        });
+      return { interfaces: await conn.domainInterfaceAddresses(params.ref!, source) };
+    },
+  },
+  {
+    method: 'GET',
     pattern: r(`${D}/xml`),
     access: 'ro',
     handler: async ({ conn, params, query, role }) => {

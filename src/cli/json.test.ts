@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { Connection, NetworkLease } from '../drivers/connection.js';
+import { leaseInterfaceAddresses } from '../drivers/interface-addresses.js';
 import { openTestConnection } from '../drivers/test/driver.js';
 import { runCli } from './shell.js';
 
@@ -177,7 +178,7 @@ describe('--json on info commands', () => {
       prefix: 24,
       hostname: 'guest',
     };
-    // test:///default with leases, under another URI (so domifaddr reads leases, as on tvirtd).
+    // test:///default with leases, whose domifaddr reads them as tvirtd's composite connection does.
     const opener = async () => {
       const c = openTestConnection();
       return new Proxy(c, {
@@ -187,6 +188,8 @@ describe('--json on info commands', () => {
             return async (_ref: string, mac?: string) =>
               mac === undefined || mac === lease.mac ? [lease] : [];
           }
+          if (prop === 'domainInterfaceAddresses')
+            return (ref: string) => leaseInterfaceAddresses(receiver as Connection, ref);
           return Reflect.get(target, prop, receiver);
         },
       });

@@ -4,10 +4,12 @@ import type { Duplex } from 'node:stream';
 import type {
   Connection,
   DomainInfo,
+  DomainInterfaceAddresses,
   DomainListFilter,
   DomainState,
   DomainSummary,
   DomainXMLFlags,
+  InterfaceAddressSource,
   ModifyFlags,
   NodeInfo,
   TvirtEvent,
@@ -75,6 +77,12 @@ export class GuardedConnection extends NetworkForwarder implements Connection {
   }
   domainGetState(ref: string): Promise<DomainState> {
     return this.inner.domainGetState(ref);
+  }
+  domainInterfaceAddresses(
+    ref: string,
+    source?: InterfaceAddressSource,
+  ): Promise<DomainInterfaceAddresses[]> {
+    return this.inner.domainInterfaceAddresses(ref, source);
   }
   domainGetXMLDesc(ref: string, flags?: DomainXMLFlags): Promise<string> {
     return this.inner.domainGetXMLDesc(ref, flags);

@@ -5,7 +5,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import type { DomainSummary, HypervisorConnection, TvirtEvent } from '../drivers/connection.js';
+import type {
+  DomainSummary,
+  HypervisorConnection,
+  NetworkConnection,
+  TvirtEvent,
+} from '../drivers/connection.js';
 import { fakeHost } from '../drivers/network/fake-host.test-util.js';
 import { NetworkDriver } from '../drivers/network/network-driver.js';
 import { openIsolatedTestConnection } from '../drivers/test/driver.js';
@@ -103,6 +108,50 @@ describe('host networking in tvirtd', () => {
     assert.deepEqual(seen, ['network-lifecycle:default:stopped', 'domain-lifecycle:test:suspended']);
     assert.equal(conn.uri, 'test:///default');
     await conn.close();
+  });
+});
+
+describe('domifaddr over the composed connection', () => {
+  it("reads the leases of the networks a running guest's interfaces are on", async () => {
+    const xml = `<domain type='kvm'><name>g</name><devices>
+      <interface type='network'><mac address='52:54:00:00:00:01'/><source network='default'/><target dev='vnet0'/></interface>
+      <interface type='network'><mac address='52:54:00:00:00:02'/><source network='lab'/><target dev='vnet1'/></interface>
+      <interface type='bridge'><mac address='52:54:00:00:00:03'/><source bridge='br0'/><target dev='vnet2'/></interface>
+    </devices></domain>`;
+    let running = true;
+    const hyp = {
+      uri: 'qemu:///system',
+      async domainLookup() {
+        return { id: running ? 1 : null, uuid: 'u', name: 'g' };
+      },
+      async domainGetXMLDesc() {
+        return xml;
+      },
+      onEvent: () => () => {},
+    } as unknown as HypervisorConnection;
+    const asked: string[] = [];
+    const nets = {
+      async networkGetDHCPLeases(net: string, mac?: string) {
+        asked.push(`${net} ${mac}`);
+        return net === 'default'
+          ? [{ iface: 'virbr0', expiryTime: 0, type: 'ipv4', mac, ipaddr: '192.168.122.50', prefix: 24 }]
+          : [];
+      },
+    } as unknown as NetworkConnection;
+    const conn = composeConnection(hyp, nets, { subscribe: () => () => {} });
+    assert.deepEqual(await conn.domainInterfaceAddresses('g'), [
+      {
+        name: 'vnet0',
+        hwaddr: '52:54:00:00:00:01',
+        addrs: [{ type: 'ipv4', addr: '192.168.122.50', prefix: 24 }],
+      },
+    ]);
+    assert.deepEqual(asked, ['default 52:54:00:00:00:01', 'lab 52:54:00:00:00:02']);
+    await assert.rejects(conn.domainInterfaceAddresses('g', 'agent'), (e) =>
+      isVirError(e, 'OPERATION_UNSUPPORTED'),
+    );
+    running = false;
+    await assert.rejects(conn.domainInterfaceAddresses('g'), (e) => isVirError(e, 'OPERATION_INVALID'));
   });
 });
 

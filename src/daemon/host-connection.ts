@@ -8,6 +8,7 @@ import type {
   NetworkConnection,
   TvirtEvent,
 } from '../drivers/connection.js';
+import { type InterfaceAddressSource, leaseInterfaceAddresses } from '../drivers/interface-addresses.js';
 import { prefixed } from '../drivers/network/libvirt-message.js';
 import type { GuestPort, GuestPortSource, NetworkDriver } from '../drivers/network/network-driver.js';
 import type { InterfaceHook } from '../drivers/qemu/process.js';
@@ -108,6 +109,11 @@ export function composeConnection(
       if (typeof prop === 'string' && networkMethods.has(prop)) {
         const f = (nets as unknown as Record<string, (...args: unknown[]) => unknown>)[prop]!;
         return f.bind(nets);
+      }
+      if (prop === 'domainInterfaceAddresses' && !(prop in target)) {
+        // Leases of the networks the guest is on: needs both halves, so it lives here.
+        return (ref: string, source?: InterfaceAddressSource) =>
+          leaseInterfaceAddresses(receiver, ref, source);
       }
       if (prop === 'onEvent') {
         return (l: (ev: TvirtEvent) => void) => {

@@ -1,6 +1,11 @@
 // The driver contract: every public operation of tvirt, as libvirt's virConnect/virDomain API.
 // Implemented by the in-process test driver, the QEMU driver inside tvirtd, and the remote client
 // that talks to tvirtd; the CLI, REST API and web UI only ever see this interface.
+import type {
+  DomainInterfaceAddresses,
+  InterfaceAddressConnection,
+  InterfaceAddressSource,
+} from './interface-addresses.js';
 import type { Duplex } from 'node:stream';
 import type { CloneConnection, CloneResult, DomainCloneOptions } from './clone/clone-api.js';
 import type { HostInterface } from './network/iface-bridge.js';
@@ -279,3 +284,11 @@ export type { CloneConnection, CloneResult, DomainCloneOptions };
 
 /** Cloning (virt-clone, src/drivers/clone): provided once over the other halves (merged declaration). */
 export interface Connection extends CloneConnection {}
+
+export type { DomainInterfaceAddresses, InterfaceAddressConnection, InterfaceAddressSource };
+
+/**
+ * domifaddr (src/drivers/interface-addresses.ts): from the hypervisor and network halves together;
+ * tvirtd's composite reads DHCP leases, the test driver makes addresses up (merged declaration).
+ */
+export interface Connection extends InterfaceAddressConnection {}

@@ -27,7 +27,13 @@ import {
 import type { DomainDef } from '../../conf/domain/index.js';
 import type { CloneResult, DomainCloneOptions } from '../clone/clone-api.js';
 import { NetworkForwarder } from '../network-forwarder.js';
-import { TestNetworks } from './networks.js';
+import {
+  type DomainInterfaceAddresses,
+  guestNics,
+  type InterfaceAddressSource,
+  notRunning,
+} from '../interface-addresses.js';
+import { TestNetworks, testInterfaceAddresses } from './networks.js';
 import { forwardStorage } from '../storage-forwarder.js';
 import { TestStorage } from './storage.js';
 import { protectLinkedBases } from '../clone/linked-guard.js';
@@ -320,6 +326,17 @@ class TestConnection extends NetworkForwarder implements Connection {
   async domainGetState(ref: string): Promise<DomainState> {
     const d = await this.dom(ref);
     return { state: d.state, reason: d.reason };
+  }
+
+  /** libvirt's test driver makes the addresses up, the same whatever the source (testInterfaceAddresses). */
+  async domainInterfaceAddresses(
+    ref: string,
+    _source?: InterfaceAddressSource,
+  ): Promise<DomainInterfaceAddresses[]> {
+    const d = await this.dom(ref);
+    if (!isActive(d) || d.id === null) throw notRunning();
+    const nics = guestNics(await this.domainGetXMLDesc(ref));
+    return testInterfaceAddresses(this.s.networks, d.id, nics);
   }
 
   async domainGetXMLDesc(ref: string, flags: DomainXMLFlags = {}): Promise<string> {

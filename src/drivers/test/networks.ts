@@ -13,6 +13,7 @@ import type {
   NetworkUpdateFlags,
   NetworkUpdateSection,
 } from '../connection.js';
+import type { DomainInterfaceAddresses, GuestNic } from '../interface-addresses.js';
 import { withLibvirtPrefix } from '../network/libvirt-message.js';
 
 type NetConf = typeof import('../../conf/network/index.js');
@@ -52,23 +53,6 @@ const err = (code: VirError['code'], msg: string) => new VirError(code, msg, { d
 const invalid = (msg: string) => err('OPERATION_INVALID', `Requested operation is not valid: ${msg}`);
 
 /** One interface of a running domain, in definition order, as domifaddr hands it to the test driver. */
-export interface TestGuestNic {
-  /** The <interface type>: only 'network' interfaces get an address from their network. */
-  type: string;
-  /** <source network> of a 'network' interface. */
-  network?: string;
-  /** <target dev>, or '-' (libvirt's test driver names unnamed ones testnetN at define). */
-  name: string;
-  mac: string;
-}
-
-/** What domifaddr shows for one interface. */
-export interface TestGuestAddresses {
-  name: string;
-  hwaddr: string;
-  addrs: { type: 'ipv4' | 'ipv6'; addr: string; prefix: number }[];
-}
-
 /**
  * libvirt's test driver answer to virDomainInterfaceAddresses, whatever the source (lease, agent,
  * arp): one made-up address per interface. An interface on a network gets the start of the
@@ -81,10 +65,10 @@ export interface TestGuestAddresses {
 export async function testInterfaceAddresses(
   nets: Pick<NetworkConnection, 'networkGetXMLDesc'>,
   domainId: number,
-  nics: TestGuestNic[],
-): Promise<TestGuestAddresses[]> {
+  nics: GuestNic[],
+): Promise<DomainInterfaceAddresses[]> {
   const [conf, ip] = await Promise.all([import('../../conf/network/index.js'), import('../../util/ip.js')]);
-  const out: TestGuestAddresses[] = [];
+  const out: DomainInterfaceAddresses[] = [];
   for (const [i, nic] of nics.entries()) {
     let addr: { type: 'ipv4' | 'ipv6'; addr: string; prefix: number };
     if (nic.type === 'network' && nic.network !== undefined) {
