@@ -135,6 +135,9 @@ export class FakeConnection extends TestNetworks implements Connection {
   async getHostname(): Promise<string> {
     return 'fakehost';
   }
+  async domainXMLToNative(format: string): Promise<string> {
+    return `${format}: fake`;
+  }
   async getCapabilities(): Promise<string> {
     return '<capabilities/>';
   }

@@ -732,6 +732,17 @@ add('get', '/v1/capabilities', {
   access: 'ro',
   ok: { 200: 'Xml' },
 });
+add('post', '/v1/host/domain-xml-to-native', {
+  id: 'domainXMLToNative',
+  summary: 'virsh domxml-to-native',
+  description:
+    "A domain XML in the hypervisor's native format: for 'qemu-argv', the QEMU command line it would start with (environment first, one line). Nothing is defined or started. The test driver answers 501 NO_SUPPORT, as libvirt's.",
+  access: 'rw',
+  body: {
+    schema: obj({ format: oneOfStr(['qemu-argv']), xml: str('libvirt domain XML') }),
+  },
+  ok: { 200: obj({ native: str() }) },
+});
 add('get', '/v1/openapi.json', {
   id: 'getOpenApi',
   summary: 'this document',

@@ -149,6 +149,15 @@ export const routes: Route[] = [
   },
   { method: 'GET', pattern: r('/v1/host/nodeinfo'), access: 'ro', handler: ({ conn }) => conn.nodeGetInfo() },
   {
+    // virsh domxml-to-native: needs rw, as libvirt's virConnectDomainXMLToNative (connect:write).
+    method: 'POST',
+    pattern: r('/v1/host/domain-xml-to-native'),
+    access: 'rw',
+    handler: async ({ conn, body }) => ({
+      native: await conn.domainXMLToNative(str(body, 'format')!, str(body, 'xml')!),
+    }),
+  },
+  {
     method: 'GET',
     pattern: r('/v1/capabilities'),
     access: 'ro',

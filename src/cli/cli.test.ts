@@ -203,6 +203,25 @@ describe('tvirt -c test:///default, output as virsh prints it', () => {
         ' a1         52:54:00:00:00:02    ipv4         192.168.122.24/24\n',
     );
   });
+  it("domxml-to-native: virsh's checks, then the test driver's refusal (as libvirt's)", async () => {
+    const unsupported =
+      'error: this function is not supported by the connection driver: virConnectDomainXMLToNative\n';
+    for (const [cmd, err] of [
+      ['domxml-to-native qemu-argv --domain test', unsupported],
+      [`domxml-to-native qemu-argv ${a}`, unsupported],
+      ['domxml-to-native qemu-argv', 'error: need either domain or domain XML\n'],
+      [
+        `domxml-to-native qemu-argv --domain test --xml ${a}`,
+        'error: Options --domain and --xml are mutually exclusive\n',
+      ],
+      ['domxml-to-native qemu-argv --domain nosuch', "error: failed to get domain 'nosuch'\n"],
+      ['domxml-to-native', "error: command 'domxml-to-native' requires <format> option\n"],
+    ]) {
+      const r = await tvirt(cmd!);
+      // virsh ends a command that ran (and failed) with a blank line; a parse error prints nothing.
+      assert.deepEqual([r.code, r.out, r.err], [1, cmd === 'domxml-to-native' ? '' : '\n', err], cmd);
+    }
+  });
   it('desc and title', async () => {
     const r = await tvirt(
       'desc test; desc test --title; desc test hello world; desc test; desc test --title "My title"; list --title',

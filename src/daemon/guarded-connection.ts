@@ -63,6 +63,9 @@ export class GuardedConnection extends NetworkForwarder implements Connection {
   getCapabilities(): Promise<string> {
     return this.inner.getCapabilities();
   }
+  domainXMLToNative(format: string, xml: string): Promise<string> {
+    return this.inner.domainXMLToNative(format, xml);
+  }
   nodeGetInfo(): Promise<NodeInfo> {
     return this.inner.nodeGetInfo();
   }

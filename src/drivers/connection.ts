@@ -192,6 +192,11 @@ export interface HypervisorConnection {
   getHostname(): Promise<string>;
   /** The capabilities XML (virsh capabilities). */
   getCapabilities(): Promise<string>;
+  /**
+   * virsh domxml-to-native: a domain XML in a hypervisor's native format ('qemu-argv': the command
+   * line QEMU would run). @throws INVALID_ARG for another format, NO_SUPPORT where not implemented.
+   */
+  domainXMLToNative(format: string, xml: string): Promise<string>;
   nodeGetInfo(): Promise<NodeInfo>;
 
   listDomains(filter?: DomainListFilter): Promise<DomainSummary[]>;

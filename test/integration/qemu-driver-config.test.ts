@@ -216,3 +216,46 @@ describe('QEMU driver definitions', () => {
     }
   });
 });
+
+describe('domxml-to-native qemu-argv', () => {
+  it('prints the command line a definition would start with, changing nothing', async () => {
+    const drv = await openQemuDriver({
+      configDir: join(dir, 'native-etc'),
+      runDir: join(dir, 'native-run'),
+      logDir: join(dir, 'native-log'),
+      noSync: true,
+      kvmAvailable: false,
+    });
+    try {
+      const nics =
+        "<interface type='network'><mac address='52:54:00:00:00:0a'/><source network='default'/><model type='virtio'/></interface>" +
+        "<interface type='bridge'><mac address='52:54:00:00:00:0b'/><source bridge='br0'/><target dev='tap7'/><model type='virtio'/></interface>" +
+        "<graphics type='vnc' autoport='yes' listen='127.0.0.1'/>";
+      const x = xml('native', U1).replace('</devices>', `${nics}</devices>`);
+      const line = await drv.domainXMLToNative('qemu-argv', x);
+      assert.equal(line.includes('\n'), false);
+      assert.match(line, /^LC_ALL=C qemu-system-x86_64 -name guest=native,debug-threads=on -S /);
+      assert.match(line, / -accel tcg /);
+      assert.match(line, new RegExp(`-uuid ${U1} `));
+      // Runtime paths as for id -1, autoport VNC as port 5900, taps by target dev or vnetN.
+      assert.ok(line.includes(`path=${join(dir, 'native-run', 'domain--1-native', 'monitor.sock')},`), line);
+      assert.match(line, / -vnc 127\.0\.0\.1:0[ ,]/);
+      assert.match(line, /'\{"type":"tap","ifname":"vnet0"[^']*\}'/);
+      assert.match(line, /'\{"type":"tap","ifname":"tap7"[^']*\}'/);
+      // JSON arguments are single-quoted for a shell.
+      assert.match(line, / -blockdev '\{"driver":"file","filename":"\/nonexistent\/native\.qcow2"/);
+      assert.deepEqual(await drv.listDomains({}), []);
+      assert.equal(existsSync(join(dir, 'native-run', 'domain--1-native')), false);
+      await assert.rejects(drv.domainXMLToNative('xen-xm', x), (e) => {
+        assert.ok(isVirError(e, 'INVALID_ARG'));
+        assert.equal((e as Error).message, 'invalid argument: unsupported config type xen-xm');
+        return true;
+      });
+      await assert.rejects(drv.domainXMLToNative('qemu-argv', '<domain/>'), (e) =>
+        isVirError(e, 'XML_ERROR'),
+      );
+    } finally {
+      await drv.close();
+    }
+  });
+});

@@ -94,6 +94,30 @@ const defineCmd: CommandDef = {
   },
 };
 
+const domxmlToNativeCmd: CommandDef = {
+  name: 'domxml-to-native',
+  summary: 'Convert domain XML to native config',
+  description: 'Convert domain XML config to a native guest configuration format.',
+  options: [
+    { name: 'format', type: 'data', required: true, help: 'target config data type format' },
+    { name: 'domain', type: 'string', namedOnly: true, help: 'domain name, id or uuid' },
+    { name: 'xml', type: 'string', help: 'xml data file to export from' },
+  ],
+  async handler(ctx) {
+    const file = ctx.str('xml');
+    const ref = ctx.str('domain');
+    if (file !== undefined && ref !== undefined)
+      throw new CliError('Options --domain and --xml are mutually exclusive');
+    if (file === undefined && ref === undefined) throw new CliError('need either domain or domain XML');
+    const conn = await ctx.conn();
+    const xml =
+      file !== undefined
+        ? await readUserFile(file)
+        : await conn.domainGetXMLDesc((await lookupDomain(ctx)).uuid);
+    ctx.print(`${await conn.domainXMLToNative(ctx.req('format'), xml)}\n`);
+  },
+};
+
 const createCmd: CommandDef = {
   name: 'create',
   summary: 'create a domain from an XML file',
@@ -481,6 +505,7 @@ export const domainGroup: CommandGroup = {
     createCmd,
     defineCmd,
     descCmd,
+    domxmlToNativeCmd,
     simple(
       'destroy',
       'destroy (stop) a domain',

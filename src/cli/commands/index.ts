@@ -22,6 +22,7 @@ export const groupIndex: GroupEntry[] = [
       'domid',
       'domname',
       'domuuid',
+      'domxml-to-native',
       'dumpxml',
       'edit',
       'reboot',

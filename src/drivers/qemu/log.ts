@@ -15,8 +15,16 @@ function stamp(d = new Date()): string {
 }
 
 /** Quotes one argument for the log the way libvirt's virCommandToString does (sh-compatible). */
-function shellQuote(s: string): string {
+export function shellQuote(s: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/** A command on one line, environment first, as `virsh domxml-to-native qemu-argv` prints it. */
+export function commandToString(cmd: QemuCommand): string {
+  return [
+    ...Object.entries(cmd.env).map(([k, v]) => `${k}=${shellQuote(v)}`),
+    ...[cmd.program, ...cmd.args].map(shellQuote),
+  ].join(' ');
 }
 
 /** The log file of a domain: LOGDIR/NAME.log. */

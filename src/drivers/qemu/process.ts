@@ -15,7 +15,13 @@ import {
   tcpPortFree,
 } from '../../host/process.js';
 import { VirError } from '../../util/errors.js';
-import { type QemuBuildContext, type ResolvedDiskSource, type TapInfo, buildQemuCommand } from './command.js';
+import {
+  type QemuBuildContext,
+  type QemuCommand,
+  type ResolvedDiskSource,
+  type TapInfo,
+  buildQemuCommand,
+} from './command.js';
 import { appendLogLine, openStartLog, readLogTail } from './log.js';
 import { type Monitor, type MonitorEvent, openMonitor } from './monitor.js';
 
@@ -277,6 +283,44 @@ export function runtimeDirName(id: number, name: string): string {
 
 function startFailed(msg: string, cause?: unknown): VirError {
   return new VirError('OPERATION_FAILED', `operation failed: ${msg}`, { domain: 'QEMU', cause });
+}
+
+/**
+ * The command line `def` would start with, without starting anything (virsh domxml-to-native
+ * qemu-argv; libvirt's qemuProcessCreatePretendCmd): runtime paths as for id -1, VNC/SPICE autoport
+ * as port 5900, each tap-backed interface as its <target dev> or vnetN, volumes resolved.
+ */
+export async function pretendQemuCommand(
+  def: DomainDef,
+  p: Pick<StartParams, 'runDir' | 'kvmAvailable' | 'resolveDiskVolume' | 'ctx'>,
+): Promise<QemuCommand> {
+  const d = structuredClone(def);
+  const runtimeDir = join(p.runDir, runtimeDirName(-1, d.name));
+  for (const g of d.devices.graphics) {
+    if ((g.type === 'vnc' || g.type === 'spice') && (g.autoport || g.port === undefined || g.port < 0)) {
+      g.port = 5900;
+      g.autoport = true;
+    }
+  }
+  const taps = d.devices.interfaces.map((nic, i) =>
+    nic.type === 'network' || nic.type === 'bridge' || nic.type === 'ethernet'
+      ? { ifname: nic.targetDev ?? `vnet${i}` }
+      : undefined,
+  );
+  const diskSources = await resolveVolumes(d, p.resolveDiskVolume);
+  const vnc = d.devices.graphics.find((g) => g.type === 'vnc');
+  const spice = d.devices.graphics.find((g) => g.type === 'spice');
+  return buildQemuCommand(d, {
+    monitorPath: join(runtimeDir, 'monitor.sock'),
+    runtimeDir,
+    kvmAvailable: p.kvmAvailable,
+    taps,
+    ...(diskSources ? { diskSources } : {}),
+    ...(vnc?.port !== undefined ? { vncPort: vnc.port } : {}),
+    ...(spice?.port !== undefined ? { spicePort: spice.port } : {}),
+    now: Date.now(),
+    ...p.ctx,
+  });
 }
 
 /**

@@ -26,8 +26,8 @@ import { checkStartAllowed } from '../clone/linked.js';
 import { channelSocketPath } from './command.js';
 import { openConsole } from './console.js';
 import { type DomainObj, defOf, isActive, matchesFilter, summary } from './domain-obj.js';
-import { TVIRT_VERSION } from './log.js';
-import type { DiskVolumeResolver, InterfaceHook } from './process.js';
+import { commandToString, TVIRT_VERSION } from './log.js';
+import { type DiskVolumeResolver, type InterfaceHook, pretendQemuCommand } from './process.js';
 import { QemuDomains, internal, invalid, invalidArg } from './qemu-domains.js';
 
 export interface QemuDriverOptions {
@@ -127,6 +127,24 @@ export class QemuDriver implements HypervisorConnection {
   async getHostname(): Promise<string> {
     this.s.check();
     return hostname();
+  }
+
+  /**
+   * virsh domxml-to-native qemu-argv: the QEMU command line the definition would start with (see
+   * pretendQemuCommand), environment first, on one line. Nothing is defined or started.
+   */
+  async domainXMLToNative(format: string, xml: string): Promise<string> {
+    this.s.check();
+    if (format !== 'qemu-argv') throw invalidArg(`unsupported config type ${format}`);
+    const def = this.s.parse(xml);
+    const o = this.s.opts;
+    const cmd = await pretendQemuCommand(def, {
+      runDir: o.runDir,
+      kvmAvailable: await this.s.kvmAvailable(),
+      ...(o.qemuEnv ? { ctx: { env: o.qemuEnv } } : {}),
+      ...(o.resolveDiskVolume ? { resolveDiskVolume: o.resolveDiskVolume } : {}),
+    });
+    return commandToString(cmd);
   }
 
   async getCapabilities(): Promise<string> {

@@ -266,6 +266,14 @@ class TestConnection extends NetworkForwarder implements Connection {
     this.check();
     return hostname();
   }
+  async domainXMLToNative(): Promise<string> {
+    this.check();
+    // As libvirt's test driver: it has no native format.
+    throw new VirError(
+      'NO_SUPPORT',
+      'this function is not supported by the connection driver: virConnectDomainXMLToNative',
+    );
+  }
   async getCapabilities(): Promise<string> {
     this.check();
     return capabilitiesXml;
