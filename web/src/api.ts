@@ -58,6 +58,15 @@ export interface TvirtEvent {
   timestamp: number;
 }
 
+/** One interface of a running guest and its addresses (virsh domifaddr). */
+export interface GuestInterfaceAddresses {
+  /** The host-side device (<target dev>), or '-'. */
+  name: string;
+  /** MAC address, as in the guest's XML. */
+  hwaddr: string;
+  addrs: { type: 'ipv4' | 'ipv6'; addr: string; prefix: number }[];
+}
+
 export type Role = 'rw' | 'ro';
 
 export class ApiError extends Error {
@@ -149,6 +158,15 @@ export const api = {
     request<unknown>('POST', `/v1/domains/${enc(ref)}/actions/${action}`, {}),
   setAutostart: (ref: string, autostart: boolean) =>
     request<{ ok: boolean }>('PUT', `/v1/domains/${enc(ref)}/autostart`, { autostart }),
+  /**
+   * A running guest's interfaces that have addresses (from its networks' DHCP leases); interfaces
+   * without one are left out. 409 OPERATION_INVALID when the guest is not running.
+   */
+  interfaceAddresses: (ref: string, source: 'lease' | 'agent' | 'arp' = 'lease') =>
+    request<{ interfaces: GuestInterfaceAddresses[] }>(
+      'GET',
+      `/v1/domains/${enc(ref)}/interface-addresses?source=${source}`,
+    ),
 };
 
 export type DomainAction = 'start' | 'shutdown' | 'reboot' | 'reset' | 'destroy' | 'suspend' | 'resume';

@@ -9,6 +9,7 @@ import {
   storageApi,
   toApiError,
 } from '../api';
+import { useGuestAddresses } from '../addresses';
 import { CloneDialog } from '../components/clone-dialog';
 import { ConfirmDialog } from '../components/dialog';
 import { ResourcesForm } from '../components/resources-form';
@@ -40,6 +41,25 @@ async function diskVolumes(name: string): Promise<{ found: StorageVolInfo[]; kep
   return { found, kept };
 }
 
+/** A NIC's addresses, one a line, or a dash when the guest is stopped or none is known. */
+function NicAddresses({ addrs }: { addrs: string[] | undefined }) {
+  if (!addrs?.length)
+    return (
+      <span className="muted" title="none known (the guest is stopped or has no DHCP lease yet)">
+        —
+      </span>
+    );
+  return (
+    <>
+      {addrs.map((a) => (
+        <code key={a} className="addr">
+          {a}
+        </code>
+      ))}
+    </>
+  );
+}
+
 const ACTIONS: DomainAction[] = ['start', 'shutdown', 'reboot', 'suspend', 'resume', 'reset', 'destroy'];
 
 export function GuestDetailPage({ name, tab }: { name: string; tab: string }) {
@@ -53,6 +73,7 @@ export function GuestDetailPage({ name, tab }: { name: string; tab: string }) {
   const [removeStorage, setRemoveStorage] = useState(false);
   const [cloning, setCloning] = useState(false);
   const [editing, setEditing] = useState(false);
+  const addresses = useGuestAddresses(name, info !== undefined && isActive(info.state), devices);
 
   const load = useCallback(async () => {
     try {
@@ -299,6 +320,7 @@ export function GuestDetailPage({ name, tab }: { name: string; tab: string }) {
                       <th scope="col">Type</th>
                       <th scope="col">Source</th>
                       <th scope="col">MAC</th>
+                      <th scope="col">IP address</th>
                       <th scope="col">Model</th>
                     </tr>
                   </thead>
@@ -309,6 +331,9 @@ export function GuestDetailPage({ name, tab }: { name: string; tab: string }) {
                         <td>{i.source}</td>
                         <td>
                           <code>{i.mac}</code>
+                        </td>
+                        <td data-testid="nic-addresses">
+                          <NicAddresses addrs={addresses?.get(i.mac.toLowerCase())} />
                         </td>
                         <td>{i.model}</td>
                       </tr>
