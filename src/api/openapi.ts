@@ -1193,6 +1193,9 @@ add('post', '/v1/storage/pools/{pool}/volumes', {
     {
       'from?': obj({ pool: str(), name: str() }, 'the volume to copy'),
       'preallocMetadata?': bool('qcow2 only'),
+      'reflink?': bool(
+        'with from: a copy-on-write clone sharing the blocks, or a failure (never a byte copy)',
+      ),
       ...tagField,
     },
     'The volume XML.',

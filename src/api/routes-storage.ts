@@ -215,7 +215,7 @@ export const storageRoutes: Route[] = [
     handler: async (ctx) => {
       const { conn, params, body } = ctx;
       const xml = str(body, 'xml');
-      const f = flags(body, ['preallocMetadata'] as const);
+      const f = flags(body, ['preallocMetadata', 'reflink'] as const);
       const from = body.from as Record<string, unknown> | undefined;
       if (from !== undefined) {
         if (typeof from !== 'object' || from === null)

@@ -2,7 +2,7 @@
 // classic pool/volume session with files checked on disk, bad input that changes nothing, Ctrl+C
 // cancelling a clone, and pools surviving a daemon restart. Only PIDs started here are signalled.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -200,6 +200,22 @@ describe('storage through tvirtd and the CLI', () => {
     r = await tvirt(`vol-upload v ${missing} --pool p2`);
     assert.equal(r.code, 1);
     assert.equal(r.err, `error: cannot read ${missing}\nerror: No such file or directory\n`);
+    // vol-clone --reflink: a copy-on-write clone where the file system shares blocks, else a clear
+    // failure and no volume (never a silent byte copy).
+    const probe = spawnSync('cp', ['--reflink=always', join(p2, 'v'), join(p2, '.probe')]);
+    await rm(join(p2, '.probe'), { force: true });
+    r = await tvirt('vol-clone v v2 --pool p2 --reflink');
+    if (probe.status === 0) {
+      assert.equal(r.code, 0, r.err);
+      r = await tvirt('vol-delete v2 --pool p2');
+    } else {
+      assert.equal(r.code, 1);
+      assert.match(
+        r.err,
+        /^error: Failed to clone vol from v\nerror: .*reflink is not supported by the file system of/,
+      );
+      assert.deepEqual(await readdir(p2), ['v']);
+    }
     r = await tvirt('pool-destroy p2');
     assert.equal(r.code, 0, r.err);
     r = await tvirt('pool-delete p2');

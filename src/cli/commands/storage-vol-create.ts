@@ -1,11 +1,19 @@
 // Volume creation commands (virsh-volume.c): vol-create-as (virsh builds the XML from arguments),
 // vol-create from a file, vol-create-from and vol-clone (long copies: progress bar, Ctrl+C cancels).
-import type { StorageVolSummary } from '../../drivers/connection.js';
-import { CliError, type CommandDef, errorText, failWith } from '../command.js';
+import type { StorageVolCreateFlags, StorageVolSummary } from '../../drivers/connection.js';
+import { CliError, type CmdContext, type CommandDef, errorText, failWith } from '../command.js';
 import { lookupPool, lookupVol, parseVolSize, poolOpt, runVolumeJob, xmlEscape } from './storage-util.js';
 import { readUserFile } from './util.js';
 
 const ref = (v: StorageVolSummary) => ({ pool: v.pool, name: v.name });
+
+/** vol-create-from / vol-clone flags: --prealloc-metadata, --reflink (a COW clone or a failure). */
+function createFlags(ctx: CmdContext): StorageVolCreateFlags {
+  return {
+    ...(ctx.flag('prealloc-metadata') ? { preallocMetadata: true } : {}),
+    ...(ctx.flag('reflink') ? { reflink: true } : {}),
+  };
+}
 
 export const createAsCmd: CommandDef = {
   name: 'vol-create-as',
@@ -163,13 +171,7 @@ export const createFromCmd: CommandDef = {
     let vol: StorageVolSummary;
     try {
       vol = await runVolumeJob(`Creating from ${input.name}`, (job) =>
-        conn.storageVolCreateXMLFrom(
-          pool.uuid,
-          xml,
-          ref(input),
-          ctx.flag('prealloc-metadata') ? { preallocMetadata: true } : {},
-          job,
-        ),
+        conn.storageVolCreateXMLFrom(pool.uuid, xml, ref(input), createFlags(ctx), job),
       );
     } catch (e) {
       failWith(`Failed to create vol from ${file}`, e);
@@ -225,13 +227,7 @@ export const cloneCmd: CommandDef = {
     const xml = cloneXml(origXml, newName);
     try {
       await runVolumeJob(`Cloning ${orig.name}`, (job) =>
-        conn.storageVolCreateXMLFrom(
-          orig.pool,
-          xml,
-          ref(orig),
-          ctx.flag('prealloc-metadata') ? { preallocMetadata: true } : {},
-          job,
-        ),
+        conn.storageVolCreateXMLFrom(orig.pool, xml, ref(orig), createFlags(ctx), job),
       );
     } catch (e) {
       failWith(`Failed to clone vol from ${orig.name}`, e);
