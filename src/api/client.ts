@@ -339,7 +339,8 @@ export class RemoteConnection implements Connection {
     return (await this.call<{ hostname: string }>('GET', '/host/hostname')).hostname;
   }
   async domainXMLToNative(format: string, xml: string): Promise<string> {
-    return (await this.call<{ native: string }>('POST', '/host/domain-xml-to-native', { format, xml })).native;
+    return (await this.call<{ native: string }>('POST', '/host/domain-xml-to-native', { format, xml }))
+      .native;
   }
   async getCapabilities(): Promise<string> {
     return (await this.call<{ xml: string }>('GET', '/capabilities')).xml;
