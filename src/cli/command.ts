@@ -80,6 +80,8 @@ export interface CmdContext {
   printJson(value: unknown): void;
   /** Warnings and extra error lines on stderr, as "error: ..." (virsh vshError). */
   error(text: string): void;
+  /** Text on stderr as it is (virt-clone's WARNING/DEBUG lines). */
+  stderr(text: string): void;
   /** Reads a line from the terminal (edit's "Try again?" prompt). */
   ask(prompt: string): Promise<string>;
   /** The shell state: commands and connection. */

@@ -71,6 +71,7 @@ export function makeContext(
     },
     printJson: (v) => io.stdout(`${JSON.stringify(v, null, 2)}\n`),
     error: (t) => io.stderr(`error: ${t}\n`),
+    stderr: (t) => io.stderr(t),
     async ask(prompt) {
       if (!io.readLine) return '';
       return (await io.readLine(prompt)) ?? '';

@@ -287,9 +287,7 @@ export const cloneGroup: CommandGroup = {
             out: (t) => ctx.print(t),
             // virt-clone's WARNING and DEBUG lines go to stderr as they are (ctx.error would
             // make them "error: ..." lines); stdout stays the progress, the XML and the result.
-            err: (t) => {
-              process.stderr.write(t);
-            },
+            err: (t) => ctx.stderr(t),
             live: Boolean(process.stdout.isTTY) && !ctx.interactive,
             width: process.stdout.columns || 80,
           },
