@@ -19,7 +19,7 @@ import type {
 } from '../drivers/connection.js';
 import type { CloneResult, DomainCloneOptions } from '../drivers/clone/clone-api.js';
 import type { JobInfo } from '../daemon/jobs.js';
-import { VirError } from '../util/errors.js';
+import { errnoText, VirError } from '../util/errors.js';
 import type { RemoteStorage } from './client-storage.js';
 import { forwardStorage, storageMethods } from '../drivers/storage-forwarder.js';
 import type { NetworkConnection, StorageConnection } from '../drivers/connection.js';
@@ -142,15 +142,10 @@ export async function parseRemoteUri(
 
 function connectError(t: RemoteTarget, e: NodeJS.ErrnoException): VirError {
   const where = t.socketPath ? `socket to '${t.socketPath}'` : `to ${t.host}:${t.port}`;
-  const why =
-    e.code === 'ENOENT'
-      ? 'No such file or directory'
-      : e.code === 'ECONNREFUSED'
-        ? 'Connection refused'
-        : e.code === 'EACCES'
-          ? 'Permission denied'
-          : e.message;
-  return new VirError('NO_CONNECT', `Failed to connect ${where}: ${why}`, { domain: 'RPC', cause: e });
+  return new VirError('NO_CONNECT', `Failed to connect ${where}: ${errnoText(e)}`, {
+    domain: 'RPC',
+    cause: e,
+  });
 }
 
 const enc = encodeURIComponent;

@@ -1,42 +1,22 @@
 // POST /v1/domains/{ref}/clone through the daemon guard and the remote client: job, progress events,
 // cancel by AbortSignal and by the job API, errors.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { EventBus } from '../daemon/events.js';
-import { GuardedConnection } from '../daemon/guarded-connection.js';
-import { JobManager } from '../daemon/jobs.js';
 import type { Connection, TvirtEvent } from '../drivers/connection.js';
-import { openIsolatedTestConnection } from '../drivers/test/driver.js';
 import { isVirError } from '../util/errors.js';
-import { connectRemote, type RemoteConnection } from './client.js';
-import { ApiServer } from './server.js';
+import type { RemoteConnection } from './client.js';
+import { startTestApi, type TestApi } from './test-api.test-util.js';
 
-let dir: string;
-let server: ApiServer;
+let api: TestApi;
 let client: RemoteConnection;
 let inner: Connection;
 
 before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'tvirt-clone-api-'));
-  const sock = join(dir, 'sock');
-  const bus = new EventBus();
-  const jobs = new JobManager({ events: bus });
-  inner = openIsolatedTestConnection();
+  api = await startTestApi({ name: 'clone-api' });
+  ({ client, inner } = api);
   await inner.domainDestroy('test');
-  server = new ApiServer({ conn: new GuardedConnection(inner, jobs, bus), jobs, socketPath: sock });
-  await server.start();
-  client = (await connectRemote(`qemu+unix:///system?socket=${sock}`)) as unknown as RemoteConnection;
 });
-
-after(async () => {
-  await client?.close();
-  await server?.close();
-  await inner?.close();
-  await rm(dir, { recursive: true, force: true });
-});
+after(() => api?.close());
 
 describe('clone over the API', () => {
   it('runs as a job whose events carry byte progress', async () => {

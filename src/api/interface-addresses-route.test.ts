@@ -1,43 +1,21 @@
 // GET /v1/domains/{ref}/interface-addresses (virsh domifaddr) through tvirtd's guard and the remote
 // client, on the test driver (which makes addresses up as libvirt's test driver does).
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { EventBus } from '../daemon/events.js';
-import { GuardedConnection } from '../daemon/guarded-connection.js';
-import { JobManager } from '../daemon/jobs.js';
-import { openIsolatedTestConnection } from '../drivers/test/driver.js';
 import { isVirError } from '../util/errors.js';
-import { connectRemote, type RemoteConnection } from './client.js';
-import { ApiServer } from './server.js';
+import type { RemoteConnection } from './client.js';
+import { startTestApi, type TestApi } from './test-api.test-util.js';
 
-let dir: string;
+let api: TestApi;
 let sock: string;
-let server: ApiServer;
 let client: RemoteConnection;
 
 before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'tvirt-ifaddr-api-'));
-  sock = join(dir, 'sock');
-  const bus = new EventBus();
-  const jobs = new JobManager({ events: bus });
-  server = new ApiServer({
-    conn: new GuardedConnection(openIsolatedTestConnection(), jobs, bus),
-    jobs,
-    socketPath: sock,
-  });
-  await server.start();
-  client = (await connectRemote(`qemu+unix:///system?socket=${sock}`)) as RemoteConnection;
+  api = await startTestApi({ name: 'ifaddr-api' });
+  ({ sock, client } = api);
 });
-
-after(async () => {
-  await client?.close();
-  await server?.close();
-  await rm(dir, { recursive: true, force: true });
-});
+after(() => api?.close());
 
 function get(path: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {

@@ -1,20 +1,16 @@
 // The network routes end to end in-process: remote client -> REST -> GuardedConnection -> test driver.
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { EventBus } from '../daemon/events.js';
-import { GuardedConnection } from '../daemon/guarded-connection.js';
-import { JobManager } from '../daemon/jobs.js';
 import type { TvirtEvent } from '../drivers/connection.js';
-import { openIsolatedTestConnection } from '../drivers/test/driver.js';
 import { isVirError } from '../util/errors.js';
 import { connectRemote, type RemoteConnection } from './client.js';
-import { tokenTable } from './auth.js';
-import { ApiServer } from './server.js';
+import type { ApiServer } from './server.js';
+import { startTestApi, type TestApi } from './test-api.test-util.js';
 
+let api: TestApi;
 let dir: string;
 let sock: string;
 let server: ApiServer;
@@ -59,25 +55,10 @@ async function rejectsWith(p: Promise<unknown>, code: string, message: string | 
 }
 
 before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'tvirt-api-net-'));
-  sock = join(dir, 'tvirt-sock');
-  const bus = new EventBus();
-  const jobs = new JobManager({ events: bus });
-  server = new ApiServer({
-    conn: new GuardedConnection(openIsolatedTestConnection(), jobs, bus),
-    jobs,
-    socketPath: sock,
-    tcp: { host: '127.0.0.1', port: 0, tokens: tokenTable([{ token: RO, role: 'ro' }]) },
-  });
-  await server.start();
-  client = (await connectRemote(`test+unix:///system?socket=${sock}`)) as RemoteConnection;
+  api = await startTestApi({ name: 'api-net', tokens: [{ token: RO, role: 'ro' }], scheme: 'test+unix' });
+  ({ dir, sock, server, client } = api);
 });
-
-after(async () => {
-  await client.close();
-  await server.close();
-  await rm(dir, { recursive: true, force: true });
-});
+after(() => api?.close());
 
 describe('network routes (test driver behind the API)', () => {
   it('lists, looks up and describes the default network', async () => {

@@ -2,20 +2,12 @@
 // guard and the remote client: the volumes behind the disks go with the domain; a running domain,
 // or a disk that is the base of a linked clone, is refused and nothing changes.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { EventBus } from '../daemon/events.js';
-import { GuardedConnection } from '../daemon/guarded-connection.js';
-import { JobManager } from '../daemon/jobs.js';
-import { openIsolatedTestConnection } from '../drivers/test/driver.js';
 import { isVirError } from '../util/errors.js';
-import { connectRemote, type RemoteConnection } from './client.js';
-import { ApiServer } from './server.js';
+import type { RemoteConnection } from './client.js';
+import { startTestApi, type TestApi } from './test-api.test-util.js';
 
-let dir: string;
-let server: ApiServer;
+let api: TestApi;
 let client: RemoteConnection;
 
 const domXml = (name: string, disks: string) =>
@@ -27,24 +19,10 @@ const volDisk = (pool: string, vol: string, dev: string) =>
 const volXml = (name: string) => `<volume><name>${name}</name><capacity>1048576</capacity></volume>`;
 
 before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'tvirt-undefine-storage-api-'));
-  const sock = join(dir, 'sock');
-  const bus = new EventBus();
-  const jobs = new JobManager({ events: bus });
-  server = new ApiServer({
-    conn: new GuardedConnection(openIsolatedTestConnection(), jobs, bus),
-    jobs,
-    socketPath: sock,
-  });
-  await server.start();
-  client = (await connectRemote(`qemu+unix:///system?socket=${sock}`)) as RemoteConnection;
+  api = await startTestApi({ name: 'undefine-storage-api' });
+  client = api.client;
 });
-
-after(async () => {
-  await client?.close();
-  await server?.close();
-  await rm(dir, { recursive: true, force: true });
-});
+after(() => api?.close());
 
 const volNames = async () => (await client.listStorageVols('default-pool')).map((v) => v.name).sort();
 

@@ -136,3 +136,20 @@ export function confError(code: ErrorCode, message: string): VirError {
 export function isVirError(e: unknown, code?: ErrorCode): e is VirError {
   return e instanceof VirError && (code === undefined || e.code === code);
 }
+
+const ERRNO_TEXT: Record<string, string> = {
+  ENOENT: 'No such file or directory',
+  EACCES: 'Permission denied',
+  EPERM: 'Operation not permitted',
+  EISDIR: 'Is a directory',
+  ENOTDIR: 'Not a directory',
+  EEXIST: 'File exists',
+  ENOSPC: 'No space left on device',
+  ECONNREFUSED: 'Connection refused',
+};
+
+/** An OS error as the C library's strerror words it ("No such file or directory"), as libvirt prints. */
+export function errnoText(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  return (err?.code && ERRNO_TEXT[err.code]) || (err instanceof Error ? err.message : String(e));
+}

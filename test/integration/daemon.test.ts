@@ -22,6 +22,15 @@ const started: ChildProcess[] = [];
 
 const startDaemon = (args: string[]): Daemon => spawnTvirtd(args, started);
 
+/** A user's home and XDG directories under `base`: where a session daemon keeps everything. */
+const sessionEnv = (base: string) => ({
+  HOME: join(base, 'home'),
+  XDG_RUNTIME_DIR: join(base, 'xdg-run'),
+  XDG_CONFIG_HOME: join(base, 'config'),
+  XDG_DATA_HOME: join(base, 'data'),
+  XDG_CACHE_HOME: join(base, 'cache'),
+});
+
 async function waitFor(
   what: string,
   cond: () => boolean | Promise<boolean>,
@@ -161,13 +170,7 @@ describe('tvirtd process', { skip }, () => {
   it('qemu:///session starts the user session daemon on first use', async () => {
     const saved = { ...process.env };
     const base = join(dir, 'session');
-    Object.assign(process.env, {
-      HOME: join(base, 'home'),
-      XDG_RUNTIME_DIR: join(base, 'xdg-run'),
-      XDG_CONFIG_HOME: join(base, 'config'),
-      XDG_DATA_HOME: join(base, 'data'),
-      XDG_CACHE_HOME: join(base, 'cache'),
-    });
+    Object.assign(process.env, sessionEnv(base));
     let pid = 0;
     try {
       const conn = await connectRemote('qemu:///session');
@@ -203,14 +206,7 @@ describe('tvirtd process', { skip }, () => {
 
   it('the tvirt command starts the session daemon too (the bundle finds tvirtd beside it)', async () => {
     const base = join(dir, 'session-cli');
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      HOME: join(base, 'home'),
-      XDG_RUNTIME_DIR: join(base, 'xdg-run'),
-      XDG_CONFIG_HOME: join(base, 'config'),
-      XDG_DATA_HOME: join(base, 'data'),
-      XDG_CACHE_HOME: join(base, 'cache'),
-    };
+    const env: NodeJS.ProcessEnv = { ...process.env, ...sessionEnv(base) };
     delete env.TVIRTD_PATH;
     delete env.TVIRT_DEFAULT_URI;
     const r = spawnSync(process.execPath, [...nodeArgs, tvirtPath, '-c', 'qemu:///session', 'uri'], {

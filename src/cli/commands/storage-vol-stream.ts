@@ -3,10 +3,10 @@
 import { open, stat, unlink } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import type { StorageVolSummary } from '../../drivers/connection.js';
+import { errnoText } from '../../util/errors.js';
 import { readFileChunks } from '../../host/storage-file.js';
 import { CliError, type CmdContext, type CommandDef, failWith } from '../command.js';
 import { lookupVol, runVolumeJob } from './storage-util.js';
-import { osErrorText } from './util.js';
 
 const ref = (v: StorageVolSummary) => ({ pool: v.pool, name: v.name });
 
@@ -54,7 +54,7 @@ export const uploadCmd: CommandDef = {
       size = (await stat(file)).size;
       await (await open(file, 'r')).close();
     } catch (e) {
-      throw new CliError(`cannot read ${file}`, osErrorText(e));
+      throw new CliError(`cannot read ${file}`, errnoText(e));
     }
     const conn = await ctx.conn();
     try {
@@ -105,11 +105,11 @@ export const downloadCmd: CommandDef = {
       created = true;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST')
-        throw new CliError(`cannot create ${file}`, osErrorText(e));
+        throw new CliError(`cannot create ${file}`, errnoText(e));
       try {
         fh = await open(file, 'w');
       } catch (e2) {
-        throw new CliError(`cannot create ${file}`, osErrorText(e2));
+        throw new CliError(`cannot create ${file}`, errnoText(e2));
       }
     }
     try {

@@ -1,7 +1,7 @@
 // Helpers shared by command handlers: domain lookup with virsh's message, file reading, common options.
 import { readFileSync } from 'node:fs';
 import type { DomainSummary } from '../../drivers/connection.js';
-import { isVirError } from '../../util/errors.js';
+import { errnoText, isVirError } from '../../util/errors.js';
 import { CliError, type CmdContext, type OptDef } from '../command.js';
 
 /** The usual first option: `[--domain] <string>`. */
@@ -81,22 +81,8 @@ export async function readUserFile(path: string): Promise<string> {
     // Read in place: four thread-pool round trips cost more than the read of a small file.
     return readFileSync(path, 'utf8');
   } catch (e) {
-    throw new CliError(`Failed to open file '${path}': ${osErrorText(e)}`);
+    throw new CliError(`Failed to open file '${path}': ${errnoText(e)}`);
   }
-}
-
-/** A file system error as the C library words it ("No such file or directory"), as virsh prints. */
-export function osErrorText(e: unknown): string {
-  const err = e as NodeJS.ErrnoException;
-  return err.code === 'ENOENT'
-    ? 'No such file or directory'
-    : err.code === 'EACCES'
-      ? 'Permission denied'
-      : err.code === 'EISDIR'
-        ? 'Is a directory'
-        : err.code === 'ENOTDIR'
-          ? 'Not a directory'
-          : err.message;
 }
 
 /** Mutually exclusive --current with --live/--config, then the flags for the driver. */

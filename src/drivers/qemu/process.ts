@@ -308,10 +308,25 @@ export async function pretendQemuCommand(
       : undefined,
   );
   const diskSources = await resolveVolumes(d, p.resolveDiskVolume);
-  const vnc = d.devices.graphics.find((g) => g.type === 'vnc');
-  const spice = d.devices.graphics.find((g) => g.type === 'spice');
-  return buildQemuCommand(d, {
-    monitorPath: join(runtimeDir, 'monitor.sock'),
+  return buildQemuCommand(
+    d,
+    startContext(d, p, join(runtimeDir, 'monitor.sock'), runtimeDir, taps, diskSources),
+  );
+}
+
+/** The build context of a start (or a pretend one): paths, taps, volumes, the chosen ports. */
+function startContext(
+  def: DomainDef,
+  p: Pick<StartParams, 'kvmAvailable' | 'ctx'>,
+  monitorPath: string,
+  runtimeDir: string,
+  taps: (TapInfo | undefined)[],
+  diskSources: (ResolvedDiskSource | undefined)[] | undefined,
+): QemuBuildContext {
+  const vnc = def.devices.graphics.find((g) => g.type === 'vnc');
+  const spice = def.devices.graphics.find((g) => g.type === 'spice');
+  return {
+    monitorPath,
     runtimeDir,
     kvmAvailable: p.kvmAvailable,
     taps,
@@ -320,7 +335,7 @@ export async function pretendQemuCommand(
     ...(spice?.port !== undefined ? { spicePort: spice.port } : {}),
     now: Date.now(),
     ...p.ctx,
-  });
+  };
 }
 
 /**
@@ -356,19 +371,7 @@ export async function startQemu(p: StartParams): Promise<QemuProcess> {
     taps.forEach((t, i) => {
       if (t?.ifname) def.devices.interfaces[i]!.targetDev = t.ifname;
     });
-    const vnc = def.devices.graphics.find((g) => g.type === 'vnc');
-    const spice = def.devices.graphics.find((g) => g.type === 'spice');
-    const cmd = buildQemuCommand(def, {
-      monitorPath,
-      runtimeDir,
-      kvmAvailable: p.kvmAvailable,
-      taps,
-      ...(diskSources ? { diskSources } : {}),
-      ...(vnc?.port !== undefined ? { vncPort: vnc.port } : {}),
-      ...(spice?.port !== undefined ? { spicePort: spice.port } : {}),
-      now: Date.now(),
-      ...p.ctx,
-    });
+    const cmd = buildQemuCommand(def, startContext(def, p, monitorPath, runtimeDir, taps, diskSources));
     const log = await openStartLog(p.logPath, cmd);
     logOffset = log.offset;
     let child: SessionChild;
