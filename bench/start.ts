@@ -1,8 +1,9 @@
-// Start latency of a domain: from the driver's start call to vCPUs running (after `cont`), next to
-// the floor, a bare `qemu-system-x86_64 -S` with the same arguments from exec to QMP ready; and
-// `virsh start` of the same XML against a private libvirtd (bench/libvirt-peer.ts) when Debian's
-// libvirt is installed, or against TVIRT_BENCH_LIBVIRT_URI. Rounds are interleaved
-// so machine noise hits both sides alike. Prints figures, never fails.
+// Start latency of a domain. 1) The driver's start call to vCPUs running (after `cont`), next to
+// the floor, a bare `qemu-system-x86_64 -S` with the same arguments from exec to QMP ready. 2) Like
+// for like with libvirt: `tvirt start` as a process against tvirtd next to `virsh start` as a
+// process against a private libvirtd (bench/libvirt-peer.ts) when Debian's libvirt is installed, or
+// TVIRT_BENCH_LIBVIRT_URI. Rounds are interleaved so machine noise hits both sides alike. Prints
+// figures, never fails.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,8 @@ import { domainAssignDefaults, parseDomain } from '../src/conf/domain/index.js';
 import { buildQemuCommand } from '../src/drivers/qemu/command.js';
 import { openQemuDriver } from '../src/drivers/qemu/qemu-driver.js';
 import { QmpClient } from '../src/drivers/qemu/qmp.js';
+import { nodeArgs, tvirtPath } from '../test/support/cli.js';
+import { rootUri, startTvirtd, stopTvirtd } from '../test/support/daemon.js';
 import { createOverlay, ensureTestGuest, GUEST_CMDLINE } from '../test/support/guest.js';
 import { fmt, has, stats } from './harness.js';
 import { startLibvirtPeer } from './libvirt-peer.js';
@@ -109,41 +112,72 @@ async function main(): Promise<void> {
     console.log(`floor: bare qemu -S exec -> QMP ready (same argv):  ${fmt(f)}`);
     console.log(`tvirt adds ${(t.median - f.median).toFixed(1)} ms to the floor (goal < 50 ms)`);
 
-    // libvirt's virsh start of the same XML: against TVIRT_BENCH_LIBVIRT_URI when given, else a
-    // private libvirtd in its own namespace (bench/libvirt-peer.ts) when Debian's libvirt is installed.
+    // Like for like with libvirt: `tvirt start` as a process (CLI -> tvirtd -> QEMU) next to
+    // `virsh start` as a process (virsh -> libvirtd -> QEMU), same XML, rounds interleaved. libvirt
+    // is TVIRT_BENCH_LIBVIRT_URI when given, else a private libvirtd in its own namespace
+    // (bench/libvirt-peer.ts) when Debian's libvirt is installed.
+    const root = join(dir, 'root');
+    const daemon = await startTvirtd(root, undefined, { ms: 30_000 });
     const given = process.env.TVIRT_BENCH_LIBVIRT_URI;
     const peer = given ? undefined : await startLibvirtPeer();
     try {
-      if (peer && 'skip' in peer) {
-        console.log(`virsh start: skipped (${peer.skip})`);
-      } else {
-        const uri = given ?? peer!.uri;
-        const v = await virshRounds(
-          uri,
+      const tv = sideOf(process.execPath, [...nodeArgs, tvirtPath], rootUri(root), 'bench');
+      const tvDisk = createOverlay(guest, join(dir, 'cli-disk.qcow2'));
+      const prepared = await tv.prepare(xmlFor('bench', guest.kernel, guest.initrd, tvDisk), dir);
+      if (prepared) throw new Error(`tvirt: ${prepared}`);
+      let lv: Side | undefined;
+      if (peer && 'skip' in peer) console.log(`virsh start: skipped (${peer.skip})`);
+      else {
+        lv = sideOf('virsh', [], given ?? peer!.uri, 'tvirt-bench-start');
+        const why = await lv.prepare(
           xml.replace('<name>bench</name>', '<name>tvirt-bench-start</name>'),
           dir,
         );
+        if (why) {
+          console.log(`virsh start: skipped (${why})`);
+          await lv.cleanup();
+          lv = undefined;
+        }
+      }
+      const tvCli: number[] = [];
+      const lvCli: number[] = [];
+      try {
+        for (let i = 0; i < Math.min(ROUNDS, 9) + 1; i++) {
+          const a = await tv.startOnce();
+          const b = lv ? await lv.startOnce() : undefined;
+          if (i === 0) continue; // warm-up
+          if (typeof a === 'string') throw new Error(`tvirt start failed: ${a}`);
+          tvCli.push(a);
+          if (typeof b === 'string') throw new Error(`virsh start failed: ${b}`);
+          if (b !== undefined) lvCli.push(b);
+        }
+      } finally {
+        await tv.cleanup();
+        await lv?.cleanup();
+      }
+      const tc = stats(tvCli);
+      console.log(`tvirt start (process: CLI -> tvirtd -> QEMU running): ${fmt(tc)}`);
+      if (lvCli.length) {
+        const vc = stats(lvCli);
+        console.log(`virsh start (process: virsh -> libvirtd ${given ? uri0(given) : 'peer'}):  ${fmt(vc)}`);
         console.log(
-          typeof v === 'string'
-            ? `virsh start: skipped (${v})`
-            : `virsh start (libvirt ${given ? uri : 'peer'}, process incl. virsh start-up): ${fmt(v)}`,
+          `tvirt start vs virsh start, like for like: ${(vc.median / tc.median).toFixed(1)}x (goal: tvirt faster) -> ${tc.median < vc.median ? 'met' : 'NOT met'}`,
         );
-        if (typeof v !== 'string')
-          console.log(
-            `tvirt start vs virsh start: ${(v.median / t.median).toFixed(1)}x (goal: tvirt faster) -> ${t.median < v.median ? 'met' : 'NOT met'}`,
-          );
       }
     } finally {
       if (peer && !('skip' in peer)) await peer.stop();
+      await stopTvirtd(daemon, 'SIGTERM');
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-function run(args: string[]): Promise<{ code: number | null; err: string }> {
+const uri0 = (u: string) => u.split('?')[0];
+
+function run(prog: string, args: string[]): Promise<{ code: number | null; err: string }> {
   return new Promise((resolve) => {
-    const c = spawn('virsh', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const c = spawn(prog, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     c.stderr.setEncoding('utf8').on('data', (s: string) => {
       err += s;
@@ -152,28 +186,39 @@ function run(args: string[]): Promise<{ code: number | null; err: string }> {
   });
 }
 
-async function virshRounds(uri: string, xml: string, dir: string) {
-  const file = join(dir, 'virsh.xml');
-  writeFileSync(file, xml);
-  const ok = await run(['-c', uri, 'version']);
-  if (ok.code !== 0) return `no libvirtd at ${uri}: ${ok.err.split('\n')[0]}`;
-  const def = await run(['-c', uri, 'define', file]);
-  if (def.code !== 0) return `define failed: ${def.err}`;
-  const samples: number[] = [];
-  try {
-    for (let i = 0; i < Math.min(ROUNDS, 7) + 1; i++) {
+interface Side {
+  /** Defines the domain; a reason when this side cannot run. */
+  prepare(xml: string, dir: string): Promise<string | undefined>;
+  /** One timed `start` process (ms), then an untimed destroy; the error text on failure. */
+  startOnce(): Promise<number | string>;
+  cleanup(): Promise<void>;
+}
+
+/** A virsh-compatible command line (`virsh` or `node launch.cjs`) against `uri`, on domain `name`. */
+function sideOf(prog: string, pre: string[], uri: string, name: string): Side {
+  const cmd = (...a: string[]) => run(prog, [...pre, '-c', uri, ...a]);
+  return {
+    async prepare(xml, dir) {
+      const file = join(dir, `${name}.xml`);
+      writeFileSync(file, xml);
+      const ok = await cmd('version');
+      if (ok.code !== 0) return `no daemon at ${uri0(uri)}: ${ok.err.split('\n')[0]}`;
+      const def = await cmd('define', file);
+      return def.code === 0 ? undefined : `define failed: ${def.err}`;
+    },
+    async startOnce() {
       const t0 = process.hrtime.bigint();
-      const r = await run(['-c', uri, 'start', 'tvirt-bench-start']);
+      const r = await cmd('start', name);
       const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-      if (r.code !== 0) return `start failed: ${r.err}`;
-      await run(['-c', uri, 'destroy', 'tvirt-bench-start']);
-      if (i > 0) samples.push(ms);
-    }
-  } finally {
-    await run(['-c', uri, 'destroy', 'tvirt-bench-start']);
-    await run(['-c', uri, 'undefine', 'tvirt-bench-start']);
-  }
-  return stats(samples);
+      const d = await cmd('destroy', name);
+      if (r.code !== 0) return r.err;
+      return d.code === 0 ? ms : `destroy failed: ${d.err}`;
+    },
+    async cleanup() {
+      await cmd('destroy', name);
+      await cmd('undefine', name);
+    },
+  };
 }
 
 await main();
