@@ -24,7 +24,7 @@ if (!has('qemu-img')) {
   console.log('bench/clone: skipped, qemu-img not installed');
   process.exit(0);
 }
-const rounds = Number(process.env.ROUNDS ?? 5);
+const rounds = Number(process.env.ROUNDS ?? 9);
 const base = process.env.TVIRT_BENCH_DIR ?? tmpdir();
 const peers: LibvirtPeer[] = [];
 const root = await mkdtemp(join(base, 'tvirt-bench-clone-'));
