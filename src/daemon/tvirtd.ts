@@ -3,13 +3,13 @@
 // WebSocket API on a UNIX socket (and TCP with a token when asked).
 import { createWriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseTokenFile } from '../api/auth.js';
 import { ApiServer } from '../api/server.js';
 import { writeFileAtomic } from '../host/atomic-file.js';
 import { mkdirp, readFileIfExists, removeIfExists } from '../host/fs-util.js';
-import { lookupGroupId, processAlive } from '../host/process.js';
+import { lookupGroupId, processAlive, processCmdline, processRunning } from '../host/process.js';
 import { VirError } from '../util/errors.js';
 import { createDriver, defaultDriverName } from './drivers.js';
 import { EventBus } from './events.js';
@@ -141,10 +141,22 @@ async function makeLayout(paths: DaemonPaths): Promise<void> {
   await mkdirp(paths.logDir, 0o700);
 }
 
+/**
+ * True when `pid` is a live tvirtd: not gone, not a zombie (a daemon killed a moment ago whose
+ * parent has not reaped it yet still answers kill(pid, 0)), and its argv names tvirtd (a pid file
+ * left behind may name a pid the kernel has since given to another program).
+ */
+async function tvirtdAlive(pid: number): Promise<boolean> {
+  if (!processAlive(pid) || !(await processRunning(pid))) return false;
+  const argv = await processCmdline(pid);
+  if (!argv) return false;
+  return argv.some((a) => /^tvirtd(\.[cm]?[jt]s)?$/.test(basename(a)));
+}
+
 async function claimPidFile(file: string): Promise<void> {
   const old = await readFileIfExists(file);
   const pid = Number(old?.trim());
-  if (pid > 0 && pid !== process.pid && processAlive(pid))
+  if (pid > 0 && pid !== process.pid && (await tvirtdAlive(pid)))
     throw new VirError('OPERATION_FAILED', `tvirtd is already running with pid ${pid} (pid file ${file})`, {
       domain: 'DAEMON',
     });

@@ -2,9 +2,9 @@
 // guest and a restarted daemon controls them again; and the classic day through the tvirt CLI with
 // virsh's messages. Every process started here (tvirtd, QEMU) is ended by its PID in `after`.
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -207,5 +207,41 @@ describe('tvirtd with the QEMU driver', { skip, concurrency: true }, () => {
     } finally {
       await stopTvirtd(d, 'SIGTERM');
     }
+  });
+});
+
+describe('tvirtd pid file', { concurrency: true }, () => {
+  /** A zombie: `sh` forks `sleep 0` then execs a `sleep` that never reaps it. */
+  async function zombie(): Promise<{ pid: number; parent: ChildProcess }> {
+    const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 30'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    daemons.push(parent);
+    const pid = await new Promise<number>((r) =>
+      parent.stdout!.once('data', (b: Buffer) => r(Number(String(b).trim()))),
+    );
+    await waitFor('a zombie', async () => !(await processRunning(pid)) && existsSync(`/proc/${pid}`), 5000);
+    return { pid, parent };
+  }
+
+  it('a pid file naming a zombie (a daemon killed a moment ago) or another program does not block a start', async () => {
+    const z = await zombie();
+    const other = spawn('sleep', ['30'], { stdio: 'ignore' });
+    daemons.push(other);
+    for (const pid of [z.pid, other.pid!]) {
+      const root = await mkdtemp(join(tmpdir(), 'tvirtd-pid-'));
+      dirs.push(root);
+      await mkdir(join(root, 'run'), { recursive: true });
+      await writeFile(join(root, 'run', 'tvirtd.pid'), `${pid}\n`);
+      const d = await startTvirtd(root, daemons);
+      assert.equal((await readFile(join(root, 'run', 'tvirtd.pid'), 'utf8')).trim(), String(d.child.pid));
+      // A live tvirtd still blocks a second one.
+      const second = await startTvirtd(root, daemons, { check: false });
+      assert.notEqual(await second.exited, 0);
+      assert.match(second.stderr(), new RegExp(`already running with pid ${d.child.pid}`));
+      await stopTvirtd(d, 'SIGTERM');
+    }
+    z.parent.kill('SIGKILL');
+    other.kill('SIGKILL');
   });
 });
