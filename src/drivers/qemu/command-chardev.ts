@@ -24,6 +24,22 @@ export function channelSocketPath(runtimeDir: string, targetName: string): strin
 }
 
 /**
+ * The socket QEMU listens on for channel `i` of `def` when its unix <source> has no path
+ * (libvirt's rule: the target name, or vioser-CC-BB-PP.sock for an unnamed one); undefined when
+ * the channel gives its own path or is no unix channel.
+ */
+export function defaultChannelPath(runtimeDir: string, def: DomainDef, i: number): string | undefined {
+  const c = def.devices.channels[i];
+  if (c?.source.type !== 'unix' || c.source.path) return undefined;
+  const a0 = c.address?.type === 'virtio-serial' ? c.address : undefined;
+  const pp = (n: number | undefined) => String(n ?? 0).padStart(2, '0');
+  return channelSocketPath(
+    runtimeDir,
+    c.target?.name ?? `vioser-${pp(a0?.controller)}-${pp(a0?.bus)}-${pp(a0?.port ?? i + 1)}.sock`,
+  );
+}
+
+/**
  * QemuOpts text of a `-chardev` backend with id `id`. `defaultPath` is used for a unix source
  * without a path (guest agent channels); `what` names the device in errors.
  */
@@ -143,17 +159,8 @@ export function buildChardevs(st: BuildState): void {
     if (t !== 'virtio') throw notYet(`<channel> target type '${t}'`);
     const name = c.target?.name;
     const id = `charchannel${i}`;
-    const a0 = c.address?.type === 'virtio-serial' ? c.address : undefined;
-    const pp = (n: number | undefined) => String(n ?? 0).padStart(2, '0');
-    // Unnamed channels get libvirt's vioser-CC-BB-PP.sock name.
-    const def =
-      c.source.type === 'unix' && !c.source.path
-        ? channelSocketPath(
-            st.ctx.runtimeDir,
-            name ?? `vioser-${pp(a0?.controller)}-${pp(a0?.bus)}-${pp(a0?.port ?? i + 1)}.sock`,
-          )
-        : undefined;
-    st.args.push('-chardev', chardevArg(c.source, id, `channel ${i}`, def));
+    const dflt = defaultChannelPath(st.ctx.runtimeDir, st.def, i);
+    st.args.push('-chardev', chardevArg(c.source, id, `channel ${i}`, dflt));
     const dev: JsonProps = { driver: 'virtserialport' };
     const a = c.address?.type === 'virtio-serial' ? c.address : undefined;
     dev.bus = `virtio-serial${a?.controller ?? 0}.${a?.bus ?? 0}`;

@@ -111,6 +111,31 @@ function networkStorage(d: DiskDef): JsonProps {
   return { driver: proto, url: `${proto}://${host}:${port}${path}` };
 }
 
+/**
+ * Children and attributes of a local <source> (file, block, volume) that tvirt does not model:
+ * <encryption> (LUKS needs the secret driver), <slices> (an offset into the image), <reservations>
+ * (persistent reservations need qemu-pr-helper) ... Refused by name: never opened as a plain image.
+ * A <seclabel relabel='no'> is fine: with no security driver nothing is ever relabelled.
+ */
+function checkLocalSource(d: DiskDef): void {
+  const x = d.source?.extra;
+  const where = `disk ${d.target.dev}`;
+  for (const c of x?.children ?? []) {
+    const n = c.node;
+    if (n.type !== 'element') continue;
+    if (n.name === 'seclabel' && n.attrs.relabel === 'no') continue;
+    const fmt = n.name === 'encryption' && n.attrs.format ? ` format='${n.attrs.format}'` : '';
+    const why =
+      n.name === 'encryption'
+        ? 'encrypted images need the secret driver'
+        : n.name === 'reservations'
+          ? 'persistent reservations need qemu-pr-helper'
+          : '';
+    throw notYet(`<disk><source><${n.name}${fmt}>`, `(${where}${why ? `: ${why}` : ''})`);
+  }
+  for (const [k, v] of x?.attrs ?? []) throw notYet(`<disk><source ${k}='${v}'>`, `(${where})`);
+}
+
 /** Where a disk's bytes are: the protocol node's driver and location, and a format a pool may know. */
 function storageOf(st: BuildState, d: DiskDef, i: number): { props: JsonProps; format?: string } {
   const what = `<disk type='${d.type}'> (target ${d.target.dev})`;
@@ -227,6 +252,7 @@ function buildDisk(st: BuildState, d: DiskDef, i: number, nodeIdx: number): void
   if (d.device === 'lun') throw notYet(`<disk device='lun'>`, `(disk ${dev})`);
   // QEMU reads a qcow2 backing chain from the image header itself (the top format is never probed).
   refuseExtraChildren(d.extra, ['backingStore'], 'disk');
+  if (d.type !== 'network') checkLocalSource(d);
   if (d.device === 'floppy') throw notYet(`<disk device='floppy'>`, `(disk ${dev})`);
   if (d.transient) throw notYet('<transient/>', `on disk ${dev}`);
   if (d.wwn) throw notYet('<wwn>', `on disk ${dev}`);

@@ -127,11 +127,23 @@ export function buildCpu(st: BuildState, accel: 'kvm' | 'tcg'): void {
   // Hypervisor features and timers that QEMU exposes as CPU properties.
   const kvmclock = st.def.clock?.timers.find((t) => t.name === 'kvmclock');
   if (kvmclock?.present !== undefined) o.push(['kvmclock', kvmclock.present]);
+  const tscHz = tscFrequency(st.def);
+  if (tscHz !== undefined) o.push(['tsc-frequency', tscHz]);
   const pvspin = feature(st.def, 'pvspinlock');
   if (pvspin.present) o.push(['kvm-pv-unhalt', pvspin.state !== 'off']);
   const pmu = feature(st.def, 'pmu');
   if (pmu.present) o.push(['pmu', pmu.state !== 'off']);
   st.args.push('-cpu', qemuOpts(head, o));
+}
+
+/** <timer name='tsc' frequency='N'/> in Hz (libvirt: tsc-frequency=N on -cpu). */
+function tscFrequency(def: DomainDef): number | undefined {
+  const t = def.clock?.timers.find((x) => x.name === 'tsc');
+  const f = t?.extra?.attrs?.find(([k]) => k === 'frequency')?.[1];
+  if (f === undefined) return undefined;
+  if (!/^[0-9]+$/.test(f) || Number(f) === 0 || !Number.isSafeInteger(Number(f)))
+    throw unsupportedConfig(`<timer name='tsc' frequency='${f}'> is not a frequency in Hz`);
+  return Number(f);
 }
 
 /** -m size=Nk[,slots=S,maxmem=Mk] and -overcommit. */
@@ -203,6 +215,10 @@ export function buildClock(st: BuildState, env: Record<string, string>): void {
   const timers = c?.timers ?? [];
   const globals: string[] = [];
   for (const t of timers) {
+    // frequency is read for tsc (on -cpu); mode and <catchup> are not passed on yet.
+    for (const [k, v] of t.extra?.attrs ?? [])
+      if (!(t.name === 'tsc' && k === 'frequency')) throw notYet(`<timer name='${t.name}' ${k}='${v}'>`);
+    refuseExtraChildren(t.extra, [], 'timer');
     if (t.name === 'rtc') {
       if (t.tickpolicy === 'catchup') o.push(['driftfix', 'slew']);
       else if (t.tickpolicy && t.tickpolicy !== 'delay')

@@ -108,6 +108,14 @@ export function buildInterfaces(st: BuildState): void {
     const dev: JsonProps = { driver };
     const virtio = driver.startsWith('virtio-net');
     const queues = n.driver?.queues ?? 1;
+    // libvirt's qemuValidateDomainDeviceDefNetwork wording.
+    if (queues > 1 && !virtio)
+      throw unsupportedConfig(`multiqueue network is only supported for virtio (interface ${n.mac})`);
+    if (queues > 1 && !needsTap(n))
+      throw unsupportedConfig(`multiqueue network is not supported for: ${n.type} (interface ${n.mac})`);
+    // txmode, ioeventfd, rx_queue_size, <host>/<guest> offloads ...: not passed on yet.
+    for (const [k, v] of n.driver?.extra?.attrs ?? []) throw notYet(`<interface><driver ${k}='${v}'>`);
+    refuseExtraChildren(n.driver?.extra, [], 'interface><driver');
     if (virtio && queues > 1) {
       dev.mq = true;
       dev.vectors = 2 * queues + 2;

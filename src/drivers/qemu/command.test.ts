@@ -8,6 +8,8 @@ import { isVirError, type VirError } from '../../util/errors.js';
 import {
   buildQemuCommand,
   channelSocketPath,
+  cpuPinning,
+  defaultChannelPath,
   type QemuBuildContext,
   renderCommandLines,
   UNSUPPORTED_DEVICES,
@@ -262,5 +264,173 @@ describe('escaping (no option injection)', () => {
   it('channel names cannot escape the runtime dir', () => {
     assert.throws(() => channelSocketPath('/run/x', '../../etc/passwd'), unsupported(/socket path/));
     assert.equal(channelSocketPath('/run/x', 'org.qemu.guest_agent.0'), '/run/x/org.qemu.guest_agent.0');
+  });
+});
+
+describe('issue #3: accepted elements are honoured or refused, never dropped', () => {
+  const fileDisk = (src: string) =>
+    `<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='/a.qcow2'>${src}</source><target dev='vda' bus='virtio'/></disk>`;
+  it('local disk <source> children: encryption, slices, reservations are refused by name', () => {
+    const cases: [string, RegExp][] = [
+      [
+        "<encryption format='luks'><secret type='passphrase' uuid='0a81f5b2-8403-7b23-c8d6-21ccc2f80d6f'/></encryption>",
+        /<disk><source><encryption format='luks'> \(disk vda: encrypted images need the secret driver\)/,
+      ],
+      [
+        "<slices><slice type='storage' offset='512' size='1024'/></slices>",
+        /<disk><source><slices> \(disk vda\)/,
+      ],
+      ["<reservations managed='yes'/>", /<disk><source><reservations> \(disk vda: .*qemu-pr-helper/],
+      ["<seclabel model='selinux' relabel='yes'/>", /<disk><source><seclabel>/],
+    ];
+    for (const [src, re] of cases)
+      assert.throws(() => buildQemuCommand(mini(fileDisk(src)), ctx()), unsupported(re));
+    const block = mini(
+      "<disk type='block' device='disk'><source dev='/dev/sdz'><encryption format='luks'/></source><target dev='vda' bus='virtio'/></disk>",
+    );
+    assert.throws(() => buildQemuCommand(block, ctx()), unsupported(/<encryption format='luks'>/));
+    // Nothing is relabelled anyway: relabel='no' asks for exactly that.
+    buildQemuCommand(mini(fileDisk("<seclabel model='dac' relabel='no'/>")), ctx());
+  });
+  it("<timer name='tsc' frequency='N'/> is tsc-frequency=N on -cpu; other timer knobs are refused", () => {
+    const r = buildQemuCommand(
+      mini('', "<clock offset='utc'><timer name='tsc' frequency='2500000000'/></clock>"),
+      ctx(),
+    );
+    assert.deepEqual(argAfter(r.args, '-cpu'), ['qemu64,tsc-frequency=2500000000']);
+    const k = mini(
+      '',
+      "<cpu mode='host-passthrough'/><clock offset='utc'><timer name='kvmclock' present='yes'/><timer name='tsc' frequency='1000'/></clock>",
+      'kvm',
+    );
+    assert.deepEqual(argAfter(buildQemuCommand(k, ctx({ kvmAvailable: true })).args, '-cpu'), [
+      'host,migratable=on,kvmclock=on,tsc-frequency=1000',
+    ]);
+    for (const [t, re] of [
+      ["<timer name='tsc' frequency='fast'/>", /frequency='fast'/],
+      ["<timer name='tsc' mode='native'/>", /<timer name='tsc' mode='native'>/],
+      ["<timer name='rtc' frequency='5'/>", /<timer name='rtc' frequency='5'>/],
+      ["<timer name='rtc' tickpolicy='catchup'><catchup threshold='1'/></timer>", /<timer><catchup>/],
+    ] as const)
+      assert.throws(
+        () => buildQemuCommand(mini('', `<clock offset='utc'>${t}</clock>`), ctx()),
+        unsupported(re),
+        t,
+      );
+  });
+  it('<cputune>: vcpupin, emulatorpin and <vcpu cpuset> become a pinning plan; cgroup knobs are refused', () => {
+    const top = (x: string, vcpu = "<vcpu cpuset='0-1,^1,3'>3</vcpu>") => `${vcpu}<cputune>${x}</cputune>`;
+    const def = mini('', top("<vcpupin vcpu='1' cpuset='2'/><emulatorpin cpuset='0-1'/>"));
+    buildQemuCommand(def, ctx());
+    assert.deepEqual(cpuPinning(def), { vcpus: ['0,3', '2', '0,3'], emulator: '0-1' });
+    // Without emulatorpin the emulator threads follow <vcpu cpuset>, as in libvirt.
+    assert.deepEqual(cpuPinning(mini('', "<vcpu cpuset='1'>2</vcpu>")), { vcpus: ['1', '1'], emulator: '1' });
+    assert.equal(cpuPinning(mini('', '<vcpu>2</vcpu>')), undefined);
+    for (const [x, re] of [
+      ['<shares>2048</shares>', /<cputune><shares>/],
+      ['<period>1000000</period><quota>-1</quota>', /<cputune><period>/],
+      ['<emulator_period>1000</emulator_period>', /<cputune><emulator_period>/],
+      ["<vcpusched vcpus='0' scheduler='fifo' priority='1'/>", /<cputune><vcpusched>/],
+      ["<vcpupin vcpu='3' cpuset='1'/>", /vcpupin vcpu='3'> names no vCPU/],
+      ["<vcpupin vcpu='0' cpuset='x'/>", /invalid <vcpupin vcpu='0'> cpuset 'x'/],
+    ] as const)
+      assert.throws(() => buildQemuCommand(mini('', top(x)), ctx()), unsupported(re), x);
+    assert.throws(
+      () => buildQemuCommand(mini('', "<vcpu placement='auto'>1</vcpu>"), ctx()),
+      unsupported(/<vcpu placement='auto'>/),
+    );
+  });
+  it('<memtune>, <blkiotune>, <numatune> are refused (no cgroups, no NUMA policy)', () => {
+    for (const [top, re] of [
+      ['<memtune><hard_limit>1048576</hard_limit></memtune>', /<memtune>/],
+      ['<blkiotune><weight>800</weight></blkiotune>', /<blkiotune>/],
+      ["<numatune><memory mode='strict' nodeset='0'/></numatune>", /<numatune>/],
+    ] as const)
+      assert.throws(() => buildQemuCommand(mini('', top), ctx()), unsupported(re), top);
+  });
+  it('<seclabel>: none and a default dynamic label are accepted; labels that promise confinement are refused', () => {
+    for (const ok of [
+      "<seclabel type='none'/>",
+      "<seclabel type='none' model='selinux'/>",
+      "<seclabel type='dynamic' relabel='yes'/>",
+      "<seclabel type='dynamic' model='none'/>",
+    ])
+      buildQemuCommand(mini('', ok), ctx());
+    for (const [bad, re] of [
+      [
+        "<seclabel type='dynamic' model='selinux' relabel='yes'/>",
+        /<seclabel type='dynamic' model='selinux'>.*no 'selinux' security driver/,
+      ],
+      [
+        "<seclabel type='static' model='selinux' relabel='no'><label>system_u:system_r:svirt_t:s0:c1</label></seclabel>",
+        /<seclabel type='static' model='selinux'>/,
+      ],
+      [
+        "<seclabel type='dynamic'><baselabel>system_u:system_r:svirt_custom_t:s0</baselabel></seclabel>",
+        /<baselabel>/,
+      ],
+      ["<seclabel type='dynamic' model='apparmor'/>", /apparmor/],
+    ] as const)
+      assert.throws(() => buildQemuCommand(mini('', bad), ctx()), unsupported(re), bad);
+  });
+  it('<perf> events that are enabled are refused', () => {
+    buildQemuCommand(mini('', "<perf><event name='cmt' enabled='no'/></perf>"), ctx());
+    assert.throws(
+      () => buildQemuCommand(mini('', "<perf><event name='cmt' enabled='yes'/></perf>"), ctx()),
+      unsupported(/<perf><event name='cmt' enabled='yes'>/),
+    );
+  });
+  it("<driver queues='N'> needs a virtio NIC with a tap backend (libvirt's wording); other driver knobs are refused", () => {
+    const nic = (x: string, type = 'bridge') =>
+      mini(`<interface type='${type}'><source bridge='br0'/>${x}</interface>`);
+    assert.throws(
+      () => buildQemuCommand(nic("<model type='e1000'/><driver queues='4'/>"), ctx()),
+      unsupported(/multiqueue network is only supported for virtio/),
+    );
+    assert.throws(
+      () => buildQemuCommand(nic("<model type='virtio'/><driver queues='2'/>", 'user'), ctx()),
+      unsupported(/multiqueue network is not supported for: user/),
+    );
+    const ok = buildQemuCommand(nic("<model type='virtio'/><driver queues='2'/>"), ctx());
+    assert.ok(argAfter(ok.args, '-device').some((d) => d.includes('"mq":true')));
+    buildQemuCommand(nic("<model type='e1000'/><driver queues='1'/>"), ctx());
+    assert.throws(
+      () => buildQemuCommand(nic("<model type='virtio'/><driver txmode='iothread'/>"), ctx()),
+      unsupported(/<interface><driver txmode='iothread'>/),
+    );
+    assert.throws(
+      () => buildQemuCommand(nic("<model type='virtio'/><driver><host csum='off'/></driver>"), ctx()),
+      unsupported(/<interface><driver><host>/),
+    );
+  });
+  it('on_reboot destroy and preserve both keep QEMU from resetting (-no-reboot); restart does not', () => {
+    for (const [a, want] of [
+      ['destroy', true],
+      ['preserve', true],
+      ['restart', false],
+    ] as const) {
+      const r = buildQemuCommand(mini('', `<on_reboot>${a}</on_reboot>`), ctx());
+      assert.equal(r.args.includes('-no-reboot'), want, a);
+    }
+  });
+  it('link state and balloon stats period need no argv (set over QMP after the start)', () => {
+    const def = mini(
+      "<interface type='user'><model type='virtio'/><link state='down'/></interface><memballoon model='virtio'><stats period='5'/></memballoon>",
+    );
+    const r = buildQemuCommand(def, ctx());
+    assert.ok(argAfter(r.args, '-device').some((d) => d.includes('"id":"net0"')));
+    assert.ok(argAfter(r.args, '-device').some((d) => d.includes('"id":"balloon0"')));
+  });
+  it('an agent channel without a path listens in the runtime dir (the live XML shows that path)', () => {
+    const def = mini(
+      "<channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel><channel type='unix'><target type='virtio'/></channel>",
+    );
+    assert.equal(defaultChannelPath('/run/x', def, 0), '/run/x/org.qemu.guest_agent.0');
+    assert.equal(defaultChannelPath('/run/x', def, 1), '/run/x/vioser-00-00-02.sock');
+    const cd = argAfter(buildQemuCommand(def, ctx({ runtimeDir: '/run/x' })).args, '-chardev');
+    assert.ok(
+      cd.includes('socket,id=charchannel0,path=/run/x/org.qemu.guest_agent.0,server=on,wait=off'),
+      cd.join('\n'),
+    );
   });
 });

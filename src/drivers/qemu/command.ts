@@ -33,12 +33,14 @@ import {
 } from './command-machine.js';
 import { buildFirmware, buildSmbios } from './command-firmware.js';
 import { buildInterfaces } from './command-net.js';
+import { checkPerf, checkSeclabels, cpuPinning } from './command-tune.js';
 import { jsonArg, qemuOpts } from './qemu-opts.js';
 
 export type { QemuBuildContext, QemuCommand, ResolvedDiskSource, TapInfo } from './command-common.js';
-export { channelSocketPath } from './command-chardev.js';
+export { channelSocketPath, defaultChannelPath } from './command-chardev.js';
 export { chooseAccel } from './command-machine.js';
 export { needsTap } from './command-net.js';
+export { type CpuPinning, cpuPinning } from './command-tune.js';
 
 /** Top-level elements tvirt cannot run yet: refused, never silently dropped. */
 export const UNSUPPORTED_TOP_LEVEL = [
@@ -53,17 +55,15 @@ export const UNSUPPORTED_TOP_LEVEL = [
   'commandline',
   'throttlegroups',
   'vcpus',
-];
-/** Top-level elements handled elsewhere (cgroups, security driver, sysinfo via -smbios): no argv. */
-const HANDLED_ELSEWHERE = [
-  'blkiotune',
+  // cgroup limits: tvirt does not manage cgroups, so these would be limits without effect.
   'memtune',
-  'seclabel',
-  'sysinfo',
-  'perf',
-  'bootloader',
-  'bootloader_args',
+  'blkiotune',
 ];
+/**
+ * Top-level elements checked elsewhere, with no argv of their own: <sysinfo> (-smbios), <seclabel>
+ * and <perf> (command-tune.ts); <bootloader> has no meaning for hvm guests.
+ */
+const HANDLED_ELSEWHERE = ['seclabel', 'sysinfo', 'perf', 'bootloader', 'bootloader_args'];
 
 /** Device elements kept whole by the XML layer that tvirt cannot run yet. */
 export const UNSUPPORTED_DEVICES = [
@@ -111,8 +111,9 @@ function checkSupported(def: DomainDef): void {
   ] as const) {
     if (a && !LIFECYCLE.includes(a)) throw notYet(`<${what}>${a}</${what}>`);
   }
-  if (def.cputune?.cachetunes.length || def.cputune?.memorytunes.length)
-    throw notYet('<cputune><cachetune>/<memorytune>');
+  checkSeclabels(def);
+  checkPerf(def);
+  cpuPinning(def);
   if (def.os.type !== 'hvm')
     throw unsupportedConfig(`OS type '${def.os.type}' is not supported by the QEMU driver (only 'hvm')`);
   const arch = def.os.arch ?? 'x86_64';
@@ -207,7 +208,8 @@ export function buildQemuCommand(def: DomainDef, ctx: QemuBuildContext): QemuCom
   a.push('-mon', 'chardev=charmonitor,id=monitor,mode=control');
   buildClock(st, env);
   a.push('-no-shutdown');
-  if (def.onReboot === 'destroy') a.push('-no-reboot');
+  // A guest reboot stops the domain for destroy and preserve alike (libvirt): QEMU must not reset.
+  if (def.onReboot === 'destroy' || def.onReboot === 'preserve') a.push('-no-reboot');
   buildPm(st);
   buildBoot(st);
   buildControllers(st);
