@@ -124,7 +124,7 @@ describe('web UI in Chromium', { skip, timeout: 120_000 }, () => {
       .waitFor();
     await editor.fill(xml.replace(/<memory unit='KiB'>/, "<memory unit='bogus'>"));
     await page.getByRole('button', { name: 'Validate and save' }).click();
-    await page.getByText("invalid value in element <memory>: unknown suffix 'bogus'").waitFor();
+    await page.getByText("invalid argument: unknown suffix 'bogus'").waitFor();
     await shot('xml-error');
     await editor.fill(xml.replace(/<vcpu([^>]*)>1</, '<vcpu$1>3<'));
     await page.getByRole('button', { name: 'Validate and save' }).click();

@@ -1,7 +1,7 @@
 // Device addresses (<address type='pci|drive|virtio-serial|usb|ccid|...'/>): one parse/format pair for all devices.
 import type { Extra, XmlElement } from '../../util/xml.js';
 import { elem, unknownParts } from '../../util/xml.js';
-import { uintAttr, unsupported, xmlErr } from './parse-util.js';
+import { internalErr, invalidAttr, uintAttr, unsupported, xmlErr } from './parse-util.js';
 
 /** PCI address; numbers are written in libvirt's hex style (domain='0x0000' bus='0x00' ...). */
 export interface PciAddress {
@@ -76,16 +76,15 @@ export function parseAddress(el: XmlElement): AddressDef {
         slot: uintAttr(el, 'slot') ?? 0,
         function: uintAttr(el, 'function') ?? 0,
       };
-      if (a.domain > 0xffff || a.bus > 0xff || a.slot > 0x1f || a.function > 7) {
-        xmlErr(
-          `Invalid PCI address ${fmtPci(a)}: domain must be <= 0xffff, bus <= 0xff, slot <= 0x1f, function <= 7`,
-        );
-      }
+      // virPCIDeviceAddressIsValid's messages (the domain is not limited at parse).
+      if (a.bus > 0xff) xmlErr(`Invalid PCI address bus='0x${a.bus.toString(16)}', must be <= 0xFF`);
+      if (a.slot > 0x1f) xmlErr(`Invalid PCI address slot='0x${a.slot.toString(16)}', must be <= 0x1F`);
+      if (a.function > 7) xmlErr(`Invalid PCI address function=0x${a.function.toString(16)}, must be <= 7`);
       const mf = el.attrs.multifunction;
       if (mf !== undefined) {
         if (mf === 'on') a.multifunction = true;
         else if (mf === 'off') a.multifunction = false;
-        else unsupported(`Unknown multifunction value '${mf}' in PCI address`);
+        else invalidAttr(el, 'multifunction', mf);
       }
       const extra = unknownParts(el, PCI_ATTRS, NONE);
       if (extra) a.extra = extra;
@@ -119,8 +118,7 @@ export function parseAddress(el: XmlElement): AddressDef {
       const a: UsbAddress = { type, bus: uintAttr(el, 'bus') ?? 0 };
       const port = el.attrs.port;
       if (port !== undefined) {
-        if (!/^[0-9]+(\.[0-9]+){0,3}$/.test(port))
-          xmlErr(`Cannot parse <address> 'port' attribute '${port}'`);
+        if (!/^[0-9]+(\.[0-9]+){0,3}$/.test(port)) internalErr("Cannot parse <address> 'port' attribute");
         a.port = port;
       }
       const extra = unknownParts(el, USB_ATTRS, NONE);
@@ -138,7 +136,7 @@ export function parseAddress(el: XmlElement): AddressDef {
       return a;
     }
     case undefined:
-      return xmlErr('No type specified for device address');
+      return internalErr('No type specified for device address');
     default: {
       if (!(OTHER_TYPES as readonly string[]).includes(type)) unsupported(`unknown address type '${type}'`);
       const attrs: Record<string, string> = {};

@@ -1,19 +1,24 @@
 // CPU/iothread id sets as libvirt writes them ("0-3,^1,8"): parse into sorted ids and format as ranges.
-import { xmlErr } from './parse-util.js';
+import { domErr } from './parse-util.js';
+
+/** libvirt's error for a bitmap it cannot read (virBitmapParse). */
+function bad(text: string): never {
+  throw domErr('INVALID_ARG', `Failed to parse bitmap '${text}'`);
+}
 
 /** Parses a libvirt bitmap string into sorted unique ids. */
-export function parseBitmap(text: string, what = 'bitmap'): number[] {
+export function parseBitmap(text: string, _what = 'bitmap'): number[] {
   const set = new Set<number>();
   for (const raw of text.split(',')) {
     const part = raw.trim();
-    if (part === '') xmlErr(`Invalid ${what} '${text}'`);
+    if (part === '') bad(text);
     const neg = part.startsWith('^');
     const body = neg ? part.slice(1) : part;
     const m = /^(\d+)(?:-(\d+))?$/.exec(body);
-    if (!m) return xmlErr(`Invalid ${what} '${text}'`);
+    if (!m) return bad(text);
     const a = Number(m[1]);
     const b = m[2] === undefined ? a : Number(m[2]);
-    if (b < a || b > 65535) xmlErr(`Invalid ${what} '${text}'`);
+    if (b < a || b > 65535) bad(text);
     for (let i = a; i <= b; i++) {
       if (neg) set.delete(i);
       else set.add(i);

@@ -1,10 +1,18 @@
 // Character devices (<serial>, <parallel>, <console>, <channel>) and the chardev <source> shared by rng/redirdev.
-import { confError } from '../../util/errors.js';
 import type { Extra, XmlElement } from '../../util/xml.js';
 import { elem, unknownParts } from '../../util/xml.js';
 import { type FormatOpts, formatDeviceInfo, parseDeviceInfo } from './device-info.js';
 import type { ChardevDef, ChardevKind, ChardevSource, ChardevTarget, ChardevType } from './domain-def.js';
-import { enumAttr, onOffAttr, uintAttr, xmlErr, yesNoAttr } from './parse-util.js';
+import {
+  domErr,
+  enumAttr,
+  internalErr,
+  missingAttr,
+  onOffAttr,
+  uintAttr,
+  unsupported,
+  yesNoAttr,
+} from './parse-util.js';
 
 export const CHARDEV_TYPES: readonly ChardevType[] = [
   'null',
@@ -51,12 +59,12 @@ function sourceKnown(type: ChardevType): string[] {
 
 /**
  * Parses the backend of a character device from the children of `el` (<source>, <protocol>, <log>).
- * `what` names the owner in messages, e.g. 'channel' or 'rng backend'.
+ * `_what` names the owner ('channel', 'rng backend'); libvirt's messages do not name it.
  */
 export function parseChardevSource(
   el: XmlElement,
   type: ChardevType,
-  what: string,
+  _what: string,
   pathOptional: boolean,
 ): ChardevSource {
   const s: ChardevSource = { type };
@@ -92,7 +100,7 @@ export function parseChardevSource(
         if (ap !== undefined) s.append = ap;
       }
       if (type === 'tcp' || type === 'unix') {
-        const mode = enumAttr(c, 'mode', ['bind', 'connect'] as const, `${what} source mode`);
+        const mode = enumAttr(c, 'mode', ['bind', 'connect'] as const);
         s.mode = mode ?? 'connect';
       }
       if (type === 'tcp') {
@@ -107,20 +115,12 @@ export function parseChardevSource(
         if (r.type !== 'element' || r.name !== 'reconnect' || known.length === 0) continue;
         const enabled = yesNoAttr(r, 'enabled') ?? false;
         const timeout = uintAttr(r, 'timeout');
-        if (enabled && timeout === undefined) {
-          xmlErr(`missing timeout for chardev with reconnect enabled in ${what} <source><reconnect>`);
-        }
-        if (!enabled && timeout !== undefined)
-          xmlErr(`reconnect timeout is set but reconnect is disabled in ${what}`);
-        if (enabled && timeout === 0) {
-          throw confError(
-            'INVALID_ARG',
-            `chardev reconnect source timeout cannot be '0' in ${what} <source><reconnect>`,
-          );
-        }
-        if (enabled && c.attrs.mode === 'bind') {
-          throw confError('INTERNAL_ERROR', `chardev reconnect is possible only for connect mode (${what})`);
-        }
+        if (enabled && timeout === undefined) missingAttr(r, 'timeout');
+        if (enabled && c.attrs.mode === 'bind')
+          internalErr('chardev reconnect is possible only for connect mode');
+        // libvirt's QEMU driver refuses this at define (qemuValidateDomainChrSourceReconnectDef).
+        if (enabled && timeout === 0)
+          throw domErr('INVALID_ARG', "chardev reconnect source timeout cannot be '0'");
         s.reconnect = timeout === undefined ? { enabled } : { enabled, timeout };
       }
       const e = unknownParts(c, sourceKnown(type), known);
@@ -128,8 +128,7 @@ export function parseChardevSource(
     } else if (c.name === 'protocol') {
       const p = c.attrs.type;
       if (p !== undefined) {
-        if (!['raw', 'telnet', 'telnets', 'tls'].includes(p))
-          xmlErr(`Unknown protocol '${p}' in ${what} <protocol>`);
+        if (!['raw', 'telnet', 'telnets', 'tls'].includes(p)) unsupported(`Unknown protocol '${p}'`);
         s.protocol = p;
       }
     } else if (c.name === 'log') {
@@ -141,15 +140,14 @@ export function parseChardevSource(
   if (type === 'tcp' || (type === 'unix' && nsrc > 0)) s.mode ??= 'connect';
   if (type === 'tcp') {
     s.protocol ??= 'raw';
-    if (!s.host) xmlErr(`Missing source host attribute for char device (${what} type 'tcp')`);
-    if (!s.service) xmlErr(`Missing source service attribute for char device (${what} type 'tcp')`);
+    if (!s.host) internalErr('Missing source host attribute for char device');
+    if (!s.service) internalErr('Missing source service attribute for char device');
   } else if (type === 'udp') {
-    if (!s.service) xmlErr(`Missing source service attribute for char device (${what} type 'udp')`);
+    if (!s.service) internalErr('Missing source service attribute for char device');
   } else if (type === 'unix') {
-    if (!s.path && !pathOptional)
-      xmlErr(`Missing source path attribute for char device (${what} type 'unix')`);
+    if (!s.path && !pathOptional) internalErr('Missing source path attribute for char device');
   } else if ((type === 'dev' || type === 'file' || type === 'pipe') && !s.path) {
-    xmlErr(`Missing source path attribute for char device (${what} type '${type}')`);
+    internalErr('Missing source path attribute for char device');
   }
   return s;
 }
@@ -238,15 +236,50 @@ const TARGET_CHILDREN = ['model'];
 const CHR_CHILDREN = [...CHARDEV_SOURCE_CHILDREN, 'target', 'alias', 'address'];
 const CHR_ATTRS = ['type', 'tty'];
 
+/** libvirt's target types per kind (virDomainChr*TargetType); parallel's target type is not checked. */
+const TARGET_TYPES: Partial<Record<ChardevKind, readonly string[]>> = {
+  serial: [
+    'none',
+    'isa-serial',
+    'usb-serial',
+    'pci-serial',
+    'spapr-vio-serial',
+    'system-serial',
+    'sclp-serial',
+    'isa-debug',
+  ],
+  console: ['none', 'serial', 'xen', 'uml', 'virtio', 'lxc', 'openvz', 'sclp', 'sclplm'],
+  channel: ['none', 'guestfwd', 'virtio', 'xen'],
+};
+/** virDomainChrSerialTargetModel. */
+const SERIAL_TARGET_MODELS = [
+  'none',
+  'isa-serial',
+  'usb-serial',
+  'pci-serial',
+  'spapr-vty',
+  'pl011',
+  'sclpconsole',
+  'sclplmconsole',
+  '16550a',
+  'isa-debugcon',
+];
+const CHR_TYPE_UNKNOWN = 'unknown type presented to host for character device: %s';
+
 /** Parses <serial>, <parallel>, <console> or <channel>. */
 export function parseChardev(el: XmlElement, kind: ChardevKind): ChardevDef {
-  const type = enumAttr(el, 'type', CHARDEV_TYPES, `${kind} type`) ?? 'null';
+  const type = enumAttr(el, 'type', CHARDEV_TYPES, CHR_TYPE_UNKNOWN) ?? 'null';
   let target: ChardevTarget | undefined;
   for (const c of el.children) {
     if (c.type !== 'element' || c.name !== 'target') continue;
     target = {};
     const a = c.attrs;
-    if (a.type !== undefined) target.type = a.type;
+    if (a.type !== undefined) {
+      const types = TARGET_TYPES[kind];
+      if (types && !types.includes(a.type))
+        unsupported(`unknown target type '${a.type}' specified for character device`);
+      target.type = a.type;
+    }
     if (kind === 'channel' && target.type === 'guestfwd') {
       if (a.address !== undefined) target.address = a.address;
       if (a.port !== undefined) target.targetPort = a.port;
@@ -256,12 +289,17 @@ export function parseChardev(el: XmlElement, kind: ChardevKind): ChardevDef {
       if (a.address !== undefined) target.address = a.address;
     }
     if (a.name !== undefined) target.name = a.name;
-    const st = enumAttr(c, 'state', ['connected', 'disconnected'] as const, 'channel target state');
-    if (st) target.state = st;
+    // libvirt reads a channel's state only from live XML and ignores a value it does not know.
+    const st = a.state;
+    if (st === 'connected' || st === 'disconnected') target.state = st;
     for (const m of c.children)
-      if (m.type === 'element' && m.name === 'model' && m.attrs.name !== undefined)
+      if (m.type === 'element' && m.name === 'model' && m.attrs.name !== undefined) {
+        if (kind === 'serial' && !SERIAL_TARGET_MODELS.includes(m.attrs.name))
+          unsupported(`unknown target model '${m.attrs.name}' specified for character device`);
         target.model = m.attrs.name;
-    const e = unknownParts(c, TARGET_ATTRS, target.model === undefined ? NONE : TARGET_CHILDREN);
+      }
+    const known = st === undefined || target.state ? TARGET_ATTRS : TARGET_ATTRS.filter((x) => x !== 'state');
+    const e = unknownParts(c, known, target.model === undefined ? NONE : TARGET_CHILDREN);
     if (e) target.extra = e;
     break;
   }

@@ -2,7 +2,7 @@
 import type { XmlElement } from '../../util/xml.js';
 import { elem, unknownParts } from '../../util/xml.js';
 import type { ClockDef, TimerDef } from './domain-def.js';
-import { enumAttr, xmlErr, yesNo, yesNoAttr } from './parse-util.js';
+import { enumAttr, invalidAttr, missingAttr, yesNo, yesNoAttr } from './parse-util.js';
 
 const OFFSETS = ['utc', 'localtime', 'timezone', 'variable', 'absolute'] as const;
 const TIMER_NAMES = ['platform', 'pit', 'rtc', 'hpet', 'tsc', 'kvmclock', 'hypervclock', 'armvtimer'];
@@ -11,21 +11,24 @@ const NONE: string[] = [];
 
 /** Parses <clock>. */
 export function parseClock(el: XmlElement): ClockDef {
-  const offset = enumAttr(el, 'offset', OFFSETS, 'clock offset') ?? 'utc';
+  const offset = enumAttr(el, 'offset', OFFSETS, "unknown clock offset '%s'") ?? 'utc';
   const clock: ClockDef = { offset, timers: [] };
   if (el.attrs.timezone !== undefined) clock.timezone = el.attrs.timezone;
   if (el.attrs.adjustment !== undefined) clock.adjustment = el.attrs.adjustment;
-  if (el.attrs.basis !== undefined) clock.basis = el.attrs.basis;
+  const basis = enumAttr(el, 'basis', ['utc', 'localtime'], "unknown clock basis '%s'");
+  if (basis !== undefined) clock.basis = basis;
   for (const c of el.children) {
     if (c.type !== 'element' || c.name !== 'timer') continue;
     const name = c.attrs.name;
-    if (!name) xmlErr('missing timer name in element <clock><timer>');
-    if (!TIMER_NAMES.includes(name)) xmlErr(`unknown timer name '${name}' in element <clock><timer>`);
+    if (name === undefined) return missingAttr(c, 'name');
+    if (!TIMER_NAMES.includes(name)) invalidAttr(c, 'name');
     const t: TimerDef = { name };
     const p = yesNoAttr(c, 'present');
     if (p !== undefined) t.present = p;
-    if (c.attrs.tickpolicy !== undefined) t.tickpolicy = c.attrs.tickpolicy;
-    if (c.attrs.track !== undefined) t.track = c.attrs.track;
+    const tp = enumAttr(c, 'tickpolicy', ['delay', 'catchup', 'merge', 'discard']);
+    if (tp !== undefined) t.tickpolicy = tp;
+    const tr = enumAttr(c, 'track', ['boot', 'guest', 'wall', 'realtime']);
+    if (tr !== undefined) t.track = tr;
     const e = unknownParts(c, TIMER_ATTRS, NONE);
     if (e) t.extra = e;
     clock.timers.push(t);

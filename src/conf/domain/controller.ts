@@ -3,7 +3,7 @@ import type { XmlElement } from '../../util/xml.js';
 import { elem, unknownParts } from '../../util/xml.js';
 import { type FormatOpts, formatDeviceInfo, parseDeviceInfo } from './device-info.js';
 import type { ControllerDef, ControllerType } from './domain-def.js';
-import { enumAttr, uintAttr, xmlErr } from './parse-util.js';
+import { enumAttr, uintAttr, unsupported } from './parse-util.js';
 
 export const CONTROLLER_TYPES: readonly ControllerType[] = [
   'ide',
@@ -18,6 +18,57 @@ export const CONTROLLER_TYPES: readonly ControllerType[] = [
   'isa',
   'nvme',
 ];
+/**
+ * libvirt's controller models per type (virDomainControllerModel*): a model outside its type's list,
+ * or any model on a type without models, is "Unknown model type".
+ */
+const MODELS: Partial<Record<ControllerType, readonly string[]>> = {
+  scsi: [
+    'auto',
+    'buslogic',
+    'lsilogic',
+    'lsisas1068',
+    'vmpvscsi',
+    'ibmvscsi',
+    'virtio-scsi',
+    'lsisas1078',
+    'virtio-transitional',
+    'virtio-non-transitional',
+    'ncr53c90',
+    'dc390',
+    'am53c974',
+  ],
+  usb: [
+    'piix3-uhci',
+    'piix4-uhci',
+    'ehci',
+    'ich9-ehci1',
+    'ich9-uhci1',
+    'ich9-uhci2',
+    'ich9-uhci3',
+    'vt82c686b-uhci',
+    'pci-ohci',
+    'nec-xhci',
+    'qusb1',
+    'qusb2',
+    'qemu-xhci',
+    'none',
+  ],
+  pci: [
+    'pci-root',
+    'pcie-root',
+    'pci-bridge',
+    'dmi-to-pci-bridge',
+    'pcie-root-port',
+    'pcie-switch-upstream-port',
+    'pcie-switch-downstream-port',
+    'pci-expander-bus',
+    'pcie-expander-bus',
+    'pcie-to-pci-bridge',
+  ],
+  ide: ['piix3', 'piix4', 'ich6'],
+  'virtio-serial': ['virtio', 'virtio-transitional', 'virtio-non-transitional'],
+};
 const ATTRS = ['type', 'index', 'model', 'ports', 'vectors'];
 const CHILDREN = ['master', 'model', 'target', 'driver', 'alias', 'address'];
 const CHILDREN_NO_MODEL = CHILDREN.filter((x) => x !== 'model');
@@ -28,12 +79,15 @@ const NONE: string[] = [];
 
 /** Parses a <controller> element. index defaults to 0 (libvirt assigns the next free one). */
 export function parseController(el: XmlElement): ControllerDef {
-  const type = enumAttr(el, 'type', CONTROLLER_TYPES, 'controller type');
-  if (!type) return xmlErr('missing type attribute in element <controller>');
+  // libvirt: virXMLPropEnumDefault(..., VIR_DOMAIN_CONTROLLER_TYPE_IDE)
+  const type = enumAttr(el, 'type', CONTROLLER_TYPES) ?? 'ide';
   // index -1: not given; post-parse assigns the next free one like libvirt.
   const c: ControllerDef = { type, index: uintAttr(el, 'index') ?? -1 };
   const a = el.attrs;
-  if (a.model !== undefined) c.model = a.model;
+  if (a.model !== undefined) {
+    if (!MODELS[type]?.includes(a.model)) unsupported(`Unknown model type '${a.model}'`);
+    c.model = a.model;
+  }
   const ports = uintAttr(el, 'ports');
   if (ports !== undefined) c.ports = ports;
   const vectors = uintAttr(el, 'vectors');

@@ -2,7 +2,7 @@
 import type { XmlElement } from '../../util/xml.js';
 import { elem, textOf, unknownParts } from '../../util/xml.js';
 import type { CpuDef, CpuFeature } from './domain-def.js';
-import { enumAttr, onOffAttr, onOff, uintAttr, xmlErr } from './parse-util.js';
+import { enumAttr, missingAttr, onOffAttr, onOff, uintAttr, xmlErr } from './parse-util.js';
 
 const MODES = ['custom', 'host-model', 'host-passthrough', 'maximum'] as const;
 const MATCHES = ['minimum', 'exact', 'strict'] as const;
@@ -17,11 +17,11 @@ const NONE: string[] = [];
 /** Parses <cpu>. */
 export function parseCpu(el: XmlElement): CpuDef {
   const cpu: CpuDef = { features: [] };
-  const mode = enumAttr(el, 'mode', MODES, 'cpu mode');
+  const mode = enumAttr(el, 'mode', MODES, "Invalid mode attribute '%s'");
   if (mode) cpu.mode = mode;
-  const match = enumAttr(el, 'match', MATCHES, 'cpu match mode');
+  const match = enumAttr(el, 'match', MATCHES);
   if (match) cpu.match = match;
-  const check = enumAttr(el, 'check', CHECKS, 'cpu check mode');
+  const check = enumAttr(el, 'check', CHECKS);
   if (check) cpu.check = check;
   const mig = onOffAttr(el, 'migratable');
   if (mig !== undefined) cpu.migratable = mig;
@@ -30,7 +30,7 @@ export function parseCpu(el: XmlElement): CpuDef {
     if (c.name === 'model') {
       const m = textOf(c).trim();
       if (m) cpu.model = m;
-      const fb = enumAttr(c, 'fallback', ['allow', 'forbid'] as const, 'cpu model fallback');
+      const fb = enumAttr(c, 'fallback', ['allow', 'forbid'] as const, 'Invalid fallback attribute');
       if (fb) cpu.fallback = fb;
       if (c.attrs.vendor_id !== undefined) cpu.vendorId = c.attrs.vendor_id;
       const e = unknownParts(c, MODEL_ATTRS, NONE);
@@ -41,35 +41,34 @@ export function parseCpu(el: XmlElement): CpuDef {
       const n = (k: string) => {
         const v = uintAttr(c, k);
         if (v === 0)
-          xmlErr(`Invalid CPU topology: '${k}' must be a positive integer in element <cpu><topology>`);
+          xmlErr(`Invalid value for attribute '${k}' in element 'topology': Zero is not permitted`);
         return v;
       };
       const sockets = n('sockets');
       const cores = n('cores');
       const threads = n('threads');
-      if (sockets === undefined || cores === undefined || threads === undefined) {
-        xmlErr(
-          "missing 'sockets', 'cores' or 'threads' attribute in CPU topology in element <cpu><topology>",
-        );
-      }
+      if (sockets === undefined) return missingAttr(c, 'sockets');
+      if (cores === undefined) return missingAttr(c, 'cores');
+      if (threads === undefined) return missingAttr(c, 'threads');
       cpu.topology = { sockets, dies: n('dies') ?? 1, clusters: n('clusters') ?? 1, cores, threads };
       const e = unknownParts(c, TOPO_ATTRS, NONE);
       if (e) cpu.topology.extra = e;
     } else if (c.name === 'feature') {
       const name = c.attrs.name;
-      if (!name) xmlErr('missing CPU feature name in element <cpu><feature>');
+      if (!name) xmlErr('Invalid CPU feature name');
       const f: CpuFeature = { name };
-      const p = enumAttr(c, 'policy', POLICIES, 'CPU feature policy');
+      const p = enumAttr(c, 'policy', POLICIES, 'Invalid CPU feature policy');
       if (p) f.policy = p;
       else if (cpu.mode !== 'host-model' && cpu.mode !== 'host-passthrough' && cpu.mode !== 'maximum')
         f.policy = 'require';
       const e = unknownParts(c, ['name', 'policy'], NONE);
       if (e) f.extra = e;
-      if (cpu.features.some((x) => x.name === name))
-        xmlErr(`CPU feature '${name}' specified more than once in element <cpu>`);
+      if (cpu.features.some((x) => x.name === name)) xmlErr(`CPU feature '${name}' specified more than once`);
       cpu.features.push(f);
     }
   }
+  if (cpu.features.length > 0 && cpu.model === undefined && (cpu.mode ?? 'custom') === 'custom')
+    xmlErr('Non-empty feature list specified without CPU model');
   const extra = unknownParts(el, ATTRS, CHILDREN);
   if (extra) cpu.extra = extra;
   return cpu;

@@ -3,18 +3,17 @@ import type { XmlElement } from '../../util/xml.js';
 import { cloneNode, elem, unknownParts } from '../../util/xml.js';
 import { formatBitmap, parseBitmap } from './bitmap.js';
 import type { CputuneDef } from './domain-def.js';
-import { intAttr, xmlErr } from './parse-util.js';
+import { domErr, intAttr, invalidAttr, missingAttr, xmlErr } from './parse-util.js';
 
 const SCHEDULERS = ['other', 'batch', 'idle', 'fifo', 'rr'];
 const KNOWN = ['vcpusched', 'iothreadsched', 'cachetune', 'memorytune'];
 
 function sched(c: XmlElement): { scheduler: string; priority?: number } {
   const s = c.attrs.scheduler;
-  if (s === undefined || !SCHEDULERS.includes(s))
-    xmlErr(`Invalid scheduler '${s ?? ''}' in element <cputune><${c.name}>`);
+  if (s === undefined) return missingAttr(c, 'scheduler');
+  if (!SCHEDULERS.includes(s)) invalidAttr(c, 'scheduler');
   const p = intAttr(c, 'priority');
-  if ((s === 'fifo' || s === 'rr') && p === undefined)
-    xmlErr(`Missing scheduler priority in element <cputune><${c.name}>`);
+  if ((s === 'fifo' || s === 'rr') && p === undefined) missingAttr(c, 'priority');
   return p === undefined || (s !== 'fifo' && s !== 'rr') ? { scheduler: s } : { scheduler: s, priority: p };
 }
 
@@ -25,20 +24,23 @@ export function parseCputune(el: XmlElement): CputuneDef {
     if (c.type !== 'element') continue;
     if (c.name === 'vcpusched') {
       const s = sched(c);
-      for (const v of parseBitmap(c.attrs.vcpus ?? '', 'vcpusched vcpus')) {
+      if (c.attrs.vcpus === undefined) xmlErr("Missing attribute 'vcpus' in element 'vcpusched'");
+      for (const v of parseBitmap(c.attrs.vcpus, 'vcpusched vcpus')) {
         if (t.vcpusched.some((x) => x.vcpu === v))
-          xmlErr(`vcpusched attributes 'vcpus' must not overlap (vcpu ${v})`);
+          throw domErr('XML_DETAIL', "'vcpusched' attributes 'vcpus' must not overlap");
         t.vcpusched.push({ vcpu: v, ...s });
       }
     } else if (c.name === 'iothreadsched') {
       const s = sched(c);
-      for (const v of parseBitmap(c.attrs.iothreads ?? '', 'iothreadsched iothreads')) {
+      if (c.attrs.iothreads === undefined) xmlErr("Missing attribute 'iothreads' in element 'iothreadsched'");
+      for (const v of parseBitmap(c.attrs.iothreads, 'iothreadsched iothreads')) {
         if (t.iothreadsched.some((x) => x.iothread === v))
-          xmlErr(`iothreadsched attributes 'iothreads' must not overlap (iothread ${v})`);
+          throw domErr('XML_DETAIL', "'iothreadsched' attributes 'iothreads' must not overlap");
         t.iothreadsched.push({ iothread: v, ...s });
       }
     } else if (c.name === 'cachetune' || c.name === 'memorytune') {
-      const vcpus = parseBitmap(c.attrs.vcpus ?? '', `${c.name} vcpus`);
+      if (c.attrs.vcpus === undefined) xmlErr(`Missing attribute 'vcpus' in element '${c.name}'`);
+      const vcpus = parseBitmap(c.attrs.vcpus, `${c.name} vcpus`);
       (c.name === 'cachetune' ? t.cachetunes : t.memorytunes).push({ vcpus, el: c });
     }
   }
@@ -84,8 +86,7 @@ export function validateTunes(t: CputuneDef): void {
   const same = (a: number[], b: number[]) => a.length === b.length && a.every((v, i) => v === b[i]);
   t.cachetunes.forEach((ct, i) => {
     for (let j = 0; j < i; j++) {
-      if (overlap(ct.vcpus, t.cachetunes[j]!.vcpus))
-        xmlErr(`Overlapping vcpus in cachetunes: vcpus '${formatBitmap(ct.vcpus)}'`);
+      if (overlap(ct.vcpus, t.cachetunes[j]!.vcpus)) xmlErr('Overlapping vcpus in resctrls');
     }
     const caches: { id: string; level: string; type: string }[] = [];
     for (const c of ct.el.children) {
@@ -94,41 +95,36 @@ export function validateTunes(t: CputuneDef): void {
         const id = c.attrs.id ?? '';
         const level = c.attrs.level ?? '';
         const type = c.attrs.type ?? '';
-        if (!['both', 'code', 'data'].includes(type))
-          xmlErr(`Invalid cache type '${type}' in element <cachetune><cache>`);
+        if (c.attrs.type === undefined) missingAttr(c, 'type');
+        if (!['both', 'code', 'data'].includes(type)) invalidAttr(c, 'type');
         for (const o of caches) {
           if (o.id === id && o.level === level && (o.type === type || o.type === 'both' || type === 'both')) {
-            xmlErr(`Collision on cache id '${id}' level '${level}' type '${type}' in element <cachetune>`);
+            xmlErr(`Colliding cache allocations for cache level '${level}' id '${id}', type '${o.type}'`);
           }
         }
         caches.push({ id, level, type });
       } else if (c.name === 'monitor') {
         const mv = parseBitmap(c.attrs.vcpus ?? '', 'monitor vcpus');
         if (!mv.every((v) => ct.vcpus.includes(v))) {
-          xmlErr(
-            `Monitor vcpus '${c.attrs.vcpus ?? ''}' must be a subset of its cachetune vcpus '${formatBitmap(ct.vcpus)}'`,
-          );
+          throw domErr('INVALID_ARG', 'Monitor vcpus conflicts with allocation');
         }
       }
     }
   });
   t.memorytunes.forEach((mt, i) => {
     for (let j = 0; j < i; j++) {
-      if (overlap(mt.vcpus, t.memorytunes[j]!.vcpus))
-        xmlErr(`Overlapping vcpus in memorytunes: vcpus '${formatBitmap(mt.vcpus)}'`);
+      if (overlap(mt.vcpus, t.memorytunes[j]!.vcpus)) xmlErr('Overlapping vcpus in resctrls');
     }
     for (const ct of t.cachetunes) {
       if (overlap(mt.vcpus, ct.vcpus) && !same(mt.vcpus, ct.vcpus)) {
-        xmlErr(
-          `Overlapping vcpus in memorytune '${formatBitmap(mt.vcpus)}' and cachetune '${formatBitmap(ct.vcpus)}'`,
-        );
+        xmlErr('Overlapping vcpus in resctrls');
       }
     }
     const nodes = new Set<string>();
     for (const c of mt.el.children) {
       if (c.type !== 'element' || c.name !== 'node') continue;
       const id = c.attrs.id ?? '';
-      if (nodes.has(id)) xmlErr(`Collision on memory bandwidth node id '${id}' in element <memorytune>`);
+      if (nodes.has(id)) xmlErr(`Memory Bandwidth already defined for node ${id}`);
       nodes.add(id);
     }
   });

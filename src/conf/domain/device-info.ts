@@ -3,7 +3,7 @@ import type { XmlElement } from '../../util/xml.js';
 import { elem, unknownParts } from '../../util/xml.js';
 import { formatAddress, parseAddress } from './address.js';
 import type { DeviceCommon } from './domain-def.js';
-import { uintAttr, xmlErr } from './parse-util.js';
+import { missingAttr, uintAttr, xmlErr } from './parse-util.js';
 
 /** Format flags (virsh dumpxml --inactive / --security-info). */
 export interface FormatOpts {
@@ -25,8 +25,8 @@ export function parseDeviceInfo(el: XmlElement, dev: DeviceCommon, allowBoot = t
       if (n !== undefined) dev.alias = n;
     } else if (c.name === 'boot' && allowBoot) {
       const order = uintAttr(c, 'order');
-      if (order === undefined || order === 0)
-        xmlErr(`boot order '${c.attrs.order ?? ''}' used for <${el.name}> must be a positive integer`);
+      if (order === undefined) missingAttr(c, 'order');
+      if (order === 0) xmlErr("Invalid value for attribute 'order' in element 'boot': Zero is not permitted");
       dev.boot = { order };
       const lp = c.attrs.loadparm;
       if (lp !== undefined) dev.boot.loadparm = lp;

@@ -17,23 +17,30 @@ import type {
   SoundDef,
   WatchdogDef,
 } from './domain-def.js';
-import { enumAttr, onOffAttr, onOff, uintAttr, xmlErr } from './parse-util.js';
+import { enumAttr, internalErr, missingAttr, onOffAttr, onOff, uintAttr, xmlErr } from './parse-util.js';
 
 const INFO = ['boot', 'alias', 'address'];
 const INFO_NB = ['alias', 'address'];
 const NONE: string[] = [];
 
+// libvirt's value lists (virDomainInput*, virDomainSoundModel, virDomainWatchdog*, virDomainRNG*,
+// virDomainPanicModel, virDomainRedirdevBus, virDomainMemballoonModel), as of libvirt 10.7.
+const INPUT_TYPES = ['mouse', 'tablet', 'keyboard', 'passthrough', 'evdev'] as const;
+const INPUT_BUSES = ['ps2', 'usb', 'xen', 'parallels', 'virtio', 'none'];
+const VIRTIO_MODELS = ['virtio', 'virtio-transitional', 'virtio-non-transitional'];
+const SOUND_MODELS = ['sb16', 'es1370', 'pcspk', 'ac97', 'ich6', 'ich7', 'ich9', 'usb', 'virtio'];
+const WATCHDOG_MODELS = ['i6300esb', 'ib700', 'diag288', 'itco'];
+const WATCHDOG_ACTIONS = ['reset', 'shutdown', 'poweroff', 'pause', 'dump', 'none', 'inject-nmi'];
+const PANIC_MODELS = ['default', 'isa', 'pseries', 'hyperv', 's390', 'pvpanic'];
+
 export function parseInput(el: XmlElement): InputDef {
-  const type = enumAttr(
-    el,
-    'type',
-    ['mouse', 'tablet', 'keyboard', 'passthrough', 'evdev'] as const,
-    'input device type',
-  );
-  if (!type) return xmlErr('missing input device type in element <input>');
+  const type = enumAttr(el, 'type', INPUT_TYPES, "unknown input device type '%s'");
+  if (!type) return internalErr('missing input device type');
   const d: InputDef = { type };
-  if (el.attrs.bus !== undefined) d.bus = el.attrs.bus;
-  if (el.attrs.model !== undefined) d.model = el.attrs.model;
+  const bus = enumAttr(el, 'bus', INPUT_BUSES, "unknown input bus type '%s'");
+  if (bus !== undefined) d.bus = bus;
+  const model = enumAttr(el, 'model', VIRTIO_MODELS, "unknown input model '%s'");
+  if (model !== undefined) d.model = model;
   parseDeviceInfo(el, d, false);
   const extra = unknownParts(el, ['type', 'bus', 'model'], INFO_NB);
   if (extra) d.extra = extra;
@@ -44,8 +51,8 @@ export function formatInput(d: InputDef, opts: FormatOpts): XmlElement {
 }
 
 export function parseSound(el: XmlElement): SoundDef {
-  const model = el.attrs.model;
-  if (!model) return xmlErr('missing sound model in element <sound>');
+  const model = enumAttr(el, 'model', SOUND_MODELS);
+  if (!model) return missingAttr(el, 'model');
   const d: SoundDef = { model };
   parseDeviceInfo(el, d, false);
   const extra = unknownParts(el, ['model'], INFO_NB);
@@ -57,9 +64,11 @@ export function formatSound(d: SoundDef, opts: FormatOpts): XmlElement {
 }
 
 export function parseRedirdev(el: XmlElement): RedirdevDef {
-  const type = enumAttr(el, 'type', CHARDEV_TYPES, 'redirdev type') ?? 'null';
+  const bus = enumAttr(el, 'bus', ['usb'], "unknown redirdev bus '%s'");
+  const type = enumAttr(el, 'type', CHARDEV_TYPES, "unknown redirdev character device type '%s'");
+  if (!type) return internalErr('missing type in redirdev');
   const d: RedirdevDef = {
-    bus: el.attrs.bus ?? 'usb',
+    bus: bus ?? 'usb',
     source: parseChardevSource(el, type, 'redirdev', false),
   };
   parseDeviceInfo(el, d);
@@ -78,8 +87,8 @@ export function formatRedirdev(d: RedirdevDef, opts: FormatOpts): XmlElement {
 
 const BALLOON_MODELS = ['virtio', 'xen', 'none', 'virtio-transitional', 'virtio-non-transitional'] as const;
 export function parseMemballoon(el: XmlElement): MemballoonDef {
-  const model = enumAttr(el, 'model', BALLOON_MODELS, 'memory balloon model');
-  if (!model) return xmlErr('balloon memory must contain model name in element <memballoon>');
+  const model = enumAttr(el, 'model', BALLOON_MODELS);
+  if (!model) return missingAttr(el, 'model');
   const d: MemballoonDef = { model };
   const ad = onOffAttr(el, 'autodeflate');
   if (ad !== undefined) d.autodeflate = ad;
@@ -119,18 +128,26 @@ export function formatMemballoon(d: MemballoonDef, opts: FormatOpts): XmlElement
 }
 
 export function parseRng(el: XmlElement): RngDef {
-  const model = el.attrs.model;
-  if (!model) return xmlErr('missing RNG device model in element <rng>');
+  if (el.attrs.model === undefined) return xmlErr('missing RNG device model');
+  const model = enumAttr(el, 'model', VIRTIO_MODELS, "unknown RNG model '%s'")!;
   let backend: XmlElement | undefined;
+  let backends = 0;
   let rate: XmlElement | undefined;
   for (const c of el.children) {
     if (c.type !== 'element') continue;
-    if (c.name === 'backend') backend = c;
-    else if (c.name === 'rate') rate = c;
+    if (c.name === 'backend') {
+      backend = c;
+      backends++;
+    } else if (c.name === 'rate') rate = c;
   }
-  if (!backend) return xmlErr('missing RNG device backend in element <rng>');
-  const bm = enumAttr(backend, 'model', ['random', 'egd', 'builtin'] as const, 'RNG backend model');
-  if (!bm) return xmlErr('missing RNG device backend model in element <rng><backend>');
+  if (!backend || backends > 1) return xmlErr('only one RNG backend is supported');
+  const bm = enumAttr(
+    backend,
+    'model',
+    ['random', 'egd', 'builtin'] as const,
+    "unknown RNG backend model '%s'",
+  );
+  if (!bm) return xmlErr('missing RNG device backend model');
   const d: RngDef = { model, backendModel: bm };
   if (bm === 'random') {
     const t = textOf(backend).trim();
@@ -138,8 +155,8 @@ export function parseRng(el: XmlElement): RngDef {
     const e = unknownParts(backend, ['model'], NONE);
     if (e) d.backendExtra = e;
   } else if (bm === 'egd') {
-    const type = enumAttr(backend, 'type', CHARDEV_TYPES, 'rng backend type');
-    if (!type) return xmlErr('missing EGD backend type in element <rng><backend>');
+    const type = enumAttr(backend, 'type', CHARDEV_TYPES, "unknown backend type '%s' for egd");
+    if (!type) return xmlErr('missing EGD backend type');
     d.source = parseChardevSource(backend, type, 'rng backend', false);
     const e = unknownParts(backend, ['model', 'type'], CHARDEV_SOURCE_CHILDREN);
     if (e) d.backendExtra = e;
@@ -187,10 +204,11 @@ export function formatRng(d: RngDef, opts: FormatOpts): XmlElement {
 }
 
 export function parseWatchdog(el: XmlElement): WatchdogDef {
-  const model = el.attrs.model;
-  if (!model) return xmlErr('watchdog must contain model name in element <watchdog>');
+  if (el.attrs.model === undefined) return internalErr('watchdog must contain model name');
+  const model = enumAttr(el, 'model', WATCHDOG_MODELS, "unknown watchdog model '%s'")!;
   const d: WatchdogDef = { model };
-  if (el.attrs.action !== undefined) d.action = el.attrs.action;
+  const action = enumAttr(el, 'action', WATCHDOG_ACTIONS, "unknown watchdog action '%s'");
+  if (action !== undefined) d.action = action;
   parseDeviceInfo(el, d, false);
   const extra = unknownParts(el, ['model', 'action'], INFO_NB);
   if (extra) d.extra = extra;
@@ -202,7 +220,8 @@ export function formatWatchdog(d: WatchdogDef, opts: FormatOpts): XmlElement {
 
 export function parsePanic(el: XmlElement): PanicDef {
   const d: PanicDef = {};
-  if (el.attrs.model !== undefined) d.model = el.attrs.model;
+  const model = enumAttr(el, 'model', PANIC_MODELS, "unknown panic model '%s'");
+  if (model !== undefined) d.model = model;
   parseDeviceInfo(el, d, false);
   const extra = unknownParts(el, ['model'], INFO_NB);
   if (extra) d.extra = extra;

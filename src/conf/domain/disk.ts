@@ -1,5 +1,5 @@
 // <disk>: parse and format (source by type, driver, target, readonly/shareable, serial, boot, address).
-import { confError } from '../../util/errors.js';
+import { confError, type VirError } from '../../util/errors.js';
 import type { Extra, XmlElement } from '../../util/xml.js';
 import { elem, textElem, textOf, unknownParts } from '../../util/xml.js';
 import { type FormatOpts, formatDeviceInfo, parseDeviceInfo } from './device-info.js';
@@ -12,7 +12,7 @@ import type {
   DiskSource,
   DiskType,
 } from './domain-def.js';
-import { enumAttr, uintAttr, xmlErr } from './parse-util.js';
+import { enumAttr, onOffAttr, uintAttr, unsupported, xmlErr } from './parse-util.js';
 
 const DISK_TYPES: readonly DiskType[] = [
   'file',
@@ -35,11 +35,12 @@ export const DISK_BUSES: readonly DiskBus[] = [
   'uml',
   'sata',
   'sd',
-  'none',
 ];
 const CACHES = ['default', 'none', 'writethrough', 'writeback', 'directsync', 'unsafe'] as const;
 const IOS = ['native', 'threads', 'io_uring'] as const;
 const DISCARDS = ['unmap', 'ignore'] as const;
+const ERROR_POLICIES = ['stop', 'report', 'ignore', 'enospace'];
+const SNAPSHOTS = ['no', 'internal', 'external', 'manual'];
 
 const DISK_ATTRS = ['type', 'device'];
 const DISK_CHILDREN = [
@@ -78,13 +79,14 @@ function parseDriver(el: XmlElement): DiskDriver {
   const a = el.attrs;
   if (a.name !== undefined) d.name = a.name;
   if (a.type !== undefined) d.type = a.type;
-  const cache = enumAttr(el, 'cache', CACHES, 'disk cache mode');
+  const cache = enumAttr(el, 'cache', CACHES);
   if (cache) d.cache = cache;
-  const io = enumAttr(el, 'io', IOS, 'disk io mode');
+  const io = enumAttr(el, 'io', IOS);
   if (io) d.io = io;
-  const discard = enumAttr(el, 'discard', DISCARDS, 'disk discard mode');
+  const discard = enumAttr(el, 'discard', DISCARDS);
   if (discard) d.discard = discard;
-  if (a.error_policy !== undefined) d.errorPolicy = a.error_policy;
+  const ep = enumAttr(el, 'error_policy', ERROR_POLICIES);
+  if (ep !== undefined) d.errorPolicy = ep;
   const iothread = uintAttr(el, 'iothread');
   if (iothread !== undefined) d.iothread = iothread;
   const queues = uintAttr(el, 'queues');
@@ -105,12 +107,7 @@ function parseSource(el: XmlElement): DiskSource {
   if (a.pool !== undefined) s.pool = a.pool;
   if (a.volume !== undefined) s.volume = a.volume;
   if (a.mode !== undefined) s.mode = a.mode;
-  const sp = enumAttr(
-    el,
-    'startupPolicy',
-    ['mandatory', 'requisite', 'optional'] as const,
-    'startupPolicy value',
-  );
+  const sp = enumAttr(el, 'startupPolicy', ['mandatory', 'requisite', 'optional'] as const);
   if (sp) s.startupPolicy = sp;
   const index = uintAttr(el, 'index');
   if (index !== undefined) s.index = index;
@@ -133,8 +130,9 @@ function parseSource(el: XmlElement): DiskSource {
 
 /** Parses a <disk> element. */
 export function parseDisk(el: XmlElement): DiskDef {
-  const type = enumAttr(el, 'type', DISK_TYPES, 'disk type') ?? 'file';
-  const device = enumAttr(el, 'device', DISK_DEVICES, 'disk device') ?? 'disk';
+  const type = enumAttr(el, 'type', DISK_TYPES) ?? 'file';
+  const device = enumAttr(el, 'device', DISK_DEVICES) ?? 'disk';
+  enumAttr(el, 'snapshot', SNAPSHOTS);
   let targetEl: XmlElement | undefined;
   const disk: DiskDef = { type, device, target: { dev: '' }, readonly: false, shareable: false };
   for (const c of el.children) {
@@ -167,43 +165,31 @@ export function parseDisk(el: XmlElement): DiskDef {
         break;
     }
   }
-  if (!targetEl)
-    return xmlErr('missing target information for device <disk>: a <target dev=.../> element is required');
-  const dev = targetEl.attrs.dev;
-  if (!dev)
-    return xmlErr(
-      "missing target dev attribute in element <disk><target>: every disk needs a target such as dev='vda'",
-    );
+  const dev = targetEl?.attrs.dev;
+  if (!targetEl || !dev) throw noTarget(disk.source);
+  // libvirt's QEMU driver refuses these at define (qemuValidateDomainDeviceDefDisk).
   if (/^(hd|sd|vd|xvd|ubd)[a-z]+[0-9]+$/.test(dev)) {
-    throw confError(
-      'CONFIG_UNSUPPORTED',
-      `invalid disk target '${dev}', partitions can't appear in disk targets`,
-    );
+    unsupported(`invalid disk target '${dev}', partitions can't appear in disk targets`);
   }
   if (device === 'lun' && type !== 'block' && type !== 'network') {
-    throw confError('CONFIG_UNSUPPORTED', "disk device='lun' is only valid for block type disk source");
+    unsupported("disk device='lun' is only valid for block type disk source");
   }
   disk.target.dev = dev;
-  const bus = targetEl.attrs.bus;
-  if (bus !== undefined) {
-    if (!(DISK_BUSES as readonly string[]).includes(bus)) {
-      throw unknownBus(bus);
-    }
-    disk.target.bus = bus as DiskBus;
-  }
-  const tray = enumAttr(targetEl, 'tray', ['open', 'closed'] as const, 'disk tray status');
+  const bus = enumAttr(targetEl, 'bus', DISK_BUSES);
+  if (bus !== undefined) disk.target.bus = bus;
+  const tray = enumAttr(targetEl, 'tray', ['open', 'closed'] as const);
   if (tray) disk.target.tray = tray;
-  const rem = targetEl.attrs.removable;
-  if (rem !== undefined) disk.target.removable = rem === 'on';
+  const rem = onOffAttr(targetEl, 'removable');
+  if (rem !== undefined) disk.target.removable = rem;
   const rr = uintAttr(targetEl, 'rotation_rate');
   if (rr !== undefined) disk.target.rotationRate = rr;
   const te = unknownParts(targetEl, TARGET_ATTRS, NONE);
   if (te) disk.target.extra = te;
   const src = disk.source;
   if (type === 'network' && src && !src.protocol)
-    xmlErr(`missing network source protocol type in element <disk><source> (target '${dev}')`);
+    xmlErr("Missing required attribute 'protocol' in element 'source'");
   if (type === 'volume' && src && (!src.pool || !src.volume)) {
-    xmlErr(`'pool' and 'volume' attributes are required for <disk type='volume'><source> (target '${dev}')`);
+    xmlErr("'pool' and 'volume' must be specified together for 'pool' type source");
   }
   parseDeviceInfo(el, disk);
   const extra = unknownParts(el, DISK_ATTRS, DISK_CHILDREN);
@@ -211,8 +197,13 @@ export function parseDisk(el: XmlElement): DiskDef {
   return disk;
 }
 
-function unknownBus(bus: string) {
-  return confError('CONFIG_UNSUPPORTED', `unknown disk bus type '${bus}' in element <disk><target>`);
+/** libvirt's NO_TARGET error for a disk without <target dev>, naming its source as libvirt does. */
+function noTarget(src: DiskSource | undefined): VirError {
+  let what: string | undefined;
+  if (src?.pool !== undefined || src?.volume !== undefined)
+    what = `pool = '${src.pool ?? ''}', volume = '${src.volume ?? ''}'`;
+  else what = src?.file ?? src?.dev ?? src?.dir ?? src?.name;
+  return confError('NO_TARGET', `missing target information for device${what ? ` ${what}` : ''}`);
 }
 
 function formatSource(s: DiskSource, opts: FormatOpts): XmlElement {

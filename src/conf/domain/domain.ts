@@ -19,7 +19,7 @@ import {
   parseResource,
 } from './features.js';
 import { formatOs, parseOs } from './os.js';
-import { enumAttr, uintAttr, unsupported, xmlErr } from './parse-util.js';
+import { domErr, enumAttr, internalErr, uintAttr, unsupported, xmlErr } from './parse-util.js';
 
 export const VIRT_TYPES = [
   'none',
@@ -75,8 +75,15 @@ const ROOT_CHILDREN = [
 
 /** Memory value of an element in KiB (rounded up like virDomainParseMemory). */
 function memKiB(el: XmlElement): number {
+  const text = textOf(el).trim();
+  // libvirt (virDomainParseScaledValue): the unit first, then the number, read by XPath.
   try {
-    const text = textOf(el).trim();
+    unitScale(el.attrs.unit, 1024);
+  } catch {
+    throw domErr('INVALID_ARG', `unknown suffix '${el.attrs.unit}'`);
+  }
+  if (!/^[0-9]+$/.test(text)) xmlErr(`Invalid value '${text}' for element or attribute './${el.name}[1]'`);
+  try {
     const scale = unitScale(el.attrs.unit, 1024);
     if (scale >= 1024 && /^[0-9]+$/.test(text)) {
       const kib = Number(text) * (scale / 1024);
@@ -84,17 +91,20 @@ function memKiB(el: XmlElement): number {
     }
     return Math.ceil(scaleInteger(text, el.attrs.unit, 1024, `<${el.name}>`) / 1024);
   } catch (e) {
-    throw new VirError('XML_ERROR', `invalid value in element <${el.name}>: ${(e as Error).message}`, {
-      domain: 'CONF',
-      cause: e,
-    });
+    throw new VirError(
+      'XML_ERROR',
+      `XML error: invalid value in element <${el.name}>: ${(e as Error).message}`,
+      {
+        domain: 'CONF',
+        cause: e,
+      },
+    );
   }
 }
 
 function lifecycle(el: XmlElement): LifecycleAction {
   const v = textOf(el).trim();
-  if (!(LIFECYCLE as readonly string[]).includes(v))
-    unsupported(`unknown lifecycle action '${v}' in element <${el.name}>`);
+  if (!(LIFECYCLE as readonly string[]).includes(v)) unsupported(`unknown ${el.name} action: ${v}`);
   return v as LifecycleAction;
 }
 
@@ -102,13 +112,13 @@ function lifecycle(el: XmlElement): LifecycleAction {
 export function parseDomainXml(xml: string): DomainDef {
   const root = parseRoot(xml, 'domain');
   const type = root.attrs.type;
-  if (type === undefined) return xmlErr('missing domain type attribute in element <domain>');
-  if (!VIRT_TYPES.includes(type)) unsupported(`invalid domain type '${type}' in element <domain>`);
+  if (type === undefined) return internalErr('missing domain type attribute');
+  if (!VIRT_TYPES.includes(type)) unsupported(`invalid domain type ${type}`);
   const el: Record<string, XmlElement> = {};
   for (const c of root.children)
     if (c.type === 'element' && ROOT_CHILDREN.includes(c.name) && !el[c.name]) el[c.name] = c;
   if (!el.name)
-    throw new VirError('NO_NAME', 'missing domain name information in element <domain><name>', {
+    throw new VirError('NO_NAME', 'missing name information', {
       domain: 'CONF',
     });
   const def: DomainDef = {
@@ -128,15 +138,15 @@ export function parseDomainXml(xml: string): DomainDef {
   const id = root.attrs.id;
   if (id !== undefined && id !== '-1') {
     const n = Number(id);
-    if (!Number.isInteger(n) || n < 0) xmlErr(`invalid domain id '${id}' in element <domain>`);
-    def.id = n;
+    // libvirt ignores an id it cannot read (virXPathLong failing leaves it -1).
+    if (Number.isInteger(n) && n >= 0) def.id = n;
   }
   if (el.uuid) {
     const u = textOf(el.uuid);
     try {
       def.uuid = parseUuid(u);
     } catch (e) {
-      throw new VirError('XML_ERROR', `malformed uuid element '${u}' in element <domain><uuid>`, {
+      throw new VirError('INTERNAL_ERROR', 'internal error: malformed uuid element', {
         domain: 'CONF',
         cause: e,
       });
@@ -152,7 +162,7 @@ export function parseDomainXml(xml: string): DomainDef {
   }
   if (el.memory) {
     def.memory.kib = memKiB(el.memory);
-    const dc = enumAttr(el.memory, 'dumpCore', ['on', 'off'] as const, 'memory dumpCore');
+    const dc = enumAttr(el.memory, 'dumpCore', ['on', 'off'] as const);
     if (dc) def.memory.dumpCore = dc;
   }
   if (el.currentMemory) def.currentMemory = memKiB(el.currentMemory);
@@ -160,9 +170,8 @@ export function parseDomainXml(xml: string): DomainDef {
     const v = el.vcpu;
     const t = textOf(v).trim();
     const max = t === '' ? 1 : Number(t);
-    if (!/^[0-9]+$/.test(t === '' ? '1' : t) || max === 0)
-      xmlErr(`invalid maximum number of vCPUs '${t}' in element <vcpu>`);
-    const placement = enumAttr(v, 'placement', ['static', 'auto'] as const, 'vcpu placement mode');
+    if (!/^[0-9]+$/.test(t === '' ? '1' : t) || max === 0) xmlErr('maximum vcpus count must be an integer');
+    const placement = enumAttr(v, 'placement', ['static', 'auto'] as const);
     def.vcpu = { max, placement: placement ?? 'static' };
     if (v.attrs.cpuset !== undefined) def.vcpu.cpuset = v.attrs.cpuset;
     const cur = uintAttr(v, 'current');

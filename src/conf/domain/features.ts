@@ -2,7 +2,7 @@
 import type { XmlElement } from '../../util/xml.js';
 import { child, elem, textElem, textOf, unknownParts } from '../../util/xml.js';
 import type { DomainDef, FeaturesDef } from './domain-def.js';
-import { xmlErr } from './parse-util.js';
+import { invalidAttr, missingAttr, xmlErr } from './parse-util.js';
 
 /** Parses <features>: every child is kept as written; `state` is read for quick checks. */
 export function parseFeatures(el: XmlElement): FeaturesDef {
@@ -38,9 +38,7 @@ export function parsePm(el: XmlElement): NonNullable<DomainDef['pm']> {
     const v = c.attrs.enabled;
     if (v === 'yes') return true;
     if (v === 'no') return false;
-    return xmlErr(
-      `Invalid value '${v ?? ''}' for attribute 'enabled' of element <pm><${name}>: expected 'yes' or 'no'`,
-    );
+    return v === undefined ? missingAttr(c, 'enabled') : invalidAttr(c, 'enabled', v);
   };
   const mem = read('suspend-to-mem');
   if (mem !== undefined) pm.suspendToMem = mem;

@@ -3,7 +3,16 @@ import type { XmlElement } from '../../util/xml.js';
 import { elem, unknownParts } from '../../util/xml.js';
 import { type FormatOpts, formatDeviceInfo } from './device-info.js';
 import type { GraphicsDef, GraphicsListen, GraphicsType } from './domain-def.js';
-import { enumAttr, intAttr, unsupported, xmlErr, yesNoAttr } from './parse-util.js';
+import {
+  enumAttr,
+  intAttr,
+  internalErr,
+  invalidAttr,
+  missingAttr,
+  unsupported,
+  xmlErr,
+  yesNoAttr,
+} from './parse-util.js';
 
 const TYPES: readonly GraphicsType[] = ['sdl', 'vnc', 'rdp', 'desktop', 'spice', 'egl-headless', 'dbus'];
 const LISTEN_TYPES = ['address', 'network', 'socket', 'none'] as const;
@@ -29,13 +38,14 @@ const NONE: string[] = [];
 /** Parses a <graphics> element, folding the legacy listen/socket attributes into <listen> elements. */
 export function parseGraphics(el: XmlElement): GraphicsDef {
   const type = el.attrs.type;
-  if (type === undefined) return xmlErr('missing graphics type attribute in element <graphics>');
-  if (!(TYPES as readonly string[]).includes(type))
-    unsupported(`unknown graphics type '${type}' in element <graphics>`);
+  if (type === undefined) return missingAttr(el, 'type');
+  if (!(TYPES as readonly string[]).includes(type)) invalidAttr(el, 'type');
   const g: GraphicsDef = { type: type as GraphicsType, listens: [] };
   const a = el.attrs;
   const remote = type === 'vnc' || type === 'spice' || type === 'rdp';
   if (remote) {
+    if (a.port !== undefined && !/^\s*-?[0-9]+\s*$/.test(a.port))
+      internalErr(`cannot parse ${type} port ${a.port}`);
     const port = intAttr(el, 'port');
     const autoport = yesNoAttr(el, 'autoport');
     if (type === 'spice') {
@@ -67,14 +77,13 @@ export function parseGraphics(el: XmlElement): GraphicsDef {
   for (const c of el.children) {
     if (c.type !== 'element') continue;
     if (c.name === 'listen') {
-      const lt = enumAttr(c, 'type', LISTEN_TYPES, 'graphics listen type');
-      if (!lt) xmlErr('graphics listen type must be specified in element <graphics><listen>');
+      const lt = enumAttr(c, 'type', LISTEN_TYPES);
+      if (!lt) missingAttr(c, 'type');
       const l: GraphicsListen = { type: lt };
       if (c.attrs.address !== undefined && lt !== 'socket') l.address = c.attrs.address;
       if (c.attrs.network !== undefined) l.network = c.attrs.network;
       if (c.attrs.socket !== undefined) l.socket = c.attrs.socket;
-      if (lt === 'network' && !l.network)
-        xmlErr("network attribute is required for listen type 'network' in element <graphics><listen>");
+      if (lt === 'network' && !l.network) xmlErr("'network' attribute is required for listen type 'network'");
       if (lt === 'address' && c.attrs.address === '') delete l.address;
       const e = unknownParts(c, LISTEN_ATTRS, NONE);
       if (e) l.extra = e;
@@ -110,7 +119,7 @@ function foldLegacyListen(
         first.address !== undefined &&
         first.address !== listenAttr
       ) {
-        xmlErr(
+        unsupported(
           `graphics 'listen' attribute '${listenAttr}' must match 'address' attribute of first listen element (found '${first.address}')`,
         );
       }

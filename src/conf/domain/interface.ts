@@ -4,7 +4,7 @@ import { elem, unknownParts } from '../../util/xml.js';
 import { parseMac } from '../../util/mac.js';
 import { type FormatOpts, formatDeviceInfo, parseDeviceInfo } from './device-info.js';
 import type { InterfaceDef, InterfaceType } from './domain-def.js';
-import { enumAttr, orderAttrs, uintAttr, unsupported, VIRTIO_OPTS, xmlErr } from './parse-util.js';
+import { domErr, enumAttr, orderAttrs, uintAttr, VIRTIO_OPTS, xmlErr } from './parse-util.js';
 import { VirError } from '../../util/errors.js';
 
 const TYPES: readonly InterfaceType[] = [
@@ -46,7 +46,7 @@ const NONE: string[] = [];
 
 /** Parses an <interface>. The MAC is left empty when absent (post-parse generates one). */
 export function parseInterface(el: XmlElement): InterfaceDef {
-  const type = enumAttr(el, 'type', TYPES, 'interface type') ?? 'user';
+  const type = enumAttr(el, 'type', TYPES) ?? 'user';
   const n: InterfaceDef = { type, mac: '', hasSource: false };
   for (const c of el.children) {
     if (c.type !== 'element') continue;
@@ -57,14 +57,10 @@ export function parseInterface(el: XmlElement): InterfaceDef {
           try {
             n.mac = parseMac(a.address);
           } catch (e) {
-            throw new VirError(
-              'XML_ERROR',
-              `unable to parse mac address '${a.address}' in element <interface><mac>`,
-              {
-                domain: 'CONF',
-                cause: e,
-              },
-            );
+            throw new VirError('XML_ERROR', `XML error: unable to parse mac address '${a.address}'`, {
+              domain: 'CONF',
+              cause: e,
+            });
           }
         }
         const e = unknownParts(c, MAC_ATTRS, NONE);
@@ -95,8 +91,7 @@ export function parseInterface(el: XmlElement): InterfaceDef {
       case 'model': {
         const m = a.type;
         if (m !== undefined) {
-          if (!MODEL_RE.test(m))
-            unsupported(`unknown interface model type '${m}' in element <interface><model>`);
+          if (!MODEL_RE.test(m)) throw domErr('INVALID_ARG', 'Model name contains invalid characters');
           n.model = m;
         }
         // An empty extra keeps a <model/> without type in place.
@@ -113,7 +108,8 @@ export function parseInterface(el: XmlElement): InterfaceDef {
       }
       case 'driver': {
         n.driver = {};
-        if (a.name !== undefined) n.driver.name = a.name;
+        const name = enumAttr(c, 'name', ['qemu', 'vhost', 'vfio']);
+        if (name !== undefined) n.driver.name = name;
         const q = uintAttr(c, 'queues');
         if (q !== undefined) n.driver.queues = q;
         const e = unknownParts(c, DRIVER_ATTRS, NONE);
@@ -127,7 +123,7 @@ export function parseInterface(el: XmlElement): InterfaceDef {
         break;
       }
       case 'link': {
-        const st = enumAttr(c, 'state', ['up', 'down'] as const, 'interface link state');
+        const st = enumAttr(c, 'state', ['up', 'down'] as const, "unknown interface link state '%s'");
         if (!st) xmlErr("missing 'state' attribute in element <interface><link>");
         n.linkState = st;
         break;
@@ -137,7 +133,7 @@ export function parseInterface(el: XmlElement): InterfaceDef {
   const need =
     type === 'network' ? 'network' : type === 'bridge' ? 'bridge' : type === 'direct' ? 'dev' : undefined;
   if (need && !(need === 'network' ? n.network : need === 'bridge' ? n.bridge : n.dev)) {
-    xmlErr(`No <source> '${need}' attribute specified with <interface type='${type}'/>`);
+    xmlErr(`Missing required attribute '${need}' in element 'source'`);
   }
   parseDeviceInfo(el, n);
   const extra = unknownParts(el, ATTRS, CHILDREN);

@@ -2,7 +2,7 @@
 import type { XmlElement } from '../../util/xml.js';
 import { elem, textElem, textOf, unknownParts } from '../../util/xml.js';
 import type { OsDef } from './domain-def.js';
-import { enumAttr, uintAttr, unsupported, xmlErr, yesNoAttr } from './parse-util.js';
+import { enumAttr, missingAttr, uintAttr, unsupported, xmlErr, yesNoAttr } from './parse-util.js';
 
 const BOOT_DEVS = ['fd', 'hd', 'cdrom', 'network'] as const;
 const CHILDREN = ['type', 'loader', 'nvram', 'kernel', 'initrd', 'cmdline', 'dtb', 'boot', 'bootmenu'];
@@ -13,7 +13,7 @@ const NONE: string[] = [];
 
 /** Parses <os>. */
 export function parseOs(el: XmlElement | undefined): OsDef {
-  if (!el) return xmlErr('an os <type> must be specified in element <domain><os>');
+  if (!el) return xmlErr('an os <type> must be specified');
   const os: OsDef = { type: '', bootDevs: [] };
   if (el.attrs.firmware !== undefined) os.firmware = el.attrs.firmware;
   for (const c of el.children) {
@@ -28,9 +28,8 @@ export function parseOs(el: XmlElement | undefined): OsDef {
         break;
       }
       case 'boot': {
-        const dev = enumAttr(c, 'dev', BOOT_DEVS, 'boot device');
-        if (!dev)
-          xmlErr("missing boot device in element <os><boot>: expected dev='hd', 'cdrom', 'fd' or 'network'");
+        const dev = enumAttr(c, 'dev', BOOT_DEVS);
+        if (!dev) return missingAttr(c, 'dev');
         if (os.bootDevs.length < 4) os.bootDevs.push(dev);
         break;
       }
@@ -64,7 +63,7 @@ export function parseOs(el: XmlElement | undefined): OsDef {
         if (p) os.loader.path = p;
         const ro = yesNoAttr(c, 'readonly');
         if (ro !== undefined) os.loader.readonly = ro;
-        const t = enumAttr(c, 'type', ['rom', 'pflash'] as const, 'os loader type');
+        const t = enumAttr(c, 'type', ['rom', 'pflash'] as const);
         if (t) os.loader.type = t;
         const s = yesNoAttr(c, 'secure');
         if (s !== undefined) os.loader.secure = s;
@@ -83,7 +82,7 @@ export function parseOs(el: XmlElement | undefined): OsDef {
       }
     }
   }
-  if (!os.type) xmlErr('an os <type> must be specified in element <domain><os>');
+  if (!os.type) xmlErr('an os <type> must be specified');
   const extra = unknownParts(el, ['firmware'], CHILDREN);
   if (extra) os.extra = extra;
   return os;

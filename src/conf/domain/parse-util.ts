@@ -1,14 +1,41 @@
 // Small typed readers shared by the domain parsers: numbers, enums, yes/no, and error helpers.
-import { confError } from '../../util/errors.js';
+import { confError, type ErrorCode, type VirError } from '../../util/errors.js';
 import type { XmlElement } from '../../util/xml.js';
 
-/** Raises libvirt's XML_ERROR with a message naming the element and the problem. */
-export function xmlErr(msg: string): never {
-  throw confError('XML_ERROR', msg);
+/**
+ * libvirt's message prefix for each error code (virErrorMsg): the domain layer's messages are the
+ * text virsh prints after "error: ", so a CLI, API or driver never has to add one.
+ */
+const PREFIX: Partial<Record<ErrorCode, string>> = {
+  XML_ERROR: 'XML error: ',
+  CONFIG_UNSUPPORTED: 'unsupported configuration: ',
+  INTERNAL_ERROR: 'internal error: ',
+  INVALID_ARG: 'invalid argument: ',
+};
+/** A CONF-domain VirError with libvirt's prefix for `code` added to `msg` (once). */
+export function domErr(code: ErrorCode, msg: string): VirError {
+  const p = PREFIX[code];
+  return confError(code, p && !msg.startsWith(p) ? p + msg : msg);
 }
-/** Raises CONFIG_UNSUPPORTED (a value libvirt knows as invalid for the element). */
+/** Raises libvirt's XML_ERROR: "XML error: <msg>". */
+export function xmlErr(msg: string): never {
+  throw domErr('XML_ERROR', msg);
+}
+/** Raises CONFIG_UNSUPPORTED: "unsupported configuration: <msg>". */
 export function unsupported(msg: string): never {
-  throw confError('CONFIG_UNSUPPORTED', msg);
+  throw domErr('CONFIG_UNSUPPORTED', msg);
+}
+/** Raises INTERNAL_ERROR: "internal error: <msg>" (libvirt uses it for some missing values). */
+export function internalErr(msg: string): never {
+  throw domErr('INTERNAL_ERROR', msg);
+}
+/** virXMLPropEnum's error for a value outside the enum. */
+export function invalidAttr(el: XmlElement, name: string, v = el.attrs[name] ?? ''): never {
+  return xmlErr(`Invalid value for attribute '${name}' in element '${el.name}': '${v}'.`);
+}
+/** virXMLProp*'s error for a required attribute that is absent. */
+export function missingAttr(el: XmlElement, name: string): never {
+  return xmlErr(`Missing required attribute '${name}' in element '${el.name}'`);
 }
 
 const uintRe = /^[0-9]+$/;
@@ -18,9 +45,16 @@ const intRe = /^-?[0-9]+$/;
 export function uintAttr(el: XmlElement, name: string): number | undefined {
   const v = el.attrs[name];
   if (v === undefined) return undefined;
-  return parseUint(v, `attribute '${name}' of element '${el.name}'`);
+  const n = parseUintValue(v);
+  if (n === undefined) {
+    xmlErr(
+      `Invalid value for attribute '${name}' in element '${el.name}': '${v}'. Expected non-negative integer value`,
+    );
+  }
+  return n;
 }
-export function parseUint(v: string, what: string): number {
+/** A non-negative integer (decimal or 0x hex), or undefined when `v` is not one. */
+export function parseUintValue(v: string): number | undefined {
   const t = v.trim();
   if (uintRe.test(t)) {
     const n = Number(t);
@@ -28,27 +62,34 @@ export function parseUint(v: string, what: string): number {
   } else if (/^0x[0-9a-fA-F]+$/.test(t)) {
     return Number.parseInt(t.slice(2), 16);
   }
-  return xmlErr(`Invalid value '${v}' for ${what}: expected a non-negative integer`);
+  return undefined;
 }
 export function intAttr(el: XmlElement, name: string): number | undefined {
   const v = el.attrs[name];
   if (v === undefined) return undefined;
   const t = v.trim();
-  if (!intRe.test(t)) xmlErr(`Invalid value '${v}' for attribute '${name}' of element '${el.name}'`);
+  if (!intRe.test(t))
+    xmlErr(`Invalid value for attribute '${name}' in element '${el.name}': '${v}'. Expected integer value`);
   return Number(t);
 }
 
-/** Reads an enumerated attribute; an unknown value is an error naming the element. */
+/**
+ * Reads an enumerated attribute. An unknown value is libvirt's error for that attribute: by default
+ * virXMLPropEnum's XML_ERROR ("Invalid value for attribute 'x' in element 'y': 'v'."); with
+ * `unknown`, CONFIG_UNSUPPORTED with that text, '%s' standing for the value (the parsers that still
+ * use virDomain*TypeFromString, e.g. "unknown watchdog model '%s'").
+ */
 export function enumAttr<T extends string>(
   el: XmlElement,
   name: string,
   values: readonly T[],
-  what?: string,
+  unknown?: string,
 ): T | undefined {
   const v = el.attrs[name];
   if (v === undefined) return undefined;
   if (!(values as readonly string[]).includes(v)) {
-    unsupported(`unknown ${what ?? `${el.name} ${name}`} '${v}'`);
+    if (unknown === undefined) invalidAttr(el, name, v);
+    unsupported(unknown.replace('%s', v));
   }
   return v as T;
 }
@@ -59,9 +100,7 @@ export function yesNoAttr(el: XmlElement, name: string): boolean | undefined {
   if (v === undefined) return undefined;
   if (v === 'yes') return true;
   if (v === 'no') return false;
-  return xmlErr(
-    `Invalid value '${v}' for attribute '${name}' of element '${el.name}': expected 'yes' or 'no'`,
-  );
+  return invalidAttr(el, name, v);
 }
 /** on/off attribute as a boolean. */
 export function onOffAttr(el: XmlElement, name: string): boolean | undefined {
@@ -69,9 +108,7 @@ export function onOffAttr(el: XmlElement, name: string): boolean | undefined {
   if (v === undefined) return undefined;
   if (v === 'on') return true;
   if (v === 'off') return false;
-  return xmlErr(
-    `Invalid value '${v}' for attribute '${name}' of element '${el.name}': expected 'on' or 'off'`,
-  );
+  return invalidAttr(el, name, v);
 }
 export function onOff(v: boolean | undefined): string | undefined {
   return v === undefined ? undefined : v ? 'on' : 'off';

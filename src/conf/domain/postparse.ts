@@ -13,7 +13,11 @@ export interface RandomSource {
 /** Fills what libvirt's generic parser fills. Idempotent: running it on a formatted-then-parsed def changes nothing. */
 export function domainPostParse(def: DomainDef, random: RandomSource = {}): void {
   if (!def.uuid) def.uuid = (random.uuid ?? randomUuid)().toLowerCase();
-  if (def.currentMemory === 0) def.currentMemory = def.memory.kib;
+  // libvirt (virDomainDefPostParseMemory): a balloon target of 0 or above the maximum becomes the
+  // maximum. With NUMA cells the maximum is their sum, which is not modeled: leave it then.
+  const numa = def.cpu?.extra?.children?.some((c) => c.node.type === 'element' && c.node.name === 'numa');
+  if (def.currentMemory === 0 || (!numa && def.currentMemory > def.memory.kib))
+    def.currentMemory = def.memory.kib;
   if (def.vcpu.current === def.vcpu.max) delete def.vcpu.current;
   const bytes = random.bytes ?? defaultRandomBytes;
   for (const n of def.devices.interfaces) {

@@ -1,6 +1,7 @@
 // Validation after post-parse: names, memory, vcpus, duplicate disk targets, MACs, tunes. Errors carry libvirt codes.
 import { confError } from '../../util/errors.js';
 import { isMulticastMac } from '../../util/mac.js';
+import { domErr } from './parse-util.js';
 import { parseBitmap } from './bitmap.js';
 import { CHARDEV_TYPES, parseChardevSource } from './chardev.js';
 import { validateTunes } from './cputune.js';
@@ -9,50 +10,43 @@ import type { DomainDef } from './domain-def.js';
 
 /** Throws a VirError (XML_ERROR / CONFIG_UNSUPPORTED / INVALID_ARG) naming the element and the problem. */
 export function domainValidate(def: DomainDef): void {
-  if (def.name === '')
-    throw confError('XML_ERROR', 'domain name must not be empty in element <domain><name>');
-  if (def.name.includes('/'))
-    throw confError('XML_ERROR', `name '${def.name}' cannot contain '/' in element <domain><name>`);
+  if (def.name === '') throw confError('NO_NAME', 'missing name information');
+  if (def.name.includes('/')) throw domErr('XML_ERROR', `name ${def.name} cannot contain '/'`);
   if (def.memory.kib === 0 && !hasNuma(def)) {
-    throw confError('XML_ERROR', 'Memory size must be specified via <memory> or in the <numa> configuration');
-  }
-  if (def.currentMemory > def.memory.kib && !hasNuma(def)) {
-    throw confError(
-      'XML_ERROR',
-      `current memory (<currentMemory> ${def.currentMemory} KiB) must not be above maximum memory (<memory> ${def.memory.kib} KiB)`,
-    );
+    throw domErr('XML_ERROR', 'Memory size must be specified via <memory> or in the <numa> configuration');
   }
   if (def.maxMemory && def.maxMemory.kib < def.memory.kib) {
-    throw confError(
-      'XML_ERROR',
-      `maximum memory size (<maxMemory> ${def.maxMemory.kib} KiB) must be at least <memory> (${def.memory.kib} KiB)`,
-    );
+    throw domErr('XML_ERROR', 'maximum memory size must be equal or greater than the actual memory size');
   }
   const v = def.vcpu;
   if (v.current !== undefined && v.current > v.max) {
-    throw confError(
-      'XML_ERROR',
-      `current vcpus count (${v.current}) must be at most maximum vcpus count (${v.max}) in element <vcpu>`,
-    );
+    throw domErr('CONFIG_UNSUPPORTED', 'maximum vCPU count must not be less than current vCPU count');
   }
   const targets = new Map<string, string>();
   for (const d of def.devices.disks) {
-    const src = d.source?.file ?? d.source?.dev ?? d.source?.name ?? d.source?.volume ?? '';
+    const s = d.source;
+    const src = s?.file ?? s?.dev ?? s?.dir ?? s?.name ?? s?.volume;
+    // libvirt: a file, block or dir disk without source is fine only for removable media.
+    if (
+      src === undefined &&
+      (d.type === 'file' || d.type === 'block' || d.type === 'dir') &&
+      d.device !== 'cdrom' &&
+      d.device !== 'floppy'
+    ) {
+      throw confError('NO_SOURCE', `missing source information for device ${d.target.dev}`);
+    }
     const prev = targets.get(d.target.dev);
     if (prev !== undefined) {
-      throw confError(
+      throw domErr(
         'XML_ERROR',
-        `target '${d.target.dev}' duplicated for disk sources '${prev}' and '${src}' in element <disk><target>`,
+        `target '${d.target.dev}' duplicated for disk sources '${prev}' and '${src ?? ''}'`,
       );
     }
-    targets.set(d.target.dev, src);
+    targets.set(d.target.dev, src ?? '');
   }
   for (const n of def.devices.interfaces) {
     if (isMulticastMac(n.mac))
-      throw confError(
-        'XML_ERROR',
-        `expected unicast mac address, found multicast '${n.mac}' in element <interface><mac>`,
-      );
+      throw domErr('XML_ERROR', `expected unicast mac address, found multicast '${n.mac}'`);
   }
   validateBoot(def);
   validateControllers(def);
@@ -60,7 +54,7 @@ export function domainValidate(def: DomainDef): void {
     try {
       parseBitmap(def.vcpu.cpuset, 'vcpu cpuset');
     } catch {
-      throw confError('INVALID_ARG', `Failed to parse bitmap '${def.vcpu.cpuset}' in element <vcpu cpuset>`);
+      throw domErr('INVALID_ARG', `Failed to parse bitmap '${def.vcpu.cpuset}'`);
     }
   }
   if (def.cputune) validateTunes(def.cputune);
@@ -84,10 +78,13 @@ function validateBoot(def: DomainDef): void {
   for (const dev of [...d.disks, ...d.interfaces, ...d.redirdevs]) {
     if (!dev.boot) continue;
     if (def.os.bootDevs.length > 0) {
-      throw confError('XML_ERROR', 'per-device boot elements cannot be used together with os/boot elements');
+      throw domErr(
+        'CONFIG_UNSUPPORTED',
+        'per-device boot elements cannot be used together with os/boot elements',
+      );
     }
     if (seen.has(dev.boot.order)) {
-      throw confError('XML_ERROR', `boot order '${dev.boot.order}' used for more than one device`);
+      throw domErr('CONFIG_UNSUPPORTED', `boot order '${dev.boot.order}' used for more than one device`);
     }
     seen.add(dev.boot.order);
   }
@@ -100,30 +97,22 @@ export function validateControllers(def: DomainDef): void {
   for (const c of ctrls) {
     const ppc = (def.os.arch ?? '').startsWith('ppc');
     if (c.type === 'pci' && (c.model === 'pcie-root' || (c.model === 'pci-root' && !ppc))) {
-      if (c.index !== 0)
-        throw confError('XML_ERROR', 'pci-root and pcie-root controllers should have index 0');
+      if (c.index !== 0) throw domErr('XML_ERROR', 'pci-root and pcie-root controllers should have index 0');
       if (c.address)
-        throw confError(
-          'CONFIG_UNSUPPORTED',
-          'pci-root and pcie-root controllers should not have an address',
-        );
+        throw domErr('CONFIG_UNSUPPORTED', 'pci-root and pcie-root controllers should not have an address');
     }
     if (c.type === 'usb') continue; // companion controllers share an index
     const key = `${c.type}:${c.index}`;
-    if (seen.has(key))
-      throw confError('XML_ERROR', `Multiple '${c.type}' controllers with index '${c.index}'`);
+    if (seen.has(key)) throw domErr('XML_ERROR', `Multiple '${c.type}' controllers with index '${c.index}'`);
     seen.add(key);
   }
   const usb = ctrls.filter((c) => c.type === 'usb');
   if (usb.some((c) => c.model === 'none') && usb.length > 1) {
-    throw confError(
-      'CONFIG_UNSUPPORTED',
-      "Can't add another USB controller: USB is disabled for this domain",
-    );
+    throw confError('XML_DETAIL', "Can't add another USB controller: USB is disabled for this domain");
   }
   const videos = def.devices.videos;
   if (videos.length > 1 && videos.some((v) => v.type === 'none')) {
-    throw confError(
+    throw domErr(
       'CONFIG_UNSUPPORTED',
       "a 'none' video type must be the only video device defined for the domain",
     );

@@ -34,8 +34,7 @@ export function parseVideo(el: XmlElement): VideoDef {
       v.hasModel = true;
       const t = c.attrs.type;
       if (t !== undefined) {
-        if (!(VIDEO_TYPES as readonly string[]).includes(t))
-          unsupported(`unknown video model type '${t}' in element <video><model>`);
+        if (!(VIDEO_TYPES as readonly string[]).includes(t)) unsupported(`unknown video model '${t}'`);
         v.type = t as VideoModelType;
       }
       for (const k of ['ram', 'vram', 'vram64', 'vgamem', 'heads'] as const) {
