@@ -25,6 +25,13 @@ export interface GuestXmlOpts {
   dir: string;
   onCrash?: string;
   onPoweroff?: string;
+  onReboot?: string;
+  /** Replaces <memballoon model='none'/>. */
+  memballoon?: string;
+  /** Replaces <vcpu>1</vcpu> (e.g. with <cputune> after it). */
+  vcpu?: string;
+  /** Extra <interface> children (e.g. <link state='down'/>). */
+  nicExtra?: string;
   type?: 'qemu' | 'kvm';
   extraDevices?: string;
   /** Disk path; default DIR/NAME.qcow2, created as an overlay of the guest's root disk. */
@@ -38,7 +45,7 @@ export function guestXml(guest: TestGuest, o: GuestXmlOpts): string {
   return `<domain type='${o.type ?? 'qemu'}'>
   <name>${o.name}</name>${o.uuid ? `\n  <uuid>${o.uuid}</uuid>` : ''}
   <memory unit='MiB'>128</memory>
-  <vcpu>1</vcpu>
+  ${o.vcpu ?? '<vcpu>1</vcpu>'}
   <os>
     <type arch='x86_64' machine='pc'>hvm</type>
     <kernel>${guest.kernel}</kernel>
@@ -46,7 +53,7 @@ export function guestXml(guest: TestGuest, o: GuestXmlOpts): string {
     <cmdline>${GUEST_CMDLINE}</cmdline>
   </os>
   <features><acpi/></features>
-  <on_poweroff>${o.onPoweroff ?? 'destroy'}</on_poweroff>
+  <on_poweroff>${o.onPoweroff ?? 'destroy'}</on_poweroff>${o.onReboot ? `\n  <on_reboot>${o.onReboot}</on_reboot>` : ''}
   <on_crash>${o.onCrash ?? 'destroy'}</on_crash>
   <devices>
     <disk type='file' device='disk'>
@@ -54,10 +61,10 @@ export function guestXml(guest: TestGuest, o: GuestXmlOpts): string {
       <source file='${disk}'/>
       <target dev='vda' bus='virtio'/>
     </disk>
-    <interface type='user'>${o.mac ? `<mac address='${o.mac}'/>` : ''}<model type='virtio'/></interface>
+    <interface type='user'>${o.mac ? `<mac address='${o.mac}'/>` : ''}<model type='virtio'/>${o.nicExtra ?? ''}</interface>
     <serial type='pty'><log file='${o.dir}/${o.name}.serial' append='on'/></serial>
     <console type='pty'/>
-    <memballoon model='none'/>${o.extraDevices ?? ''}
+    ${o.memballoon ?? "<memballoon model='none'/>"}${o.extraDevices ?? ''}
   </devices>
 </domain>
 `;

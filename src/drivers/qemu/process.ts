@@ -10,6 +10,7 @@ import {
   type SessionChild,
   processCmdline,
   processRunning,
+  runCapture,
   signalProcess,
   spawnSession,
   tcpPortFree,
@@ -21,6 +22,8 @@ import {
   type ResolvedDiskSource,
   type TapInfo,
   buildQemuCommand,
+  cpuPinning,
+  defaultChannelPath,
 } from './command.js';
 import { appendLogLine, openStartLog, readLogTail } from './log.js';
 import { type Monitor, type MonitorEvent, openMonitor } from './monitor.js';
@@ -372,6 +375,12 @@ export async function startQemu(p: StartParams): Promise<QemuProcess> {
       if (t?.ifname) def.devices.interfaces[i]!.targetDev = t.ifname;
     });
     const cmd = buildQemuCommand(def, startContext(def, p, monitorPath, runtimeDir, taps, diskSources));
+    // The live XML names the socket of a channel without a path, as libvirt's does.
+    const paths = def.devices.channels.map((_, i) => defaultChannelPath(runtimeDir, def, i));
+    paths.forEach((path, i) => {
+      const src = def.devices.channels[i]!.source;
+      if (path) Object.assign(src, { path, mode: 'bind' });
+    });
     const log = await openStartLog(p.logPath, cmd);
     logOffset = log.offset;
     let child: SessionChild;
@@ -414,6 +423,7 @@ export async function startQemu(p: StartParams): Promise<QemuProcess> {
     const running = proc;
     proc.mon.onEvent((ev) => p.onEvent(running, ev));
     await wireDevices(def, proc.mon);
+    await applyCpuPinning(def, proc.pid, proc.mon);
     return proc;
   } catch (e) {
     if (proc) {
@@ -446,9 +456,10 @@ async function wireDevices(def: DomainDef, mon: Monitor): Promise<void> {
   const d = def.devices;
   const jobs: Promise<unknown>[] = [];
   const hasPty = [...d.serials, ...d.consoles, ...d.channels].some((c) => c.source.type === 'pty');
-  if (hasPty) {
+  if (hasPty || d.channels.length) {
     jobs.push(
-      mon.execute<{ label: string; filename: string }[]>('query-chardev').then((list) => {
+      mon.execute<ChardevInfo[]>('query-chardev').then((list) => {
+        setChannelStates(def, list);
         for (const c of list) {
           if (!c.filename.startsWith('pty:')) continue;
           const path = c.filename.slice(4);
@@ -472,7 +483,93 @@ async function wireDevices(def: DomainDef, mon: Monitor): Promise<void> {
       jobs.push(mon.execute('set_password', { protocol: g.type, password: g.passwd, connected: 'keep' }));
     }
   }
+  // <link state='down'/>: QEMU has no device property for it; libvirt's qemuProcessSetLinkStates.
+  d.interfaces.forEach((n, i) => {
+    if (n.linkState === 'down') jobs.push(mon.execute('set_link', { name: `net${i}`, up: false }));
+  });
+  // <memballoon><stats period='N'/>: libvirt's qemuMonitorSetMemoryStatsPeriod.
+  const mb = d.memballoon;
+  if (mb && mb.model !== 'none' && mb.period !== undefined && mb.period > 0)
+    jobs.push(
+      mon.execute('qom-set', {
+        path: BALLOON_PATH,
+        property: 'guest-stats-polling-interval',
+        value: mb.period,
+      }),
+    );
   await Promise.all(jobs);
+}
+
+interface ChardevInfo {
+  label: string;
+  filename: string;
+  'frontend-open'?: boolean;
+}
+
+/**
+ * Sets <target state='connected'|'disconnected'> of the virtio channels from query-chardev (is the
+ * guest side of the port open?), libvirt's qemuProcessRefreshChannelVirtioState. Returns true when
+ * a state changed. VSERPORT_CHANGE events keep it current afterwards (qemu-domains.ts).
+ */
+export function setChannelStates(def: DomainDef, list: ChardevInfo[]): boolean {
+  let changed = false;
+  for (const c of list) {
+    const m = /^charchannel(\d+)$/.exec(c.label);
+    const ch = m ? def.devices.channels[Number(m[1])] : undefined;
+    if (!ch || c['frontend-open'] === undefined || (ch.target?.type ?? 'virtio') !== 'virtio') continue;
+    const state = c['frontend-open'] ? 'connected' : 'disconnected';
+    if (ch.target?.state === state) continue;
+    ch.target = { ...ch.target, state };
+    changed = true;
+  }
+  return changed;
+}
+
+/** Re-reads the channel states of a running QEMU (daemon restart: events were missed). */
+export async function refreshChannelStates(def: DomainDef, mon: Monitor): Promise<boolean> {
+  if (!def.devices.channels.length) return false;
+  return setChannelStates(def, await mon.execute<ChardevInfo[]>('query-chardev'));
+}
+
+/** QOM path of the memory balloon (its device id is balloon0). */
+export const BALLOON_PATH = '/machine/peripheral/balloon0';
+
+/**
+ * Pins QEMU's threads as <cputune><vcpupin>/<emulatorpin> and <vcpu cpuset> ask (libvirt does it
+ * with sched_setaffinity, and cgroups when it has them; Node cannot call sched_setaffinity, so
+ * util-linux taskset does): first every thread of the process to the emulator set, then each vCPU
+ * thread (from query-cpus-fast) to its own set. Runs before the vCPUs start. Threads QEMU creates
+ * later inherit the affinity of the thread creating them.
+ */
+async function applyCpuPinning(def: DomainDef, pid: number, mon: Monitor): Promise<void> {
+  const plan = cpuPinning(def);
+  if (!plan) return;
+  const taskset = async (args: string[]) => {
+    try {
+      await runCapture('taskset', args);
+    } catch (e) {
+      const err = e as Error & { stderr?: string };
+      throw startFailed(
+        `cannot set CPU affinity (taskset ${args.join(' ')}): ${(err.stderr || err.message).trim()}`,
+      );
+    }
+  };
+  if (plan.emulator !== undefined) await taskset(['-a', '-p', '-c', plan.emulator, String(pid)]);
+  if (plan.vcpus.every((v) => v === undefined)) return;
+  const cpus = await mon.execute<{ 'cpu-index': number; 'thread-id': number }[]>('query-cpus-fast');
+  const byThread = new Map<number, string>();
+  for (const c of cpus) {
+    const set = plan.vcpus[c['cpu-index']];
+    if (set === undefined) continue;
+    const other = byThread.get(c['thread-id']);
+    // Single-threaded TCG runs every vCPU on one thread: it cannot follow different pins.
+    if (other !== undefined && other !== set)
+      throw startFailed(
+        `vCPUs pinned to different host CPUs share QEMU thread ${c['thread-id']} (single-threaded TCG); pin them alike`,
+      );
+    byThread.set(c['thread-id'], set);
+  }
+  for (const [tid, set] of byThread) await taskset(['-p', '-c', set, String(tid)]);
 }
 
 /**

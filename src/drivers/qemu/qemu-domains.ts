@@ -20,6 +20,7 @@ import {
   PortAllocator,
   type QemuProcess,
   reconnectQemu,
+  refreshChannelStates,
   startQemu,
   userOnlyInterfaces,
 } from './process.js';
@@ -151,6 +152,11 @@ export class QemuDomains {
       dom.reason = st.state === 'running' ? 'unknown' : st.reason;
     }
     r.proc.fakeReboot = st.fakeReboot ?? false;
+    // Channel states changed while nobody listened to VSERPORT_CHANGE.
+    const channelsChanged = await refreshChannelStates(live, r.proc.mon).catch((e) => {
+      this.log.warn('cannot read channel states', { name: st.name, err: e });
+      return false;
+    });
     this.ports.hold(st.ports);
     this.watch(dom, r.proc);
     if (startingUp) {
@@ -180,7 +186,7 @@ export class QemuDomains {
       dom.reason = 'ioerror';
     }
     this.log.info('reconnected to QEMU', { name: st.name, pid: st.pid, state: dom.state });
-    if (dom.state !== st.state || dom.reason !== st.reason) await this.saveStatus(dom);
+    if (dom.state !== st.state || dom.reason !== st.reason || channelsChanged) await this.saveStatus(dom);
   }
 
   /** Starts autostart domains that are not running (daemon start). Errors are logged, not thrown. */
@@ -417,7 +423,7 @@ export class QemuDomains {
           const reason = proc.stopReason ?? 'crashed';
           const restartDef =
             reason === 'crashed' && RESTART_ACTIONS.includes(defOf(d).onCrash ?? '')
-              ? (d.config ?? stripRuntime(d.live!))
+              ? (d.config ?? stripRuntime(d.live!, this.opts.runDir))
               : undefined;
           this.log.warn('QEMU exited', { name: defOf(d).name, pid: proc.pid, reason, exit: proc.exit });
           await this.stopped(d, reason, reason, { keep: restartDef !== undefined });
@@ -463,7 +469,7 @@ export class QemuDomains {
     // The object must always name itself: a transient one leaves the list now, or (about to be
     // restarted) keeps its definition without runtime facts.
     if (d.config) d.live = undefined;
-    else if (opts.keep) d.live = live ? stripRuntime(live) : undefined;
+    else if (opts.keep) d.live = live ? stripRuntime(live, this.opts.runDir) : undefined;
     else this.doms.remove(d);
     if (!opts.silent) this.emit(def, 'stopped', eventDetail ?? reason);
   }
@@ -537,6 +543,20 @@ export class QemuDomains {
       case 'BLOCK_IO_ERROR':
         if (ev.data.action === 'stop') proc.ioError = true;
         return;
+      case 'VSERPORT_CHANGE': {
+        // The guest opened or closed a virtio-serial port (e.g. the guest agent started or stopped).
+        const m = /^channel(\d+)$/.exec(String(ev.data.id ?? ''));
+        const ch = m ? d.live?.devices.channels[Number(m[1])] : undefined;
+        if (!ch) return;
+        ch.target = { ...ch.target, state: ev.data.open === true ? 'connected' : 'disconnected' };
+        this.detached(
+          () =>
+            void this.job(d, 'channel-event', async () => {
+              if (d.proc === proc) await this.saveStatus(d);
+            }).catch(() => {}),
+        );
+        return;
+      }
       case 'GUEST_PANICKED':
         this.detached(() => void this.job(d, 'panic-event', () => this.onPanic(d, proc)).catch(() => {}));
         return;
@@ -550,7 +570,9 @@ export class QemuDomains {
     if (d.proc !== proc || proc.gone || proc.stopReason) return;
     const def = defOf(d);
     const guestReset = ev.data.reason === 'guest-reset'; // guest rebooted under -no-reboot
-    if ((proc.fakeReboot || guestReset) && def.onReboot !== 'destroy') {
+    // libvirt stops the domain on a reboot for on_reboot destroy and preserve alike.
+    const stopOnReboot = def.onReboot === 'destroy' || def.onReboot === 'preserve';
+    if ((proc.fakeReboot || guestReset) && !stopOnReboot) {
       proc.fakeReboot = false;
       await proc.mon.execute('system_reset');
       await proc.mon.execute('cont');
@@ -560,7 +582,7 @@ export class QemuDomains {
       this.emit(d, 'rebooted');
       return;
     }
-    const action = proc.fakeReboot || guestReset ? def.onReboot : def.onPoweroff;
+    const action = proc.fakeReboot || guestReset ? 'destroy' : def.onPoweroff;
     proc.fakeReboot = false;
     this.emit(d, 'shutdown', 'finished');
     if (action === 'restart' || action === 'rename-restart') {
@@ -593,7 +615,9 @@ export class QemuDomains {
       await this.saveStatus(d);
       return;
     }
-    const restartDef = RESTART_ACTIONS.includes(action) ? (d.config ?? stripRuntime(d.live!)) : undefined;
+    const restartDef = RESTART_ACTIONS.includes(action)
+      ? (d.config ?? stripRuntime(d.live!, this.opts.runDir))
+      : undefined;
     proc.stopReason = 'crashed';
     await proc.kill();
     await this.stopped(d, 'crashed', 'crashed', { keep: restartDef !== undefined });
@@ -606,11 +630,16 @@ export class QemuDomains {
 }
 
 /** A live definition without its runtime facts (to start a transient domain again). */
-export function stripRuntime(live: DomainDef): DomainDef {
+export function stripRuntime(live: DomainDef, runDir?: string): DomainDef {
   const def = structuredClone(live);
   delete def.id;
   for (const g of def.devices.graphics) if (g.autoport) delete g.port;
   for (const c of [...def.devices.serials, ...def.devices.consoles, ...def.devices.channels])
     if (c.source.type === 'pty') delete c.source.path;
+  for (const c of def.devices.channels) {
+    // A socket generated in the old run's directory (the next run gets its own), and the state.
+    if (runDir && c.source.type === 'unix' && c.source.path?.startsWith(`${runDir}/`)) delete c.source.path;
+    if (c.target) delete c.target.state;
+  }
   return def;
 }

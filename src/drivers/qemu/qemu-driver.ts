@@ -30,6 +30,11 @@ import { commandToString, TVIRT_VERSION } from './log.js';
 import { type DiskVolumeResolver, type InterfaceHook, pretendQemuCommand } from './process.js';
 import { QemuDomains, internal, invalid, invalidArg } from './qemu-domains.js';
 
+/** The guest agent's virtio-serial port name. */
+const AGENT_CHANNEL = 'org.qemu.guest_agent.0';
+/** How long the agent may take to answer guest-sync before it counts as not responding. */
+const AGENT_SYNC_MS = 5000;
+
 export interface QemuDriverOptions {
   /** qemu:///system or qemu:///session */
   uri?: string;
@@ -103,6 +108,16 @@ export class QemuDriver implements HypervisorConnection {
   /** The pid of a running domain's QEMU (tests, benchmarks, tools), else undefined. */
   qemuPid(ref: string): number | undefined {
     return this.s.dom(ref).proc?.pid;
+  }
+
+  /** A QMP command on a running domain's monitor (virsh qemu-monitor-command; tests, diagnostics). */
+  async qemuMonitorCommand<T = unknown>(
+    ref: string,
+    command: string,
+    args?: Record<string, unknown>,
+  ): Promise<T> {
+    const d = this.s.dom(ref);
+    return this.s.requireActive(d).mon.execute<T>(command, args);
   }
 
   // ------------------------------------------------------------------------------------ Connection
@@ -309,8 +324,8 @@ export class QemuDriver implements HypervisorConnection {
     await this.s.job(d, 'shutdown', async () => {
       const proc = this.s.requireActive(d);
       proc.fakeReboot = false;
-      if (flags.mode === 'agent') await this.agentCommand(d, 'guest-shutdown', { mode: 'powerdown' });
-      else await proc.mon.execute('system_powerdown');
+      if (await this.viaAgent(d, flags.mode, 'powerdown')) return;
+      await proc.mon.execute('system_powerdown');
     });
   }
 
@@ -318,10 +333,7 @@ export class QemuDriver implements HypervisorConnection {
     const d = this.s.dom(ref);
     await this.s.job(d, 'reboot', async () => {
       const proc = this.s.requireActive(d);
-      if (flags.mode === 'agent') {
-        await this.agentCommand(d, 'guest-shutdown', { mode: 'reboot' });
-        return;
-      }
+      if (await this.viaAgent(d, flags.mode, 'reboot')) return;
       // libvirt's fake reboot: power the guest off over ACPI, then reset and continue it on SHUTDOWN.
       proc.fakeReboot = true;
       await this.s.saveStatus(d);
@@ -329,27 +341,88 @@ export class QemuDriver implements HypervisorConnection {
     });
   }
 
-  /** Sends a command to the guest agent over its virtio channel (fire and forget, like guest-shutdown). */
+  /**
+   * libvirt's choice between the guest agent and ACPI for shutdown/reboot: mode 'agent' must use
+   * the agent (errors when it is not configured, not connected or does not answer); no mode uses
+   * it when its channel is connected and falls back to ACPI when it fails; 'acpi' never uses it.
+   * Returns true when the agent took the request.
+   */
+  private async viaAgent(
+    d: DomainObj,
+    mode: 'acpi' | 'agent' | undefined,
+    what: 'powerdown' | 'reboot',
+  ): Promise<boolean> {
+    if (mode === 'acpi') return false;
+    const ch = d.live?.devices.channels.find((c) => c.target?.name === AGENT_CHANNEL);
+    if (mode === undefined && ch?.target?.state !== 'connected') return false;
+    try {
+      await this.agentCommand(d, 'guest-shutdown', { mode: what });
+      return true;
+    } catch (e) {
+      if (mode === 'agent') throw e;
+      this.s.log.warn('guest agent shutdown failed, using ACPI', { name: defOf(d).name, err: e });
+      return false;
+    }
+  }
+
+  /**
+   * Sends a command the agent does not answer when it works (guest-shutdown) over its virtio channel,
+   * after a guest-sync it must answer within AGENT_SYNC_MS (libvirt's qemuAgentGuestSync): an agent
+   * that is not running is an error, never a silent no-op.
+   */
   private async agentCommand(d: DomainObj, command: string, args: Record<string, unknown>): Promise<void> {
     const live = d.live!;
-    const ch = live.devices.channels.find((c) => c.target?.name === 'org.qemu.guest_agent.0');
+    const ch = live.devices.channels.find((c) => c.target?.name === AGENT_CHANNEL);
     if (!ch)
       throw new VirError('ARGUMENT_UNSUPPORTED', 'argument unsupported: QEMU guest agent is not configured', {
         domain: 'QEMU',
       });
-    const path = ch.source.path ?? channelSocketPath(d.proc!.runtimeDir, 'org.qemu.guest_agent.0');
+    const unresponsive = (why: string) =>
+      new VirError('AGENT_UNRESPONSIVE', `Guest agent is not responding: ${why}`, { domain: 'QEMU' });
+    // The guest side of the port is closed: no agent runs (VSERPORT_CHANGE / query-chardev).
+    if (ch.target?.state !== 'connected') throw unresponsive('QEMU guest agent is not connected');
+    const path = ch.source.path ?? channelSocketPath(d.proc!.runtimeDir, AGENT_CHANNEL);
+    const id = Math.floor(Math.random() * 1e9);
     await new Promise<void>((resolve, reject) => {
       const s = createConnection(path);
-      s.once('error', (e) =>
-        reject(
-          new VirError('AGENT_UNRESPONSIVE', `Guest agent is not responding: ${e.message}`, {
-            domain: 'QEMU',
-          }),
+      let buf = '';
+      const fail = (e: VirError) => {
+        clearTimeout(timer);
+        s.destroy();
+        reject(e);
+      };
+      const timer = setTimeout(() => fail(unresponsive('Guest agent not available for now')), AGENT_SYNC_MS);
+      s.setEncoding('utf8');
+      s.once('error', (e) => fail(unresponsive(e.message)));
+      s.once('close', () => fail(unresponsive('Guest agent not available for now')));
+      // A leading 0xFF byte resets the agent's JSON parser should an earlier client have left half a
+      // command behind (the QGA protocol's advice before guest-sync).
+      s.once('connect', () =>
+        s.write(
+          Buffer.concat([
+            Buffer.from([0xff]),
+            Buffer.from(`${JSON.stringify({ execute: 'guest-sync', arguments: { id } })}\n`),
+          ]),
         ),
       );
-      s.once('connect', () =>
-        s.end(`${JSON.stringify({ execute: command, arguments: args })}\n`, () => resolve()),
-      );
+      s.on('data', (chunk: string) => {
+        buf += chunk;
+        for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
+          const line = buf.slice(0, nl).trim();
+          buf = buf.slice(nl + 1);
+          let msg: { return?: unknown } | undefined;
+          try {
+            msg = JSON.parse(line) as { return?: unknown };
+          } catch {
+            continue;
+          }
+          if (msg?.return !== id) continue;
+          clearTimeout(timer);
+          s.removeAllListeners('close');
+          s.end(`${JSON.stringify({ execute: command, arguments: args })}\n`, () => resolve());
+          return;
+        }
+      });
     });
   }
 

@@ -1,0 +1,218 @@
+// What the QEMU driver sets on a real QEMU (TCG) after the spawn, and what guest actions do (issue
+// #3: nothing accepted is dropped): <link state='down'/>, the balloon's stats period, CPU pinning,
+// agent shutdown with no agent running, on_reboot destroy/preserve when the guest reboots itself.
+// Every QEMU started here is ended by its PID in `after`.
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { TvirtEvent } from '../../src/drivers/connection.js';
+import { openQemuDriver, type QemuDriver } from '../../src/drivers/qemu/qemu-driver.js';
+import { processRunning } from '../../src/host/process.js';
+import { isVirError } from '../../src/util/errors.js';
+import { ConsoleReader, guestOrSkip, guestXml, markerCount, waitFor } from './qemu-env.js';
+
+const { guest, skip } = guestOrSkip();
+
+let dir: string;
+let drv: QemuDriver;
+const events: TvirtEvent[] = [];
+const pids = new Set<number>();
+
+function pidOf(name: string): number {
+  const pid = drv.qemuPid(name);
+  assert.ok(pid, `${name} has a QEMU`);
+  pids.add(pid);
+  return pid;
+}
+
+before(async () => {
+  if (skip) return;
+  dir = await mkdtemp(join(tmpdir(), 'tvirt-qemu-rt-'));
+  drv = await openQemuDriver({
+    configDir: join(dir, 'etc'),
+    runDir: join(dir, 'run'),
+    logDir: join(dir, 'log'),
+    noSync: true,
+  });
+  drv.onEvent((e) => events.push(e));
+});
+
+after(async () => {
+  if (skip) return;
+  for (const d of await drv.listDomains({ active: true })) pidOf(d.name);
+  await drv.close();
+  for (const pid of pids) if (await processRunning(pid)) process.kill(pid, 'SIGKILL');
+  await rm(dir, { recursive: true, force: true });
+});
+
+const stateOf = async (name: string) => {
+  const s = await drv.domainGetState(name);
+  return `${s.state} (${s.reason})`;
+};
+
+/** Starts NAME and returns a console on which the guest shell answers. */
+async function bootToShell(name: string): Promise<ConsoleReader> {
+  await drv.domainCreate(name);
+  pidOf(name);
+  const con = new ConsoleReader(await drv.domainOpenConsole(name));
+  await waitFor(
+    `${name}'s boot marker`,
+    async () => (await markerCount(join(dir, `${name}.serial`))) >= 1,
+    90_000,
+  );
+  con.send('');
+  await con.expect(/tvirt# /);
+  return con;
+}
+
+/** Cpus_allowed_list of a task of `pid`. */
+async function allowed(pid: number, tid: number | string = pid): Promise<string> {
+  const st = await readFile(`/proc/${pid}/task/${tid}/status`, 'utf8');
+  return /Cpus_allowed_list:\s*(\S+)/.exec(st)?.[1] ?? '';
+}
+
+describe('QEMU runtime settings and guest actions', { skip, concurrency: true }, () => {
+  it("<link state='down'/>: the guest sees no carrier, the live XML keeps the element", async () => {
+    await drv.domainDefineXML(guestXml(guest!, { name: 'linkdown', dir, nicExtra: "<link state='down'/>" }));
+    const con = await bootToShell('linkdown');
+    try {
+      const m = con.mark();
+      con.send(
+        '(ip link set eth0 up || ifconfig eth0 up) 2>/dev/null; echo carrier=$(cat /sys/class/net/eth0/carrier)',
+      );
+      await con.expect(/carrier=0/, m);
+      assert.match(await drv.domainGetXMLDesc('linkdown'), /<link state='down'\/>/);
+      // QEMU really has the link down: set it up over QMP and the guest sees the carrier.
+      await drv.qemuMonitorCommand('linkdown', 'set_link', { name: 'net0', up: true });
+      const m2 = con.mark();
+      con.send('sleep 1; echo carrier=$(cat /sys/class/net/eth0/carrier)');
+      await con.expect(/carrier=1/, m2);
+    } finally {
+      con.close();
+      await drv.domainDestroy('linkdown');
+    }
+  });
+
+  it('<memballoon><stats period=N/> sets guest-stats-polling-interval on the balloon', async () => {
+    await drv.domainDefineXML(
+      guestXml(guest!, {
+        name: 'balloon',
+        dir,
+        memballoon: "<memballoon model='virtio'><stats period='7'/></memballoon>",
+      }),
+    );
+    await drv.domainCreate('balloon');
+    pidOf('balloon');
+    try {
+      const v = await drv.qemuMonitorCommand('balloon', 'qom-get', {
+        path: '/machine/peripheral/balloon0',
+        property: 'guest-stats-polling-interval',
+      });
+      assert.equal(v, 7);
+      assert.match(await drv.domainGetXMLDesc('balloon'), /<stats period='7'\/>/);
+    } finally {
+      await drv.domainDestroy('balloon');
+    }
+  });
+
+  it('<vcpu cpuset>, <cputune><vcpupin>/<emulatorpin> pin the QEMU threads', async () => {
+    await drv.domainDefineXML(
+      guestXml(guest!, {
+        name: 'pinned',
+        dir,
+        vcpu: "<vcpu cpuset='0'>2</vcpu><cputune><vcpupin vcpu='1' cpuset='0-1'/><emulatorpin cpuset='1'/></cputune>",
+      }),
+    );
+    await drv.domainCreate('pinned');
+    const pid = pidOf('pinned');
+    try {
+      const cpus = await drv.qemuMonitorCommand<{ 'cpu-index': number; 'thread-id': number }[]>(
+        'pinned',
+        'query-cpus-fast',
+      );
+      const tid = new Map(cpus.map((c) => [c['cpu-index'], c['thread-id']]));
+      assert.equal(await allowed(pid, tid.get(0)!), '0');
+      assert.equal(await allowed(pid, tid.get(1)!), '0-1');
+      assert.equal(await allowed(pid), '1');
+      const vcpuTids = new Set([...tid.values()].map(String));
+      for (const t of await readdir(`/proc/${pid}/task`))
+        if (!vcpuTids.has(t)) assert.equal(await allowed(pid, t), '1', `emulator thread ${t}`);
+      assert.match(await drv.domainGetXMLDesc('pinned'), /<emulatorpin cpuset='1'\/>/);
+    } finally {
+      await drv.domainDestroy('pinned');
+    }
+  });
+
+  it('shutdown --mode agent with an agent channel but no agent: AGENT_UNRESPONSIVE; plain shutdown uses ACPI', async () => {
+    const agent =
+      "<channel type='unix'><source mode='bind'/><target type='virtio' name='org.qemu.guest_agent.0'/></channel>";
+    await drv.domainDefineXML(guestXml(guest!, { name: 'noagent', dir, extraDevices: agent }));
+    const con = await bootToShell('noagent');
+    con.close();
+    const xml = await drv.domainGetXMLDesc('noagent');
+    assert.match(
+      xml,
+      /<channel type='unix'>\s*<source mode='bind' path='[^']+\/org\.qemu\.guest_agent\.0'\/>\s*<target type='virtio' name='org\.qemu\.guest_agent\.0' state='disconnected'\/>/,
+    );
+    assert.doesNotMatch(await drv.domainGetXMLDesc('noagent', { inactive: true }), /state='disconnected'/);
+    const t0 = Date.now();
+    await assert.rejects(
+      drv.domainShutdown('noagent', { mode: 'agent' }),
+      (e) =>
+        isVirError(e, 'AGENT_UNRESPONSIVE') &&
+        (e as Error).message === 'Guest agent is not responding: QEMU guest agent is not connected',
+    );
+    await assert.rejects(drv.domainReboot('noagent', { mode: 'agent' }), (e) =>
+      isVirError(e, 'AGENT_UNRESPONSIVE'),
+    );
+    assert.ok(Date.now() - t0 < 5000, 'fails at once');
+    assert.equal(await stateOf('noagent'), 'running (booted)');
+    // Without a mode: the agent is not connected, so ACPI powers the guest off.
+    await drv.domainShutdown('noagent');
+    await waitFor(
+      'shutoff after ACPI shutdown',
+      async () => (await stateOf('noagent')) === 'shutoff (shutdown)',
+      90_000,
+    );
+  });
+
+  for (const action of ['destroy', 'preserve'] as const) {
+    it(`on_reboot=${action}: a guest that reboots itself is stopped (libvirt)`, async () => {
+      const name = `reboot-${action}`;
+      await drv.domainDefineXML(guestXml(guest!, { name, dir, onReboot: action }));
+      const con = await bootToShell(name);
+      const pid = pidOf(name);
+      try {
+        con.send('reboot -f');
+        await waitFor(`${name} shut off`, async () => (await stateOf(name)).startsWith('shutoff'), 60_000);
+        assert.equal(await stateOf(name), 'shutoff (shutdown)');
+        await waitFor('QEMU gone', async () => !(await processRunning(pid)), 10_000);
+        assert.equal(await markerCount(join(dir, `${name}.serial`)), 1, 'no second boot');
+        const mine = events.filter((e) => e.name === name).map((e) => `${e.event}/${e.detail ?? ''}`);
+        assert.ok(mine.includes('stopped/shutdown'), mine.join(' '));
+        assert.ok(!mine.includes('rebooted/'), mine.join(' '));
+      } finally {
+        con.close();
+      }
+    });
+  }
+
+  it('on_reboot=restart (default): a guest that reboots itself comes back', async () => {
+    await drv.domainDefineXML(guestXml(guest!, { name: 'reboot-restart', dir }));
+    const con = await bootToShell('reboot-restart');
+    try {
+      con.send('reboot -f');
+      await waitFor(
+        'the second boot marker',
+        async () => (await markerCount(join(dir, 'reboot-restart.serial'))) >= 2,
+        90_000,
+      );
+      assert.equal((await stateOf('reboot-restart')).split(' ')[0], 'running');
+    } finally {
+      con.close();
+      await drv.domainDestroy('reboot-restart');
+    }
+  });
+});
