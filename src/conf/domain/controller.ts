@@ -3,7 +3,7 @@ import type { XmlElement } from '../../util/xml.js';
 import { elem, unknownParts } from '../../util/xml.js';
 import { type FormatOpts, formatDeviceInfo, parseDeviceInfo } from './device-info.js';
 import type { ControllerDef, ControllerType } from './domain-def.js';
-import { enumAttr, uintAttr, unsupported } from './parse-util.js';
+import { enumAttr, nonNegIntAttr, uintAttr, unsupported } from './parse-util.js';
 
 export const CONTROLLER_TYPES: readonly ControllerType[] = [
   'ide',
@@ -82,15 +82,15 @@ export function parseController(el: XmlElement): ControllerDef {
   // libvirt: virXMLPropEnumDefault(..., VIR_DOMAIN_CONTROLLER_TYPE_IDE)
   const type = enumAttr(el, 'type', CONTROLLER_TYPES) ?? 'ide';
   // index -1: not given; post-parse assigns the next free one like libvirt.
-  const c: ControllerDef = { type, index: uintAttr(el, 'index') ?? -1 };
+  const c: ControllerDef = { type, index: nonNegIntAttr(el, 'index') ?? -1 };
   const a = el.attrs;
   if (a.model !== undefined) {
     if (!MODELS[type]?.includes(a.model)) unsupported(`Unknown model type '${a.model}'`);
     c.model = a.model;
   }
-  const ports = uintAttr(el, 'ports');
+  const ports = nonNegIntAttr(el, 'ports');
   if (ports !== undefined) c.ports = ports;
-  const vectors = uintAttr(el, 'vectors');
+  const vectors = nonNegIntAttr(el, 'vectors');
   if (vectors !== undefined) c.vectors = vectors;
   for (const k of el.children) {
     if (k.type !== 'element') continue;

@@ -25,6 +25,11 @@ export function parseCpu(el: XmlElement): CpuDef {
   if (check) cpu.check = check;
   const mig = onOffAttr(el, 'migratable');
   if (mig !== undefined) cpu.migratable = mig;
+  // libvirt checks for a model before it reads any feature.
+  const hasModel = el.children.some((c) => c.type === 'element' && c.name === 'model' && textOf(c).trim());
+  const hasFeature = el.children.some((c) => c.type === 'element' && c.name === 'feature');
+  if (hasFeature && !hasModel && (cpu.mode ?? 'custom') === 'custom')
+    xmlErr('Non-empty feature list specified without CPU model');
   for (const c of el.children) {
     if (c.type !== 'element') continue;
     if (c.name === 'model') {
@@ -67,8 +72,6 @@ export function parseCpu(el: XmlElement): CpuDef {
       cpu.features.push(f);
     }
   }
-  if (cpu.features.length > 0 && cpu.model === undefined && (cpu.mode ?? 'custom') === 'custom')
-    xmlErr('Non-empty feature list specified without CPU model');
   const extra = unknownParts(el, ATTRS, CHILDREN);
   if (extra) cpu.extra = extra;
   return cpu;

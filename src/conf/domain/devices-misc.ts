@@ -53,6 +53,9 @@ export function formatInput(d: InputDef, opts: FormatOpts): XmlElement {
 export function parseSound(el: XmlElement): SoundDef {
   const model = enumAttr(el, 'model', SOUND_MODELS);
   if (!model) return missingAttr(el, 'model');
+  for (const c of el.children)
+    if (c.type === 'element' && c.name === 'codec')
+      enumAttr(c, 'type', ['duplex', 'micro', 'output'], "unknown codec type '%s'");
   const d: SoundDef = { model };
   parseDeviceInfo(el, d, false);
   const extra = unknownParts(el, ['model'], INFO_NB);

@@ -20,6 +20,7 @@ import {
   parseSound,
   parseWatchdog,
 } from './devices-misc.js';
+import { checkKeptDevice } from './devices-kept.js';
 import { formatDisk, parseDisk } from './disk.js';
 import type { DevicesDef } from './domain-def.js';
 import { formatGraphics, parseGraphics } from './graphics.js';
@@ -157,6 +158,7 @@ export function parseDevices(el: XmlElement | undefined): DevicesDef {
         d.panics.push(parsePanic(c));
         break;
       default:
+        checkKeptDevice(c);
         d.others.push(c);
     }
   }

@@ -24,8 +24,8 @@ const TYPES: readonly InterfaceType[] = [
   'null',
   'vds',
 ];
-/** NIC models accepted: the common QEMU ones, plus libvirt's rule for others (alphanumerics, '-', '_', ','). */
-const MODEL_RE = /^[a-zA-Z0-9_,-]+$/;
+/** NIC models are free-form in libvirt, within NET_MODEL_CHARS (alphanumerics, '-', '_'). */
+const MODEL_RE = /^[a-zA-Z0-9_-]+$/;
 const ATTRS = ['type'];
 const CHILDREN = ['mac', 'source', 'model', 'target', 'driver', 'mtu', 'link', 'boot', 'alias', 'address'];
 const MAC_ATTRS = ['address'];
@@ -132,6 +132,8 @@ export function parseInterface(el: XmlElement): InterfaceDef {
   }
   const need =
     type === 'network' ? 'network' : type === 'bridge' ? 'bridge' : type === 'direct' ? 'dev' : undefined;
+  if (need && !el.children.some((c) => c.type === 'element' && c.name === 'source'))
+    xmlErr(`interface type='${type}' requires a 'source' element`);
   if (need && !(need === 'network' ? n.network : need === 'bridge' ? n.bridge : n.dev)) {
     xmlErr(`Missing required attribute '${need}' in element 'source'`);
   }

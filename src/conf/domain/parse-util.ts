@@ -73,6 +73,16 @@ export function intAttr(el: XmlElement, name: string): number | undefined {
   return Number(t);
 }
 
+/** virXMLPropInt with VIR_XML_PROP_NONNEGATIVE: an integer attribute that must not be negative. */
+export function nonNegIntAttr(el: XmlElement, name: string): number | undefined {
+  const v = intAttr(el, name);
+  if (v !== undefined && v < 0)
+    xmlErr(
+      `Invalid value for attribute '${name}' in element '${el.name}': '${el.attrs[name]}'. Expected non-negative value`,
+    );
+  return v;
+}
+
 /**
  * Reads an enumerated attribute. An unknown value is libvirt's error for that attribute: by default
  * virXMLPropEnum's XML_ERROR ("Invalid value for attribute 'x' in element 'y': 'v'."); with

@@ -3,7 +3,16 @@ import type { XmlElement } from '../../util/xml.js';
 import { elem, unknownParts } from '../../util/xml.js';
 import { type FormatOpts, formatDeviceInfo, parseDeviceInfo } from './device-info.js';
 import type { VideoDef, VideoModelType } from './domain-def.js';
-import { orderAttrs, uintAttr, unsupported, VIRTIO_OPTS, yesNoAttr } from './parse-util.js';
+import {
+  internalErr,
+  orderAttrs,
+  parseUintValue,
+  uintAttr,
+  unsupported,
+  VIRTIO_OPTS,
+  xmlErr,
+  yesNoAttr,
+} from './parse-util.js';
 
 export const VIDEO_TYPES: readonly VideoModelType[] = [
   'vga',
@@ -38,6 +47,9 @@ export function parseVideo(el: XmlElement): VideoDef {
         v.type = t as VideoModelType;
       }
       for (const k of ['ram', 'vram', 'vram64', 'vgamem', 'heads'] as const) {
+        const raw = c.attrs[k];
+        if (raw !== undefined && parseUintValue(raw) === undefined)
+          (k === 'heads' ? internalErr : xmlErr)(`cannot parse video ${k} '${raw}'`);
         const n = uintAttr(c, k);
         if (n !== undefined) v[k] = n;
       }
