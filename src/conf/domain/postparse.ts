@@ -13,11 +13,10 @@ export interface RandomSource {
 /** Fills what libvirt's generic parser fills. Idempotent: running it on a formatted-then-parsed def changes nothing. */
 export function domainPostParse(def: DomainDef, random: RandomSource = {}): void {
   if (!def.uuid) def.uuid = (random.uuid ?? randomUuid)().toLowerCase();
-  // libvirt (virDomainDefPostParseMemory): a balloon target of 0 or above the maximum becomes the
-  // maximum. With NUMA cells the maximum is their sum, which is not modeled: leave it then.
-  const numa = def.cpu?.extra?.children?.some((c) => c.node.type === 'element' && c.node.name === 'numa');
-  if (def.currentMemory === 0 || (!numa && def.currentMemory > def.memory.kib))
-    def.currentMemory = def.memory.kib;
+  // A balloon target of 0 becomes the maximum (libvirt's virDomainDefPostParseMemory). One above
+  // the maximum, which libvirt quietly lowers, is refused by domainValidate instead: issue #2 asks
+  // for memory below currentMemory to be an error that says so, not a silent change.
+  if (def.currentMemory === 0) def.currentMemory = def.memory.kib;
   if (def.vcpu.current === def.vcpu.max) delete def.vcpu.current;
   const bytes = random.bytes ?? defaultRandomBytes;
   for (const n of def.devices.interfaces) {

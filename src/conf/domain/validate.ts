@@ -15,6 +15,12 @@ export function domainValidate(def: DomainDef): void {
   if (def.memory.kib === 0 && !hasNuma(def)) {
     throw domErr('XML_ERROR', 'Memory size must be specified via <memory> or in the <numa> configuration');
   }
+  if (def.currentMemory > def.memory.kib && !hasNuma(def)) {
+    throw domErr(
+      'XML_ERROR',
+      `current memory (<currentMemory> ${def.currentMemory} KiB) must not be above maximum memory (<memory> ${def.memory.kib} KiB)`,
+    );
+  }
   if (def.maxMemory && def.maxMemory.kib < def.memory.kib) {
     throw domErr('XML_ERROR', 'maximum memory size must be equal or greater than the actual memory size');
   }
