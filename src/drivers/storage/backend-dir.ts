@@ -515,7 +515,9 @@ export class DirBackend implements StorageBackend {
   ): Promise<void> {
     const path = vol.target.path!;
     if (!w.offset && !w.length) {
-      // A whole-volume upload goes to a new file that replaces the volume only once complete.
+      // A whole-volume upload goes to a new file that replaces the volume only once complete. A
+      // shorter upload keeps the volume's size, as libvirt's in-place write does (the rest reads
+      // as zeros here, where libvirt would leave the old bytes).
       const tmp = join(dirname(path), tempVolumeName(vol.name));
       try {
         await writeStreamToFile(source, tmp, {
@@ -525,6 +527,7 @@ export class DirBackend implements StorageBackend {
           total: vol.capacity,
         });
         const facts = await statFile(path);
+        if ((await statFile(tmp)).size < facts.size) await truncate(tmp, facts.size);
         await chmod(tmp, facts.mode);
         await chown(tmp, facts.uid, facts.gid);
         await rename(tmp, path);

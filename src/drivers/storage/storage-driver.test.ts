@@ -552,6 +552,23 @@ describe('dir pool volumes', { skip }, () => {
     assert.equal(Buffer.concat(part).toString(), 'hello');
   });
 
+  it('a whole-volume upload shorter than the volume keeps its size (libvirt writes in place)', async () => {
+    const { drv, target } = await setup();
+    await drv.storageVolCreateXML('p', volXml('s.img', String(10 << 20)));
+    await drv.storageVolUpload({ pool: 'p', name: 's.img' }, Readable.from([Buffer.from('x'.repeat(1000))]));
+    const data = await readFile(join(target, 's.img'));
+    assert.equal(data.length, 10 << 20);
+    assert.equal(data.subarray(0, 1000).toString(), 'x'.repeat(1000));
+    assert.ok(data.subarray(1000).every((b) => b === 0));
+    assert.equal((await drv.storageVolGetInfo({ pool: 'p', name: 's.img' })).capacity, 10 << 20);
+    // A sparse upload of 8 MiB into a 16 MiB volume too.
+    await drv.storageVolCreateXML('p', volXml('t.img', String(16 << 20)));
+    await drv.storageVolUpload({ pool: 'p', name: 't.img' }, Readable.from([{ hole: 8 << 20 }]), {
+      sparse: true,
+    });
+    assert.equal((await drv.storageVolGetInfo({ pool: 'p', name: 't.img' })).capacity, 16 << 20);
+  });
+
   it('a failed whole-volume upload keeps the old content and leaves no temp file', async () => {
     const { drv, target } = await setup();
     await drv.storageVolCreateXML('p', volXml('u.img', String(1 << 20)));
@@ -659,6 +676,18 @@ describe('bad input and safety', { skip }, () => {
     await stat(join(target, 'keep.img'));
     await drv.storagePoolDelete('p', { withVolumes: true });
     await assert.rejects(stat(target), { code: 'ENOENT' });
+  });
+
+  it('deleting a pool with its volumes checks them all first: one in use deletes nothing', async () => {
+    const { drv, target } = await setup({ inUse: (p) => (p.endsWith('b.img') ? 'vm1' : undefined) });
+    for (const name of ['a.img', 'b.img', 'c.img']) await drv.storageVolCreateXML('p', volXml(name, '1024'));
+    await drv.storagePoolDestroy('p');
+    await assert.rejects(drv.storagePoolDelete('p'), {
+      message:
+        "storage pool 'p' still holds 3 volume(s) (a.img, b.img, c.img); delete them first (vol-delete)",
+    });
+    await assert.rejects(drv.storagePoolDelete('p', { withVolumes: true }), { code: 'OPERATION_INVALID' });
+    assert.deepEqual((await readdir(target)).sort(), ['a.img', 'b.img', 'c.img']);
   });
 
   it('a pool with a running clone cannot be destroyed; its volumes cannot be deleted mid-build', async () => {

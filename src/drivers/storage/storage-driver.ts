@@ -555,13 +555,12 @@ export class StorageDriver implements StorageApi {
         const names = found.map((v) => v.name);
         const shown = names.slice(0, 5).join(', ') + (names.length > 5 ? ', ...' : '');
         throw invalid(
-          `storage pool '${obj.def.name}' still holds ${names.length} volume(s) (${shown}); delete them first or ask for the volumes to be deleted too`,
+          `storage pool '${obj.def.name}' still holds ${names.length} volume(s) (${shown}); delete them first (vol-delete)`,
         );
       }
-      for (const v of found) {
-        await this.checkNotInUse(v);
-        await backend.deleteVol(obj.def, v);
-      }
+      // Every volume is checked before any is deleted: one in use leaves the pool as it was.
+      for (const v of found) await this.checkNotInUse(v);
+      for (const v of found) await backend.deleteVol(obj.def, v);
       await backend.deletePool(obj.def);
       this.emit(obj, 'deleted');
     });
