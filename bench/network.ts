@@ -1,13 +1,18 @@
 // Benchmark: net-start of a NAT network until its dnsmasq answers DNS, and net-destroy, inside a
-// throwaway network namespace (the bench re-runs itself there with `ip netns exec`).
+// throwaway network namespace (the bench re-runs itself there with `ip netns exec`): the driver
+// in process, then like for like with libvirt's `virsh net-start` process, `tvirt net-start` as a
+// process against a tvirtd with networks in that namespace.
 import { createSocket } from 'node:dgram';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NetworkDriver } from '../src/drivers/network/network-driver.js';
 import { createNetns, deleteNetns, netnsUnavailable } from '../src/host/netdev-testns.js';
 import { processRunner } from '../src/host/run.js';
+import { nodeArgs, tvirtPath } from '../test/support/cli.js';
+import { type NetnsDaemon, startNetnsDaemon } from '../test/support/netns-daemon.js';
 import { fmt, stats } from './harness.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
@@ -158,6 +163,54 @@ async function inner(): Promise<void> {
   console.log(`net-destroy:                           ${fmt(stats(stop))}`);
 }
 
+/**
+ * Like for like with `virsh net-start` (a process against libvirtd): `tvirt net-start` as a process
+ * against a tvirtd with networks running in the namespace `ns`.
+ */
+async function cliComparison(ns: string): Promise<void> {
+  const root = await mkdtemp(join(tmpdir(), 'tvirt-bench-netd-'));
+  // dnsmasq drops root: it must be able to read its files under the daemon's root.
+  await chmod(root, 0o755);
+  let d: NetnsDaemon | undefined;
+  try {
+    d = await startNetnsDaemon(ns, root);
+    const file = join(root, 'bench-net.xml');
+    await writeFile(file, NET_XML);
+    const cli = (...args: string[]) => {
+      const t0 = process.hrtime.bigint();
+      const r = spawnSync(process.execPath, [...nodeArgs, tvirtPath, '-c', d!.uri, ...args], {
+        encoding: 'utf8',
+      });
+      if (r.status !== 0) throw new Error(`tvirt ${args.join(' ')}: ${r.stderr.trim()}`);
+      return Number(process.hrtime.bigint() - t0) / 1e6;
+    };
+    cli('net-define', file);
+    const start: number[] = [];
+    const stop: number[] = [];
+    const bare: number[] = [];
+    for (let i = 0; i <= ROUNDS; i++) {
+      const a = cli('net-start', 'bench');
+      const b = cli('net-destroy', 'bench');
+      const c = cli('uri');
+      if (i === 0) continue; // warm-up
+      start.push(a);
+      stop.push(b);
+      bare.push(c);
+    }
+    console.log(`tvirt net-start (process: CLI -> tvirtd): ${fmt(stats(start))}`);
+    console.log(`tvirt net-destroy (process):             ${fmt(stats(stop))}`);
+    console.log(`  (tvirt's own start-up, \`tvirt uri\`:    ${fmt(stats(bare))})`);
+    console.log(
+      "  the daemon-side time of an operation is its process time minus the CLI's own start-up (as for virsh below)",
+    );
+  } catch (e) {
+    console.log(`tvirt net-start through tvirtd failed: ${(e as Error).message}`);
+  } finally {
+    await d?.cleanup();
+    await rm(root, { recursive: true, force: true });
+  }
+}
+
 async function outer(): Promise<void> {
   const why = netnsUnavailable(['ip', 'dnsmasq', 'nft']);
   if (why) {
@@ -177,6 +230,7 @@ async function outer(): Promise<void> {
     );
     process.stdout.write(r.stdout);
     if (r.code !== 0) console.log(`network bench failed: ${r.stderr.trim()}`);
+    await cliComparison(ns);
   } finally {
     await deleteNetns(ns);
   }
