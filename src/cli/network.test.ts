@@ -184,6 +184,20 @@ describe('tvirt net-* on test:///default, as virsh prints it', () => {
     assert.equal(out.trim(), 'default');
   });
 
+  it("iface-bridge/iface-unbridge of a missing interface: virsh's lookup failure", async () => {
+    const a = await tvirt('iface-bridge eth0 br0');
+    assert.equal(
+      a.err,
+      "error: failed to get interface 'eth0'\nerror: Interface not found: no interface with matching name 'eth0'\n",
+    );
+    assert.equal(a.code, 1);
+    const b = await tvirt('iface-unbridge br0');
+    assert.equal(
+      b.err,
+      "error: failed to get interface 'br0'\nerror: Interface not found: no interface with matching name 'br0'\n",
+    );
+    assert.equal(b.code, 1);
+  });
   it('iface-list shows the test host interface', async () => {
     assert.equal(
       (await tvirt('iface-list')).out,

@@ -2,6 +2,7 @@
 // iface-bridge and iface-unbridge.
 import type { HostInterface } from '../../drivers/connection.js';
 import { type CommandDef, type CommandGroup, failWith } from '../command.js';
+import { isVirError } from '../../util/errors.js';
 import { renderTable } from '../format.js';
 
 const isActive = (i: HostInterface) => i.state === 'up';
@@ -68,6 +69,8 @@ const bridgeCmd: CommandDef = {
         ...(delay !== undefined ? { delay } : {}),
       });
     } catch (e) {
+      // virsh looks the interface up first: a missing one is its one-line lookup failure.
+      if (isVirError(e, 'NO_INTERFACE')) failWith(`failed to get interface '${iface}'`, e);
       failWith(`Failed to create bridge ${bridge} with attached device ${iface}`, e);
     }
     ctx.printExtra(`Created bridge ${bridge} with attached device ${iface}\n`);
@@ -86,6 +89,7 @@ const unbridgeCmd: CommandDef = {
     try {
       iface = await (await ctx.conn()).ifaceUnbridge(bridge);
     } catch (e) {
+      if (isVirError(e, 'NO_INTERFACE')) failWith(`failed to get interface '${bridge}'`, e);
       failWith(`Failed to unbridge ${bridge}`, e);
     }
     ctx.printExtra(`Device ${iface} un-attached from bridge ${bridge}\n`);
