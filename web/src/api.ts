@@ -244,6 +244,8 @@ export const storageApi = {
   createVolume: (name: string, xml: string, tag?: string) =>
     request<StorageVolInfo>('POST', `${pool(name)}/volumes`, { xml, ...(tag ? { tag } : {}) }),
   volumeByPath: (path: string) => request<StorageVolInfo>('GET', `/v1/storage/volumes?path=${enc(path)}`),
+  volumeXml: (name: string, vol: string) =>
+    request<{ xml: string }>('GET', `${pool(name)}/volumes/${enc(vol)}/xml`),
   deleteVolume: (name: string, vol: string) =>
     request<unknown>('DELETE', `${pool(name)}/volumes/${enc(vol)}`),
 };

@@ -96,7 +96,11 @@ export interface NewGuest {
   cdrom: string;
   /** A VNC display (and a VGA card) for the graphical console. */
   vnc: boolean;
-  network: 'none' | 'user';
+  /** No NIC, QEMU's user-mode NIC, or a NIC on the host's virtual network `networkName`. */
+  network: 'none' | 'user' | 'network';
+  networkName: string;
+  /** The existing disk's format (from its volume's XML); guessed from the file name when unset. */
+  diskFormat?: string;
   /** Hypervisor domain type from the capabilities: kvm, qemu or test. */
   domainType: string;
   arch: string;
@@ -114,7 +118,7 @@ export function newGuestXml(g: NewGuest): string {
       : g.boot === 'cdrom'
         ? ["    <boot dev='cdrom'/>", "    <boot dev='hd'/>"]
         : ["    <boot dev='hd'/>"];
-  const format = /\.qcow2$/i.test(g.disk) ? 'qcow2' : 'raw';
+  const format = g.diskFormat || (/\.qcow2$/i.test(g.disk) ? 'qcow2' : 'raw');
   const devices = [
     ...(g.boot === 'disk' || g.disk
       ? [
@@ -137,7 +141,14 @@ export function newGuestXml(g: NewGuest): string {
       : []),
     ...(g.network === 'user'
       ? ["    <interface type='user'>", "      <model type='virtio'/>", '    </interface>']
-      : []),
+      : g.network === 'network'
+        ? [
+            "    <interface type='network'>",
+            `      <source network='${esc(g.networkName)}'/>`,
+            "      <model type='virtio'/>",
+            '    </interface>',
+          ]
+        : []),
     "    <serial type='pty'/>",
     "    <console type='pty'/>",
     ...(g.vnc
@@ -172,4 +183,10 @@ export function pickDomainType(capsXml: string): { domainType: string; arch: str
   const types = Array.from(arch?.querySelectorAll('domain') ?? []).map((d) => d.getAttribute('type') ?? '');
   const domainType = types.includes('kvm') ? 'kvm' : (types[0] ?? 'qemu');
   return { domainType, arch: arch?.getAttribute('name') ?? 'x86_64' };
+}
+
+/** The format of a volume from its XML (<target><format type=.../>), or undefined. */
+export function volumeFormat(volXml: string): string | undefined {
+  const doc = new DOMParser().parseFromString(volXml, 'application/xml');
+  return doc.querySelector('volume > target > format')?.getAttribute('type') || undefined;
 }

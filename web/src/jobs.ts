@@ -102,8 +102,8 @@ class JobStore {
         cancellable: old?.cancellable ?? false,
       };
       this.set({ ...this.state, active: [...rest, job] });
-      // Whether it can be cancelled is not in the event: ask once for long jobs.
-      if (!old && e.progress) void this.refreshCancellable(id);
+      // Whether it can be cancelled is not in the event: ask once, when a new job appears.
+      if (!old) void this.refreshCancellable(id);
       return;
     }
     this.set({ ...this.state, active: rest });

@@ -46,7 +46,7 @@ export function CloneDialog({ name, onClose }: { name: string; onClose: () => vo
           Name of the clone
           <input
             required
-            pattern="[^/\s]+"
+            pattern="[^\/\s]+"
             value={cloneName}
             onChange={(e) => setCloneName(e.target.value)}
           />

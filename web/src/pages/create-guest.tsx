@@ -3,11 +3,19 @@
 // Or a clone of a template (a shut-off guest): the clone job with progress and Cancel, then the
 // memory and vCPUs asked for, then start it and open its console.
 import { type FormEvent, useEffect, useState } from 'react';
-import { type ApiError, type StorageVolInfo, api, storageApi, toApiError } from '../api';
+import {
+  type ApiError,
+  type NetworkSummary,
+  type StorageVolInfo,
+  api,
+  netApi,
+  storageApi,
+  toApiError,
+} from '../api';
 import { CloneProgress, useCloneJob } from '../components/clone-job';
 import { ErrorBox } from '../components/error-box';
 import { applyResources } from '../components/resources-form';
-import { type NewGuest, checkDomainXml, newGuestXml, pickDomainType } from '../domain-xml';
+import { type NewGuest, checkDomainXml, newGuestXml, pickDomainType, volumeFormat } from '../domain-xml';
 import { newVolumeXml } from '../domain-xml-net';
 import { guestPath, navigate } from '../router';
 import { useGuests } from '../store';
@@ -19,6 +27,24 @@ async function openNew(name: string, start: boolean, vnc?: boolean): Promise<voi
     const graphical = vnc ?? /<graphics\s[^>]*type=['"]vnc['"]/.test((await api.xml(name)).xml);
     navigate(guestPath(name, graphical ? 'display' : 'console'));
   } else navigate(guestPath(name));
+}
+
+/** A volume name not in use in the pool: NAME.qcow2, NAME-1.qcow2, ... (as virt-manager picks one). */
+export function freeVolumeName(base: string, taken: Set<string>, ext = '.qcow2'): string {
+  for (let n = 0; ; n++) {
+    const name = `${base}${n ? `-${n}` : ''}${ext}`;
+    if (!taken.has(name)) return name;
+  }
+}
+
+/** The format of the disk image at `path` when a pool holds it (its volume's XML says), or undefined. */
+async function diskFormat(path: string): Promise<string | undefined> {
+  try {
+    const vol = await storageApi.volumeByPath(path);
+    return volumeFormat((await storageApi.volumeXml(vol.pool, vol.name)).xml) ?? vol.format;
+  } catch {
+    return undefined; // not a pool volume: guessed from the name
+  }
 }
 
 export function CreateGuestPage() {
@@ -34,10 +60,12 @@ export function CreateGuestPage() {
     cdrom: '',
     vnc: false,
     network: 'user',
+    networkName: '',
     domainType: 'qemu',
     arch: 'x86_64',
   });
   const [volumes, setVolumes] = useState<StorageVolInfo[]>([]);
+  const [networks, setNetworks] = useState<NetworkSummary[]>([]);
   const [activePools, setActivePools] = useState<string[]>([]);
   const [newDisk, setNewDisk] = useState({ enabled: false, pool: '', sizeGiB: 8 });
   const [start, setStart] = useState(true);
@@ -74,6 +102,16 @@ export function CreateGuestPage() {
       (c) => setG((x) => ({ ...x, ...pickDomainType(c.xml) })),
       (e) => setError(toApiError(e)),
     );
+    // The host's virtual networks; `default` is chosen when it is active (as virt-manager does).
+    // No network driver (or an error) leaves user-mode and none.
+    netApi
+      .list()
+      .then(({ networks: list }) => {
+        setNetworks(list.sort((a, b) => a.name.localeCompare(b.name)));
+        if (list.some((n) => n.name === 'default' && n.active))
+          setG((x) => ({ ...x, network: 'network', networkName: 'default' }));
+      })
+      .catch(() => {});
     // Volumes to choose from; no storage (or an error) just means typing paths.
     storageApi
       .pools()
@@ -105,18 +143,32 @@ export function CreateGuestPage() {
     setProblem(p);
     if (p) return;
     setBusy(true);
+    // The volume made for this guest: removed again when the guest cannot be defined.
+    let made: StorageVolInfo | undefined;
+    let defined: string | undefined;
     try {
       let guest = g;
       if (wantNewDisk) {
-        const vol = await storageApi.createVolume(
+        const { volumes: inPool } = await storageApi.volumes(newDisk.pool);
+        const volName = freeVolumeName(g.name, new Set(inPool.map((v) => v.name)));
+        made = await storageApi.createVolume(
           newDisk.pool,
-          newVolumeXml(`${g.name}.qcow2`, Math.round(newDisk.sizeGiB * 1024 ** 3), 'qcow2'),
+          newVolumeXml(volName, Math.round(newDisk.sizeGiB * 1024 ** 3), 'qcow2'),
         );
-        guest = { ...g, disk: vol.path };
+        guest = { ...g, disk: made.path, diskFormat: 'qcow2' };
+      } else if (g.disk) {
+        guest = { ...g, diskFormat: await diskFormat(g.disk) };
       }
-      const d = await api.define(newGuestXml(guest));
-      await openNew(d.name, start, g.vnc);
+      defined = (await api.define(newGuestXml(guest))).name;
+      await openNew(defined, start, g.vnc);
     } catch (err) {
+      if (defined) setProblem(`${defined} was created, but starting it failed:`);
+      else if (made) {
+        const vol = made;
+        await storageApi.deleteVolume(vol.pool, vol.name).catch((e) => {
+          setProblem(`The new disk ${vol.pool}/${vol.name} could not be removed: ${toApiError(e).message}`);
+        });
+      }
       setError(toApiError(err));
     } finally {
       setBusy(false);
@@ -132,7 +184,7 @@ export function CreateGuestPage() {
           <input
             name="name"
             required
-            pattern="[^/\s]+"
+            pattern="[^\/\s]+"
             title="no spaces or slashes"
             value={g.name}
             onChange={(e) => set('name', e.target.value)}
@@ -366,9 +418,21 @@ export function CreateGuestPage() {
               Network
               <select
                 name="network"
-                value={g.network}
-                onChange={(e) => set('network', e.target.value as 'none' | 'user')}
+                value={g.network === 'network' ? `net:${g.networkName}` : g.network}
+                onChange={(e) => {
+                  const v = e.target.value;
+                  setG((x) =>
+                    v.startsWith('net:')
+                      ? { ...x, network: 'network', networkName: v.slice(4) }
+                      : { ...x, network: v as 'none' | 'user', networkName: '' },
+                  );
+                }}
               >
+                {networks.map((n) => (
+                  <option key={n.uuid} value={`net:${n.name}`}>
+                    virtual network '{n.name}'{n.active ? '' : ' (inactive)'}
+                  </option>
+                ))}
                 <option value="user">user-mode (NAT by QEMU)</option>
                 <option value="none">none</option>
               </select>

@@ -112,10 +112,14 @@ export function GuestDetailPage({ name, tab }: { name: string; tab: string }) {
 
   const remove = async () => {
     setBusy('delete');
+    setError(undefined);
+    setNotice(undefined);
     try {
       // As virsh undefine --remove-all-storage does on the client: find the disks' volumes first,
       // delete them after the undefine. CD-ROM images (install media) are kept.
       const volumes = removeStorage ? await diskVolumes(name) : { found: [], kept: [] };
+      // A running guest's disks are in use: as virt-manager does, force it off first.
+      if (removeStorage && info && isActive(info.state)) await api.action(name, 'destroy');
       const r = await api.undefine(name, false);
       const failed: string[] = [];
       for (const v of volumes.found)
@@ -149,6 +153,7 @@ export function GuestDetailPage({ name, tab }: { name: string; tab: string }) {
     try {
       await api.setAutostart(name, v);
       await load();
+      void guestStore.refresh(name); // no lifecycle event tells the guest list
     } catch (e) {
       setError(toApiError(e));
     }
@@ -366,7 +371,9 @@ export function GuestDetailPage({ name, tab }: { name: string; tab: string }) {
           title={`Delete ${name}?`}
           message={
             info && isActive(info.state)
-              ? `${name} is running: its definition is removed now and it disappears when it stops.`
+              ? removeStorage
+                ? `${name} is running: it will be forced off first (like pulling the power plug: unsaved data in it is lost), then its definition and disks are removed.`
+                : `${name} is running: its definition is removed now and it disappears when it stops.`
               : `The definition of ${name} is removed.`
           }
           confirmLabel="Delete"

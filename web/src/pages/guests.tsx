@@ -11,8 +11,16 @@ const BULK: DomainAction[] = ['start', 'shutdown', 'destroy'];
 
 interface BulkResult {
   name: string;
-  ok: boolean;
+  outcome: 'done' | 'failed' | 'skipped';
   message: string;
+}
+
+/** "Start: 3 done, 1 skipped": done always, failed and skipped when there are any. */
+function summary(items: BulkResult[]): string {
+  const n = (o: BulkResult['outcome']) => items.filter((i) => i.outcome === o).length;
+  const failed = n('failed');
+  const skipped = n('skipped');
+  return `${n('done')} done${failed ? `, ${failed} failed` : ''}${skipped ? `, ${skipped} skipped` : ''}`;
 }
 
 export function GuestsPage() {
@@ -50,7 +58,7 @@ export function GuestsPage() {
     const skipped = chosen.filter((g) => !allowed(action, g.state));
     const items: BulkResult[] = skipped.map((g) => ({
       name: g.name,
-      ok: false,
+      outcome: 'skipped',
       message: `skipped: the guest is ${g.state}`,
     }));
     setResults({ action, items: [...items] });
@@ -60,9 +68,9 @@ export function GuestsPage() {
       for (let g = queue.shift(); g; g = queue.shift()) {
         try {
           await api.action(g.name, action);
-          items.push({ name: g.name, ok: true, message: 'done' });
+          items.push({ name: g.name, outcome: 'done', message: 'done' });
         } catch (e) {
-          items.push({ name: g.name, ok: false, message: toApiError(e).message });
+          items.push({ name: g.name, outcome: 'failed', message: toApiError(e).message });
         }
         setResults({ action, items: [...items] });
       }
@@ -117,15 +125,14 @@ export function GuestsPage() {
       {results && (
         <div className="results" aria-live="polite" data-testid="bulk-results">
           <h2>
-            {ACTION_LABELS[results.action]}: {results.items.filter((i) => i.ok).length} done,{' '}
-            {results.items.filter((i) => !i.ok).length} failed
+            {ACTION_LABELS[results.action]}: {summary(results.items)}
             <button type="button" className="link" onClick={() => setResults(undefined)}>
               Close
             </button>
           </h2>
           <ul>
             {results.items.map((i) => (
-              <li key={i.name} className={i.ok ? 'ok' : 'failed'}>
+              <li key={i.name} className={i.outcome === 'done' ? 'ok' : i.outcome}>
                 <strong>{i.name}</strong>: {i.message}
               </li>
             ))}

@@ -1,5 +1,5 @@
 // Host overview: the machine (CPU, memory), guests running/defined, storage pools and networks.
-import { useEffect, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import {
   ApiError,
   type NetworkSummary,
@@ -15,7 +15,7 @@ import { isActive } from '../components/state';
 import { ErrorBox } from '../components/error-box';
 import { kib } from '../format';
 import { href } from '../router';
-import { useGuests } from '../store';
+import { guestStore, useGuests } from '../store';
 
 export function HostPage() {
   const [host, setHost] = useState<{ hostname: string; nodeInfo: NodeInfo }>();
@@ -24,6 +24,18 @@ export function HostPage() {
   const [nets, setNets] = useState<NetworkSummary[] | ApiError>();
   const [pools, setPools] = useState<StoragePoolInfo[] | ApiError>();
   const { guests, loaded } = useGuests();
+  const loadNets = useCallback(() => {
+    netApi.list().then(
+      (r) => setNets(r.networks),
+      (e) => setNets(toApiError(e)),
+    );
+  }, []);
+  const loadPools = useCallback(() => {
+    storageApi
+      .pools()
+      .then((r) => Promise.all(r.pools.map((p) => storageApi.poolInfo(p.name).catch(() => p))))
+      .then(setPools, (e) => setPools(toApiError(e)));
+  }, []);
   useEffect(() => {
     Promise.all([api.host(), api.version()]).then(
       ([h, v]) => {
@@ -32,15 +44,17 @@ export function HostPage() {
       },
       (e) => setError(toApiError(e)),
     );
-    netApi.list().then(
-      (r) => setNets(r.networks),
-      (e) => setNets(toApiError(e)),
-    );
-    storageApi
-      .pools()
-      .then((r) => Promise.all(r.pools.map((p) => storageApi.poolInfo(p.name).catch(() => p))))
-      .then(setPools, (e) => setPools(toApiError(e)));
-  }, []);
+    loadNets();
+    loadPools();
+    // Live, as the guest counts are: networks and pools change elsewhere too. Volume jobs change
+    // a pool's free space.
+    return guestStore.onEvent((e) => {
+      if (e.kind === 'network-lifecycle') loadNets();
+      else if (e.kind === 'pool-lifecycle') loadPools();
+      else if (e.kind === 'job' && /\//.test(e.name) && (e.event === 'completed' || e.event === 'cancelled'))
+        loadPools();
+    });
+  }, [loadNets, loadPools]);
   const running = guests.filter((g) => isActive(g.state)).length;
   const ni = host?.nodeInfo;
   return (

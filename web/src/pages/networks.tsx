@@ -236,7 +236,7 @@ function CreateNetwork({ onDone }: { onDone: () => void }) {
     <form className="form card" onSubmit={submit} aria-label="Create network">
       <label>
         Name
-        <input required pattern="[^/\s]+" value={n.name} onChange={(e) => set('name', e.target.value)} />
+        <input required pattern="[^\/\s]+" value={n.name} onChange={(e) => set('name', e.target.value)} />
       </label>
       <label>
         Mode

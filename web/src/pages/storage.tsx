@@ -314,7 +314,7 @@ function CreatePool({ onDone }: { onDone: (name: string) => void }) {
     <form className="form card" onSubmit={submit} aria-label="Create directory pool">
       <label>
         Pool name
-        <input required pattern="[^/\s]+" value={name} onChange={(e) => setName(e.target.value)} />
+        <input required pattern="[^\/\s]+" value={name} onChange={(e) => setName(e.target.value)} />
       </label>
       <label>
         Directory (on the host; created if missing)
@@ -360,7 +360,7 @@ function CreateVolume({ pool, onDone }: { pool: string; onDone: () => void }) {
       <h3>New volume</h3>
       <label>
         Volume name
-        <input required pattern="[^/\s]+" value={name} onChange={(e) => setName(e.target.value)} />
+        <input required pattern="[^\/\s]+" value={name} onChange={(e) => setName(e.target.value)} />
       </label>
       <label>
         Size (MiB)
@@ -406,8 +406,10 @@ function UploadVolume({ pool, onDone }: { pool: string; onDone: () => void }) {
     setDone(undefined);
     setProgress({ sent: 0, total: file.size });
     const tag = `web-upload-${crypto.randomUUID()}`;
+    let created = false;
     try {
       await storageApi.createVolume(pool, newVolumeXml(vol, Math.max(file.size, 1), 'raw'));
+      created = true;
       const u = uploadVolume(pool, vol, file, tag, (sent, total) => setProgress({ sent, total }));
       upload.current = { abort: u.abort, tag };
       await u.done;
@@ -415,7 +417,13 @@ function UploadVolume({ pool, onDone }: { pool: string; onDone: () => void }) {
       setName('');
       if (fileRef.current) fileRef.current.value = '';
     } catch (err) {
-      setError(toApiError(err));
+      const e = toApiError(err);
+      // Cancelled or failed: the volume made for the upload goes again (it holds no whole file).
+      if (created)
+        await storageApi.deleteVolume(pool, vol).catch((d) => {
+          e.message += `; the volume ${vol} could not be removed: ${toApiError(d).message}`;
+        });
+      setError(e);
     } finally {
       upload.current = undefined;
       setProgress(undefined);
@@ -441,7 +449,7 @@ function UploadVolume({ pool, onDone }: { pool: string; onDone: () => void }) {
       </label>
       <label>
         Volume name (default: the file's name)
-        <input pattern="[^/\s]*" value={name} onChange={(e) => setName(e.target.value)} />
+        <input pattern="[^\/\s]*" value={name} onChange={(e) => setName(e.target.value)} />
       </label>
       {progress && (
         <div className="upload-progress">
