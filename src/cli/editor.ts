@@ -38,12 +38,15 @@ export async function editText(text: string, suffix: string, keep?: (path: strin
 export interface EditTarget {
   /** The XML to edit (re-read to detect changes made by others meanwhile). */
   get(): Promise<string>;
-  /** Defines the edited XML; returns the resulting object's name. */
-  define(xml: string): Promise<string>;
+  /**
+   * Defines the edited XML; returns the resulting object's name. `validate` is true while the
+   * edit validates against the schema (`relax` targets until the user turns it off with "i").
+   */
+  define(xml: string, validate: boolean): Promise<string>;
   /** "Domain 'vm1'" / "Network default": how messages name the object. */
   label(name: string): string;
   name: string;
-  /** Offer "i - turn off validation" (virsh EDIT_RELAX; domains only). */
+  /** Validate, and offer "i - turn off validation" (virsh EDIT_RELAX; domains only). */
   relax: boolean;
 }
 
@@ -53,7 +56,11 @@ export async function editDomain(ctx: CmdContext): Promise<void> {
   const conn = await ctx.conn();
   await editDefinition(ctx, {
     get: () => conn.domainGetXMLDesc(dom.uuid, { inactive: true, secure: true }),
-    define: async (xml) => (await conn.domainDefineXML(xml)).name,
+    // As virsh edit: validated against the schema unless --skip-validate or "i".
+    define: async (xml, validate) => {
+      if (validate) (await import('../conf/schema.js')).validateSchema('domain', xml);
+      return (await conn.domainDefineXML(xml)).name;
+    },
     label: (n) => `Domain '${n}'`,
     name: dom.name,
     relax: !ctx.flag('skip-validate'),
@@ -82,7 +89,7 @@ export async function editDefinition(ctx: CmdContext, t: EditTarget): Promise<vo
         orig = reread;
       } else {
         try {
-          const name = await t.define(edited);
+          const name = await t.define(edited, relax);
           ctx.printExtra(`${t.label(name)} XML configuration edited.\n`);
           return;
         } catch (e) {

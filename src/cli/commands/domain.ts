@@ -86,6 +86,7 @@ const defineCmd: CommandDef = {
     const conn = await ctx.conn();
     let dom: Awaited<ReturnType<typeof conn.domainDefineXML>>;
     try {
+      if (ctx.flag('validate')) (await import('../../conf/schema.js')).validateSchema('domain', xml);
       dom = await conn.domainDefineXML(xml);
     } catch (e) {
       failWith(`Failed to define domain from ${file}`, e);
@@ -134,6 +135,7 @@ const createCmd: CommandDef = {
     const conn = await ctx.conn();
     let dom: Awaited<ReturnType<typeof conn.domainCreateXML>>;
     try {
+      if (ctx.flag('validate')) (await import('../../conf/schema.js')).validateSchema('domain', xml);
       dom = await conn.domainCreateXML(xml, ctx.flag('paused') ? { paused: true } : {});
     } catch (e) {
       failWith(`Failed to create domain from ${file}`, e);

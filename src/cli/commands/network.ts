@@ -74,6 +74,7 @@ const defineCmd: CommandDef = {
     const xml = await readUserFile(file);
     let net: NetworkSummary;
     try {
+      if (ctx.flag('validate')) (await import('../../conf/schema.js')).validateSchema('network', xml);
       net = await (await ctx.conn()).networkDefineXML(xml);
     } catch (e) {
       failWith(`Failed to define network from ${file}`, e);
@@ -92,6 +93,7 @@ const createCmd: CommandDef = {
     const xml = await readUserFile(file);
     let net: NetworkSummary;
     try {
+      if (ctx.flag('validate')) (await import('../../conf/schema.js')).validateSchema('network', xml);
       net = await (await ctx.conn()).networkCreateXML(xml);
     } catch (e) {
       failWith(`Failed to create network from ${file}`, e);

@@ -191,6 +191,7 @@ export const defineCmd: CommandDef = {
     const conn = await ctx.conn();
     let pool: StoragePoolSummary;
     try {
+      if (ctx.flag('validate')) (await import('../../conf/schema.js')).validateSchema('storagepool', xml);
       pool = await conn.storagePoolDefineXML(xml);
     } catch (e) {
       failWith(`Failed to define pool from ${file}`, e);

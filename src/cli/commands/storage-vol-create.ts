@@ -122,6 +122,7 @@ export const createCmd: CommandDef = {
     const conn = await ctx.conn();
     let vol: StorageVolSummary;
     try {
+      if (ctx.flag('validate')) (await import('../../conf/schema.js')).validateSchema('storagevol', xml);
       vol = await conn.storageVolCreateXML(
         pool.uuid,
         xml,
@@ -170,6 +171,7 @@ export const createFromCmd: CommandDef = {
     const conn = await ctx.conn();
     let vol: StorageVolSummary;
     try {
+      if (ctx.flag('validate')) (await import('../../conf/schema.js')).validateSchema('storagevol', xml);
       vol = await runVolumeJob(`Creating from ${input.name}`, (job) =>
         conn.storageVolCreateXMLFrom(pool.uuid, xml, ref(input), createFlags(ctx), job),
       );
