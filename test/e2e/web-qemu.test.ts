@@ -1,7 +1,7 @@
 // The web UI end to end with real QEMU (TCG) in Chromium: start the test guest from the UI, see its
 // boot marker in the serial console, type a command and see its output, and see the VNC display
-// draw; Ctrl+Alt+Del and typing as keystrokes reach QEMU. tvirtd and its QEMU are ended by PID
-// (SIGTERM to tvirtd, then destroy through the API).
+// draw; Ctrl+Alt+Del and typing as keystrokes reach QEMU; Ctrl+Alt releases the keyboard from the
+// display. tvirtd and its QEMU are ended by PID (SIGTERM to tvirtd, then destroy through the API).
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -136,6 +136,51 @@ describe('web UI with a real QEMU guest', { skip, timeout: 120_000 }, () => {
     assert.deepEqual(errors, []);
     const r = await fetch(`${daemon.url}v1/domains/webvm`, { headers: auth });
     assert.equal(r.status, 200);
+  });
+
+  it('keeps Tab in the display, and Ctrl+Alt releases the keyboard to the toolbar', async () => {
+    await page.getByTestId('display-status').getByText('Connected', { exact: true }).waitFor();
+    await page.getByText('press Ctrl+Alt together to release the keyboard').waitFor();
+    const focused = () =>
+      page.evaluate(() => {
+        const a = (
+          globalThis as unknown as {
+            document: {
+              activeElement: {
+                tagName: string;
+                closest(s: string): unknown;
+                getAttribute(n: string): string | null;
+              } | null;
+            };
+          }
+        ).document.activeElement;
+        return a
+          ? `${a.tagName.toLowerCase()}${a.closest('[data-testid=screen]') ? ' in screen' : ''}`
+          : 'none';
+      });
+    await page.locator('[data-testid=screen] canvas').click();
+    assert.equal(await focused(), 'canvas in screen');
+    // Tab goes to the guest (a keyboard trap without a way out).
+    await page.keyboard.press('Tab');
+    assert.equal(await focused(), 'canvas in screen');
+    await page.keyboard.down('Control');
+    await page.keyboard.down('Alt');
+    await page.keyboard.up('Alt');
+    await page.keyboard.up('Control');
+    assert.equal(await focused(), 'input');
+    assert.equal(
+      await page
+        .getByLabel('scale to the window')
+        .evaluate(
+          (e) =>
+            e === (globalThis as unknown as { document: { activeElement: unknown } }).document.activeElement,
+        ),
+      true,
+    );
+    // Shift+Tab and Tab now move through the page, not the guest.
+    await page.keyboard.press('Tab');
+    assert.notEqual(await focused(), 'canvas in screen');
+    assert.equal(await page.getByTestId('display-status').textContent(), 'Connected');
   });
 });
 

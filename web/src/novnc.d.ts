@@ -16,5 +16,6 @@ declare module '@novnc/novnc' {
     sendCtrlAltDel(): void;
     sendKey(keysym: number, code: string | null, down?: boolean): void;
     focus(): void;
+    blur(): void;
   }
 }

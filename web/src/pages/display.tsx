@@ -10,6 +10,13 @@ import { guestPath, href } from '../router';
 const XK_SHIFT_L = 0xffe1;
 const XK_RETURN = 0xff0d;
 const XK_TAB = 0xff09;
+/** Control and Alt, left and right, with their key codes: released in the guest on Ctrl+Alt. */
+const MODIFIERS: [number, string][] = [
+  [0xffe3, 'ControlLeft'],
+  [0xffe4, 'ControlRight'],
+  [0xffe9, 'AltLeft'],
+  [0xffea, 'AltRight'],
+];
 const SHIFTED = /[A-Z~!@#$%^&*()_+{}|:"<>?]/;
 
 /** The X keysym of a character (Latin-1 maps to itself, the rest to 0x01000000 + code point). */
@@ -23,6 +30,7 @@ function keysym(ch: string): number {
 export function DisplayPage({ name }: { name: string }) {
   const screen = useRef<HTMLDivElement>(null);
   const rfbRef = useRef<RFB | undefined>(undefined);
+  const releaseTo = useRef<HTMLInputElement>(null);
   const [status, setStatus] = useState('Connecting…');
   const [connected, setConnected] = useState(false);
   const [error, setError] = useState<ApiError>();
@@ -91,6 +99,25 @@ export function DisplayPage({ name }: { name: string }) {
     if (rfbRef.current) rfbRef.current.scaleViewport = scale;
   }, [scale]);
 
+  // Once the display has the focus every key goes to the guest, Tab included. Ctrl+Alt pressed
+  // together releases the keyboard, as in virt-viewer: the guest sees Ctrl and Alt let go, and the
+  // focus moves to the toolbar. (Captured on the container, before noVNC's canvas sees the key.)
+  useEffect(() => {
+    const el = screen.current;
+    if (!el) return;
+    const onKey = (e: KeyboardEvent) => {
+      if (!(e.ctrlKey && e.altKey && (e.key === 'Control' || e.key === 'Alt'))) return;
+      e.preventDefault();
+      e.stopPropagation();
+      const rfb = rfbRef.current;
+      if (rfb && connected) for (const [sym, code] of MODIFIERS) rfb.sendKey(sym, code, false);
+      rfb?.blur();
+      releaseTo.current?.focus();
+    };
+    el.addEventListener('keydown', onKey, true);
+    return () => el.removeEventListener('keydown', onKey, true);
+  }, [connected]);
+
   const typeText = (e: FormEvent) => {
     e.preventDefault();
     const rfb = rfbRef.current;
@@ -116,8 +143,13 @@ export function DisplayPage({ name }: { name: string }) {
           {status}
         </span>
         <label className="inline">
-          <input type="checkbox" checked={scale} onChange={(e) => setScale(e.target.checked)} /> scale to the
-          window
+          <input
+            ref={releaseTo}
+            type="checkbox"
+            checked={scale}
+            onChange={(e) => setScale(e.target.checked)}
+          />{' '}
+          scale to the window
         </label>
         <button type="button" disabled={!connected} onClick={() => rfbRef.current?.sendCtrlAltDel()}>
           Send Ctrl+Alt+Del
@@ -127,6 +159,10 @@ export function DisplayPage({ name }: { name: string }) {
             Reconnect
           </button>
         )}
+        <span className="hint" id="display-keys">
+          Keys typed in the display go to the guest, Tab included; press Ctrl+Alt together to release the
+          keyboard.
+        </span>
       </div>
       <ErrorBox error={error} />
       {needPassword && (
@@ -145,7 +181,7 @@ export function DisplayPage({ name }: { name: string }) {
           <button type="submit">Send</button>
         </form>
       )}
-      <div className="screen" ref={screen} data-testid="screen" />
+      <div className="screen" ref={screen} data-testid="screen" aria-describedby="display-keys" />
       <form className="toolbar" onSubmit={typeText}>
         <label>
           Type this text into the guest (as keystrokes)
