@@ -129,6 +129,42 @@ describe('storage pools over the API', () => {
     );
   });
 
+  it('POST /v1/storage/pools with build: true defines and builds; a failed build leaves no pool', async () => {
+    const post = (body: object) =>
+      new Promise<number>((resolve, reject) => {
+        const req = request(
+          {
+            socketPath: sock,
+            method: 'POST',
+            path: '/v1/storage/pools',
+            headers: { 'content-type': 'application/json' },
+          },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode!);
+          },
+        );
+        req.on('error', reject);
+        req.end(JSON.stringify(body));
+      });
+    const built = join(dir, 'built');
+    const pool = (name: string, path: string) =>
+      `<pool type='dir'><name>${name}</name><target><path>${path}</path></target></pool>`;
+    assert.equal(await post({ xml: pool('built', built), build: true }), 201);
+    assert.ok((await stat(built)).isDirectory());
+    await client.storagePoolCreate('built');
+    await client.storagePoolDestroy('built');
+    await client.storagePoolUndefine('built');
+    // A target under a file cannot be built: the pool is not left defined.
+    const file = join(dir, 'a-file');
+    await writeFile(file, 'x');
+    assert.notEqual(await post({ xml: pool('unbuilt', join(file, 'sub')), build: true }), 201);
+    assert.deepEqual(
+      (await client.listStoragePools()).map((p) => p.name).filter((n) => n === 'unbuilt'),
+      [],
+    );
+  });
+
   it('a read-only token lists but cannot define or download volume content', async () => {
     const port = server.tcpPort!;
     const call = (method: string, path: string, body?: string) =>

@@ -115,7 +115,8 @@ export const storageRoutes: Route[] = [
     handler: async ({ conn, query }) => ({ pools: await conn.listStoragePools(poolFilter(query)) }),
   },
   {
-    // Define (persistent), or with {transient: true} create and start (pool-create).
+    // Define (persistent; {build: true} builds it too), or with {transient: true} create and start
+    // (pool-create).
     method: 'POST',
     pattern: r('/v1/storage/pools'),
     access: 'rw',
@@ -129,7 +130,22 @@ export const storageRoutes: Route[] = [
             flags(body, ['build', 'overwrite', 'noOverwrite'] as const),
           ),
         };
-      return { status: 201, body: await conn.storagePoolDefineXML(xml) };
+      const pool = await conn.storagePoolDefineXML(xml);
+      // {build: true} on a define builds it too (virt-manager's "define and build"); a failed
+      // build leaves no pool behind.
+      const f = flags(body, ['build', 'overwrite', 'noOverwrite'] as const);
+      if (f.build) {
+        try {
+          await conn.storagePoolBuild(pool.uuid, {
+            ...(f.overwrite ? { overwrite: true } : {}),
+            ...(f.noOverwrite ? { noOverwrite: true } : {}),
+          });
+        } catch (e) {
+          await conn.storagePoolUndefine(pool.uuid).catch(() => {});
+          throw e;
+        }
+      }
+      return { status: 201, body: pool };
     },
   },
   {

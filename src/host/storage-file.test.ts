@@ -7,10 +7,11 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { isVirError } from '../util/errors.js';
 import { processRunner } from './run.js';
-import { copyVolumeFile, sparseCopy } from './storage-file.js';
+import { copyVolumeFile, sparseCopy, writeStreamToFile } from './storage-file.js';
 
 const MiB = 1 << 20;
 let dir: string;
@@ -144,5 +145,32 @@ describe('copyVolumeFile', () => {
     assert.equal(spawnSync('qemu-img', ['check', '-q', dst]).status, 0);
     const cmp = spawnSync('qemu-img', ['compare', '-q', '-f', 'raw', '-F', 'qcow2', raw, dst]);
     assert.equal(cmp.status, 0, cmp.stderr?.toString());
+  });
+});
+
+describe('writeStreamToFile', () => {
+  it('a cancel ends an upload whose sender stalls, and closes the source', async () => {
+    const path = join(dir, 'stalled.img');
+    const source = new PassThrough();
+    source.write(Buffer.alloc(4096, 1));
+    const ac = new AbortController();
+    const p = writeStreamToFile(source, path, {
+      create: true,
+      signal: ac.signal,
+      progress: () => ac.abort(),
+    });
+    await assert.rejects(p, (e) => isVirError(e, 'OPERATION_ABORTED'));
+    assert.equal(source.destroyed, true);
+  });
+  it('writes what arrives when nobody cancels', async () => {
+    const path = join(dir, 'whole.img');
+    async function* chunks() {
+      yield Buffer.from('abc');
+      yield { hole: 5 };
+      yield Buffer.from('z');
+    }
+    const n = await writeStreamToFile(chunks(), path, { create: true });
+    assert.equal(n, 9);
+    assert.equal((await readFile(path)).toString('latin1'), 'abc\0\0\0\0\0z');
   });
 });

@@ -449,8 +449,28 @@ export async function writeStreamToFile(
   const fh = await open(path, flags, opts.mode ?? 0o600);
   let pos = opts.offset ?? 0;
   let written = 0;
+  // A cancel must not wait for the sender's next chunk (a stalled or vanished client): the pending
+  // read loses a race against the abort, and the source is closed.
+  const it = source[Symbol.asyncIterator]();
+  const signal = opts.signal;
+  let onAbort: (() => void) | undefined;
+  const aborted = signal
+    ? new Promise<never>((_, reject) => {
+        onAbort = () => reject(abortError('upload'));
+        if (signal.aborted) onAbort();
+        else signal.addEventListener('abort', onAbort, { once: true });
+      })
+    : undefined;
+  aborted?.catch(() => {});
+  let done = false;
   try {
-    for await (const c of source) {
+    for (;;) {
+      const r = aborted ? await Promise.race([it.next(), aborted]) : await it.next();
+      if (r.done) {
+        done = true;
+        break;
+      }
+      const c = r.value;
       checkAbort(opts.signal, 'upload');
       let n: number;
       if (typeof c === 'object' && !(c instanceof Uint8Array) && 'hole' in c) {
@@ -478,6 +498,14 @@ export async function writeStreamToFile(
     await fh.sync();
     return written;
   } finally {
+    if (onAbort) signal?.removeEventListener('abort', onAbort);
+    // Stopping early (cancel, error): close the source without waiting for it (a read may be
+    // pending forever on a stalled sender); a stream is destroyed, which ends the request under it.
+    if (!done) {
+      const stream = source as { destroy?: () => void };
+      if (typeof stream.destroy === 'function') stream.destroy();
+      else void Promise.resolve(it.return?.()).catch(() => {});
+    }
     await fh.close();
   }
 }
