@@ -90,28 +90,39 @@ const capabilitiesCmd: CommandDef = {
 
 const validateCmd: CommandDef = {
   name: 'validate',
-  summary: 'validate an XML file against the tvirt configuration parser',
-  description: 'Parses the file like virt-xml-validate checks it and prints whether it validates.',
+  summary: "validate an XML file against libvirt's schema and tvirt's parser",
+  description:
+    "Like virt-xml-validate: finds the schema from the root element (domain, network, pool, volume), checks the document's elements and attributes against libvirt's schema, then parses it as define would.",
   needsConnection: false,
   options: [{ name: 'file', type: 'data', required: true, help: 'XML file to check' }],
   async handler(ctx) {
     const file = ctx.req('file');
     const text = await (await import('./util.js')).readUserFile(file);
     const { parseXml } = await import('../../util/xml.js');
-    let rootName: string;
+    const failed = (e: unknown): never => {
+      throw new CliError(...(e as Error).message.trimEnd().split('\n'), `${file} fails to validate`);
+    };
+    let rootName = '';
     try {
       rootName = parseXml(text).name;
     } catch (e) {
-      throw new CliError((e as Error).message, `${file} fails to validate`);
+      failed(e);
     }
-    if (rootName !== 'domain') {
-      throw new CliError(`cannot determine schema type for ${file}`);
-    }
-    const conf = await import('../../conf/domain/index.js');
+    const kinds = {
+      domain: ['domain', async () => (await import('../../conf/domain/index.js')).parseDomain(text)],
+      network: ['network', async () => (await import('../../conf/network/index.js')).parseNetwork(text)],
+      pool: ['storagepool', async () => (await import('../../conf/storage/index.js')).parsePool(text)],
+      volume: ['storagevol', async () => (await import('../../conf/storage/index.js')).parseVolume(text)],
+    } as const;
+    const kind = kinds[rootName as keyof typeof kinds];
+    if (!kind) throw new CliError(`cannot determine schema type for ${file}`);
+    const { schemaProblems, problemText } = await import('../../conf/schema.js');
+    const problems = schemaProblems(kind[0], parseXml(text)) ?? [];
+    if (problems.length) throw new CliError(...problems.map(problemText), `${file} fails to validate`);
     try {
-      conf.parseDomain(text);
+      await kind[1]();
     } catch (e) {
-      throw new CliError((e as Error).message, `${file} fails to validate`);
+      failed(e);
     }
     ctx.print(`${file} validates\n`);
   },
