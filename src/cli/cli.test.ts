@@ -395,6 +395,26 @@ describe('bad input: virsh error text, exit 1, no state change', () => {
     const r = await tvirt('validate', bad);
     assert.equal(r.code, 1);
     assert.match(r.err, new RegExp(`${bad} fails to validate\n$`));
+    // Networks, pools and volumes too; an element libvirt's schema does not know fails, and says where.
+    const file = (n: string, xml: string) => {
+      const p = join(dir, n);
+      writeFileSync(p, xml);
+      return p;
+    };
+    for (const f of [
+      file('net.xml', "<network><name>n</name><ip address='10.9.0.1' netmask='255.255.255.0'/></network>"),
+      file('pool.xml', "<pool type='dir'><name>p</name><target><path>/srv/p</path></target></pool>"),
+      file('vol.xml', "<volume><name>v</name><capacity unit='G'>1</capacity></volume>"),
+    ])
+      assert.deepEqual(await tvirt('validate', f), { out: `${f} validates\n\n`, err: '', code: 0 });
+    const extra = file('extra.xml', '<network><name>n</name><bogus/></network>');
+    assert.deepEqual(await tvirt('validate', extra), {
+      out: '\n',
+      err: `error: Element /network has extra content: bogus\nerror: ${extra} fails to validate\n`,
+      code: 1,
+    });
+    const other = file('other.xml', '<secret/>');
+    assert.equal((await tvirt('validate', other)).err, `error: cannot determine schema type for ${other}\n`);
   });
 });
 
