@@ -114,10 +114,13 @@ export class ConfigStore {
   }
 
   /**
-   * Replaces `path` as host/atomic-file's writeFileAtomic does (temp file in the same directory,
-   * write, fsync, rename, fsync the directory: a crash leaves the whole old or the whole new file),
-   * but only the two fsyncs leave the event loop: the other steps of a small local file take
-   * microseconds each, while a thread-pool round trip per step made up most of a define's time.
+   * Replaces `path` atomically: temp file in the same directory, write, fsync, rename. A crash at
+   * any moment leaves the whole old or the whole new file, never a partial one. As libvirt's
+   * virFileRewrite, the directory is not fsynced after the rename: the rename reaches the disk with
+   * the file system's next commit (a power cut just before it leaves the old, whole file), and a
+   * second fsync per define cost ~0.3 ms of its ~1.8 ms (bench/api). Only the fsync leaves the event
+   * loop: the other steps of a small local file take microseconds each, while a thread-pool round
+   * trip per step made up most of a define's time.
    */
   private async writeAtomic(path: string, data: string): Promise<void> {
     const tmp = join(this.dir, `.${basename(path)}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
@@ -142,13 +145,6 @@ export class ConfigStore {
         unlinkSync(tmp);
       } catch {}
       throw e;
-    }
-    if (this.noSync) return;
-    const dfd = openSync(this.dir, constants.O_RDONLY | (constants.O_DIRECTORY ?? 0));
-    try {
-      await fsyncFd(dfd);
-    } finally {
-      closeSync(dfd);
     }
   }
 
