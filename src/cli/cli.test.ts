@@ -5,6 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { runTvirt } from '../../test/support/cli.js';
 import { runCli } from './shell.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tvirt-cli-test-'));
@@ -33,24 +34,8 @@ writeFileSync(
 const bad = join(dir, 'bad.xml');
 writeFileSync(bad, '<domain');
 
-interface Result {
-  out: string;
-  err: string;
-  code: number;
-}
-async function tvirt(...args: string[]): Promise<Result> {
-  let out = '';
-  let err = '';
-  const code = await runCli(['-c', 'test:///default', ...args], {
-    stdout: (t) => {
-      out += t;
-    },
-    stderr: (t) => {
-      err += t;
-    },
-  });
-  return { out, err, code };
-}
+/** tvirt -c test:///default ARGS, in process. */
+const tvirt = (...args: string[]) => runTvirt('test:///default', ...args);
 const mask = (s: string) =>
   s
     .replace(/CPU time: +[0-9.]+s/g, 'CPU time: X')

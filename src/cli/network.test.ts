@@ -5,6 +5,7 @@ import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { runTvirt } from '../../test/support/cli.js';
 import { runCli } from './shell.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tvirt-net-cli-'));
@@ -23,24 +24,8 @@ const broken = file('broken.xml', '<network>\n');
 const hostEl = "<host mac='52:54:00:00:00:01' ip='192.168.122.10'/>";
 const hostFile = file('host.xml', hostEl);
 
-interface Result {
-  out: string;
-  err: string;
-  code: number;
-}
-async function tvirt(...args: string[]): Promise<Result> {
-  let out = '';
-  let err = '';
-  const code = await runCli(['-c', 'test:///default', ...args], {
-    stdout: (t) => {
-      out += t;
-    },
-    stderr: (t) => {
-      err += t;
-    },
-  });
-  return { out, err, code };
-}
+/** tvirt -c test:///default ARGS, in process. */
+const tvirt = (...args: string[]) => runTvirt('test:///default', ...args);
 const mask = (s: string) =>
   s.replace(/(?!dd8fe884)[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, 'UUID');
 

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { runCli } from './shell.js';
+import { runTvirt } from '../../test/support/cli.js';
 import { parseVolSize, progressLine, runVolumeJob } from './commands/storage-util.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tvirt-storage-cli-'));
@@ -27,19 +27,8 @@ writeFileSync(
 const poolXml = join(dir, 'p.xml');
 writeFileSync(poolXml, "<pool type='dir'><name>pp</name><target><path>/ppx</path></target></pool>\n");
 
-async function tvirt(...args: string[]): Promise<{ out: string; err: string; code: number }> {
-  let out = '';
-  let err = '';
-  const code = await runCli(['-c', 'test:///default', ...args], {
-    stdout: (t) => {
-      out += t;
-    },
-    stderr: (t) => {
-      err += t;
-    },
-  });
-  return { out, err, code };
-}
+/** tvirt -c test:///default ARGS, in process. */
+const tvirt = (...args: string[]) => runTvirt('test:///default', ...args);
 const mask = (s: string) =>
   s.replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, 'UUID');
 

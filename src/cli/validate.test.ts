@@ -6,6 +6,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { runTvirt } from '../../test/support/cli.js';
 import { runCli } from './shell.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tvirt-validate-'));
@@ -35,19 +36,8 @@ const poolBad = file(
 const volOk = file('vol-ok.xml', '<volume><name>vv</name><capacity>1024</capacity></volume>\n');
 const volBad = file('vol-bad.xml', "<volume><name>vv</name><capacity frob='1'>1024</capacity></volume>\n");
 
-async function tvirt(...args: string[]): Promise<{ out: string; err: string; code: number }> {
-  let out = '';
-  let err = '';
-  const code = await runCli(['-c', 'test:///default', ...args], {
-    stdout: (t) => {
-      out += t;
-    },
-    stderr: (t) => {
-      err += t;
-    },
-  });
-  return { out, err, code };
-}
+/** tvirt -c test:///default ARGS, in process. */
+const tvirt = (...args: string[]) => runTvirt('test:///default', ...args);
 
 const schemaErr = (kind: string, ...lines: string[]) =>
   `error: XML document failed to validate against schema: Unable to validate doc against the ${kind} schema\n${lines.join('\n')}\n\n`;
