@@ -22,6 +22,16 @@ const started: ChildProcess[] = [];
 
 const startDaemon = (args: string[]): Daemon => spawnTvirtd(args, started);
 
+/** True once no process has `pid` (a daemon this test started and stopped). */
+function gone(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
 /** A user's home and XDG directories under `base`: where a session daemon keeps everything. */
 const sessionEnv = (base: string) => ({
   HOME: join(base, 'home'),
@@ -194,14 +204,7 @@ describe('tvirtd process', { skip }, () => {
       // The daemon was started by this test (through the client): stop exactly that pid.
       if (pid > 0) process.kill(pid, 'SIGTERM');
     }
-    await waitFor('the session daemon to exit', () => {
-      try {
-        process.kill(pid, 0);
-        return false;
-      } catch {
-        return true;
-      }
-    });
+    await waitFor('the session daemon to exit', () => gone(pid));
   });
 
   it('the tvirt command starts the session daemon too (the bundle finds tvirtd beside it)', async () => {
@@ -225,13 +228,6 @@ describe('tvirtd process', { skip }, () => {
       // Started by the command this test ran: stop exactly that pid.
       if (pid > 0) process.kill(pid, 'SIGTERM');
     }
-    await waitFor('the session daemon to exit', () => {
-      try {
-        process.kill(pid, 0);
-        return false;
-      } catch {
-        return true;
-      }
-    });
+    await waitFor('the session daemon to exit', () => gone(pid));
   });
 });
