@@ -4,9 +4,9 @@
 #
 # Output, in ${TVIRT_GUEST_DIR:-$HOME/.cache/tvirt/guest}:
 #   vmlinuz      Debian's cloud kernel (linux-image-cloud-amd64 -> linux-image-6.1.0-NN-cloud-amd64)
-#   initrd.gz    busybox-static + the virtio/evdev/button modules; /init loads them, mounts /dev/vda
-#                (ext4 is built into the kernel) and switch_roots to it (falls back to itself without
-#                a disk)
+#   initrd.gz    busybox-static + the virtio (blk, net, console)/evdev/button modules; /init loads
+#                them, mounts /dev/vda (ext4 is built into the kernel) and switch_roots to it (falls
+#                back to itself without a disk)
 #   root.qcow2   qcow2, 64 MiB virtual, ext4: busybox, /etc (inittab, acpid, udhcpc), /data (empty),
 #                /etc/tvirt-root marker. Boot from a qcow2 OVERLAY of it to keep the cache pristine:
 #                qemu-img create -f qcow2 -b $DIR/root.qcow2 -F qcow2 overlay.qcow2
@@ -16,7 +16,7 @@
 #     -kernel $DIR/vmlinuz -initrd $DIR/initrd.gz -append 'console=ttyS0 quiet' \
 #     -drive file=overlay.qcow2,if=virtio,format=qcow2 -qmp unix:/tmp/q.sock,server=on,wait=off
 #   kernel cmdline: 'console=ttyS0 quiet'  (+ ' tvirt.net=1' to DHCP eth0 with a virtio-net NIC, e.g.
-#   -netdev user,id=n0 -device virtio-net-pci,netdev=n0)
+#   -netdev user,id=n0 -device virtio-net-pci,netdev=n0; + ' tvirt.agent=0' to not run the guest agent)
 #
 # Guest behaviour:
 #   - prints exactly 'TVIRT-GUEST-BOOTED' on its own line on ttyS0 once per boot, when the shell is up
@@ -24,15 +24,26 @@
 #     respawned if it exits. Type only after the marker. Without a disk it stays in the initramfs
 #     (after a 5 s wait for /dev/vda) and still prints the marker.
 #   - system_powerdown sent before the marker may be lost (acpid is not running yet)
-#   - QMP system_powerdown -> acpid -> sync, remount / read-only, poweroff -f (QEMU exits)
+#   - QMP system_powerdown -> acpid -> 'TVIRT-ACPI-POWERDOWN' on its own line on ttyS0, then sync,
+#     remount / read-only, poweroff -f (QEMU exits)
+#   - a tiny guest agent (/sbin/tvirt-agent, busybox sh) when the VM has a virtio-serial port named
+#     org.qemu.guest_agent.0 (<channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/>):
+#     rcS starts it (unless the kernel cmdline has tvirt.agent=0); it links
+#     /dev/virtio-ports/org.qemu.guest_agent.0 (no udev here) and keeps the port open (QEMU:
+#     VSERPORT_CHANGE open=true). One JSON command a line, anything up to a 0xFF
+#     byte dropped; answers guest-sync {"return": ID}, guest-sync-delimited 0xFF {"return": ID},
+#     guest-ping {"return": {}}, others a CommandNotFound error. guest-shutdown answers nothing (as
+#     qemu-ga), prints 'TVIRT-AGENT-SHUTDOWN mode=M' on its own line on ttyS0 and, like the ACPI
+#     handler, syncs, remounts / read-only and runs poweroff -f (mode powerdown, halt) or reboot -f
+#     (mode reboot). No ACPI is involved.
 #   - 'reboot' / 'poweroff' in the guest work (busybox init); data written under /data persists
 #
 # Usage: scripts/build-test-guest.sh [--force]   prints the guest directory on the last line of stdout.
 set -eu
 
-RECIPE_VERSION=6   # bump when anything below changes the produced guest
+RECIPE_VERSION=7   # bump when anything below changes the produced guest
 DIR=${TVIRT_GUEST_DIR:-$HOME/.cache/tvirt/guest}
-MODULES="virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_blk failover net_failover virtio_net evdev button"
+MODULES="virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_blk failover net_failover virtio_net virtio_console evdev button"
 
 log() { echo "build-test-guest: $*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -135,6 +146,7 @@ ip link set lo up
 i=0
 while ! grep -q 'Power Button' /proc/bus/input/devices 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
 (acpid -f -c /etc/acpi -l /run/acpid.log -p /run/acpid.pid </dev/null >/dev/null 2>&1 &)
+grep -qw 'tvirt.agent=0' /proc/cmdline || (/sbin/tvirt-agent </dev/null >/dev/null 2>&1 &)
 if grep -qw 'tvirt.net=1' /proc/cmdline; then
   ip link set eth0 up 2>/dev/null && udhcpc -i eth0 -s /etc/udhcpc/default.script -b -t 5 -T 2 >/dev/null 2>&1
 fi
@@ -146,12 +158,101 @@ exec cttyhack sh -l
 EOF
   cat >"$r/etc/acpi/PWRF/00000080" <<'EOF'
 #!/bin/sh
-# ACPI power button (QMP system_powerdown): flush, make / clean, power off now.
+# ACPI power button (QMP system_powerdown): say so on the console, power off now.
+printf '\nTVIRT-ACPI-POWERDOWN\n' >/dev/console 2>/dev/null
+exec /sbin/tvirt-halt poweroff
+EOF
+  cat >"$r/sbin/tvirt-halt" <<'EOF'
+#!/bin/sh
+# tvirt-halt poweroff|reboot: flush, make / clean, then power off or reset at once (no init run).
 sync
 umount -a -r 2>/dev/null
 mount -o remount,ro / 2>/dev/null
 sync
-poweroff -f
+case "$1" in
+reboot) reboot -f ;;
+*) poweroff -f ;;
+esac
+EOF
+  cat >"$r/sbin/tvirt-agent" <<'EOF'
+#!/bin/sh
+# A tiny QEMU guest agent on the virtio-serial port org.qemu.guest_agent.0 (see the header of
+# scripts/build-test-guest.sh). Exits at once when the VM has no virtio-serial device.
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+NAME=org.qemu.guest_agent.0
+# virtio_console binds in the initramfs; its ports appear a little later (host PORT_ADD messages).
+port=
+i=0
+while [ -z "$port" ] && [ $i -lt 100 ]; do
+  for n in /sys/class/virtio-ports/*/name; do
+    [ -r "$n" ] && [ "$(cat "$n")" = "$NAME" ] && { p=${n%/name}; port=${p##*/}; }
+  done
+  if [ -z "$port" ]; then
+    ls /sys/bus/virtio/drivers/virtio_console 2>/dev/null | grep -q '^virtio' || exit 0
+    sleep 0.1
+    i=$((i + 1))
+  fi
+done
+[ -n "$port" ] || exit 0
+i=0
+while [ ! -c "/dev/$port" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+mkdir -p /dev/virtio-ports
+ln -sf "../$port" "/dev/virtio-ports/$NAME"
+# Open once and keep open: the host sees the guest side connected while this runs.
+exec 3<>"/dev/virtio-ports/$NAME" || exit 1
+ff=$(printf '\377')
+reply() { printf '%s\n' "$1" >&3; }
+while :; do
+  # No client on the host side: the port reads end-of-file at once, so poll gently.
+  if ! IFS= read -r line <&3; then
+    sleep 0.3
+    continue
+  fi
+  # 0xFF resets the parser (guest-sync-delimited clients send it): drop what came before it.
+  line=${line##*"$ff"}
+  case "$line" in *'"execute"'*) ;; *) continue ;; esac
+  cmd=${line#*'"execute"'}
+  cmd=${cmd#*'"'}
+  cmd=${cmd%%'"'*}
+  case "$cmd" in
+  guest-sync | guest-sync-delimited)
+    id=${line#*'"id"'}
+    id=${id#*:}
+    id=${id#"${id%%[! ]*}"}
+    id=${id%%[!0-9-]*}
+    if [ -z "$id" ]; then
+      reply '{"error": {"class": "GenericError", "desc": "guest-sync needs an integer id"}}'
+    elif [ "$cmd" = guest-sync ]; then
+      reply "{\"return\": $id}"
+    else
+      reply "$ff{\"return\": $id}"
+    fi
+    ;;
+  guest-ping) reply '{"return": {}}' ;;
+  guest-shutdown)
+    mode=powerdown
+    case "$line" in *'"mode"'*)
+      mode=${line#*'"mode"'}
+      mode=${mode#*'"'}
+      mode=${mode%%'"'*}
+      ;;
+    esac
+    case "$mode" in
+    powerdown | halt) how=poweroff ;;
+    reboot) how=reboot ;;
+    *)
+      reply "{\"error\": {\"class\": \"GenericError\", \"desc\": \"invalid mode $mode\"}}"
+      continue
+      ;;
+    esac
+    # Like qemu-ga: no answer to a shutdown that goes ahead.
+    printf '\nTVIRT-AGENT-SHUTDOWN mode=%s\n' "$mode" >/dev/console 2>/dev/null
+    exec 3>&-
+    exec /sbin/tvirt-halt "$how"
+    ;;
+  *) reply "{\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"The command $cmd has not been found\"}}" ;;
+  esac
+done
 EOF
   cat >"$r/etc/udhcpc/default.script" <<'EOF'
 #!/bin/sh
@@ -171,7 +272,8 @@ bound | renew)
 esac
 exit 0
 EOF
-  chmod 755 "$r/etc/init.d/rcS" "$r/sbin/tvirt-console" "$r/etc/acpi/PWRF/00000080" "$r/etc/udhcpc/default.script"
+  chmod 755 "$r/etc/init.d/rcS" "$r/sbin/tvirt-console" "$r/sbin/tvirt-halt" "$r/sbin/tvirt-agent" \
+    "$r/etc/acpi/PWRF/00000080" "$r/etc/udhcpc/default.script"
 }
 
 # --- initramfs --------------------------------------------------------------------------------

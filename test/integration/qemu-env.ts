@@ -3,7 +3,13 @@
 import { spawnSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import type { Duplex } from 'node:stream';
-import { createOverlay, ensureTestGuest, GUEST_CMDLINE, type TestGuest } from '../support/guest.js';
+import {
+  createOverlay,
+  ensureTestGuest,
+  GUEST_CMDLINE,
+  GUEST_MARKER,
+  type TestGuest,
+} from '../support/guest.js';
 
 function qemuMissing(): string | false {
   const r = spawnSync('qemu-system-x86_64', ['--version'], { encoding: 'utf8' });
@@ -37,6 +43,8 @@ export interface GuestXmlOpts {
   /** Disk path; default DIR/NAME.qcow2, created as an overlay of the guest's root disk. */
   disk?: string;
   mac?: string;
+  /** Appended to the kernel command line (GUEST_CMDLINE), e.g. ' tvirt.agent=0'. */
+  cmdlineExtra?: string;
 }
 
 /** Domain XML booting the test guest: direct kernel boot, qcow2 overlay, serial pty logged to DIR/NAME.serial. */
@@ -50,7 +58,7 @@ export function guestXml(guest: TestGuest, o: GuestXmlOpts): string {
     <type arch='x86_64' machine='pc'>hvm</type>
     <kernel>${guest.kernel}</kernel>
     <initrd>${guest.initrd}</initrd>
-    <cmdline>${GUEST_CMDLINE}</cmdline>
+    <cmdline>${GUEST_CMDLINE}${o.cmdlineExtra ?? ''}</cmdline>
   </os>
   <features><acpi/></features>
   <on_poweroff>${o.onPoweroff ?? 'destroy'}</on_poweroff>${o.onReboot ? `\n  <on_reboot>${o.onReboot}</on_reboot>` : ''}
@@ -81,10 +89,10 @@ export async function waitFor<T>(what: string, cond: () => T | Promise<T>, ms = 
   }
 }
 
-/** How many times the boot marker is in the serial log file. */
-export async function markerCount(file: string): Promise<number> {
+/** How many times `marker` (default: the boot marker) is in the serial log file. */
+export async function markerCount(file: string, marker = GUEST_MARKER): Promise<number> {
   const text = await readFile(file, 'utf8').catch(() => '');
-  return text.split('TVIRT-GUEST-BOOTED').length - 1;
+  return text.split(marker).length - 1;
 }
 
 /** Collects what the guest prints on a console stream; `expect` waits for a pattern after a mark. */

@@ -1,6 +1,7 @@
 // What the QEMU driver sets on a real QEMU (TCG) after the spawn, and what guest actions do (issue
 // #3: nothing accepted is dropped): <link state='down'/>, the balloon's stats period, CPU pinning,
-// agent shutdown with no agent running, on_reboot destroy/preserve when the guest reboots itself.
+// agent shutdown with no agent running and with the test guest's tiny agent (reboot and shutdown go
+// through it, not ACPI), on_reboot destroy/preserve when the guest reboots itself.
 // Every QEMU started here is ended by its PID in `after`.
 import assert from 'node:assert/strict';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
@@ -11,6 +12,7 @@ import type { TvirtEvent } from '../../src/drivers/connection.js';
 import { openQemuDriver, type QemuDriver } from '../../src/drivers/qemu/qemu-driver.js';
 import { processRunning } from '../../src/host/process.js';
 import { isVirError } from '../../src/util/errors.js';
+import { GUEST_ACPI_MARKER, GUEST_AGENT_CHANNEL, GUEST_AGENT_MARKER } from '../support/guest.js';
 import { ConsoleReader, guestOrSkip, guestXml, markerCount, waitFor } from './qemu-env.js';
 
 const { guest, skip } = guestOrSkip();
@@ -148,7 +150,10 @@ describe('QEMU runtime settings and guest actions', { skip, concurrency: true },
   it('shutdown --mode agent with an agent channel but no agent: AGENT_UNRESPONSIVE; plain shutdown uses ACPI', async () => {
     const agent =
       "<channel type='unix'><source mode='bind'/><target type='virtio' name='org.qemu.guest_agent.0'/></channel>";
-    await drv.domainDefineXML(guestXml(guest!, { name: 'noagent', dir, extraDevices: agent }));
+    // The guest does not start its agent (tvirt.agent=0): the port stays closed on the guest side.
+    await drv.domainDefineXML(
+      guestXml(guest!, { name: 'noagent', dir, extraDevices: agent, cmdlineExtra: ' tvirt.agent=0' }),
+    );
     const con = await bootToShell('noagent');
     con.close();
     const xml = await drv.domainGetXMLDesc('noagent');
@@ -176,6 +181,60 @@ describe('QEMU runtime settings and guest actions', { skip, concurrency: true },
       async () => (await stateOf('noagent')) === 'shutoff (shutdown)',
       90_000,
     );
+    // The guest's ACPI handler says so on the console (what the agent test relies on not seeing).
+    assert.equal(await markerCount(join(dir, 'noagent.serial'), GUEST_ACPI_MARKER), 1);
+  });
+
+  it('a running guest agent: the channel connects; reboot/shutdown (--mode agent or none) use it, not ACPI', async () => {
+    await drv.domainDefineXML(guestXml(guest!, { name: 'agent', dir, extraDevices: GUEST_AGENT_CHANNEL }));
+    const serial = join(dir, 'agent.serial');
+    const count = (marker?: string) => markerCount(serial, marker);
+    const connected = async () =>
+      /<target type='virtio' name='org\.qemu\.guest_agent\.0' state='connected'\/>/.test(
+        await drv.domainGetXMLDesc('agent'),
+      );
+    const boots = async (n: number) => {
+      await waitFor(`boot marker #${n}`, async () => (await count()) >= n, 90_000);
+      // The agent opens its port from rcS, before the console shell prints the marker.
+      await waitFor(`the agent channel connected (boot ${n})`, connected, 30_000);
+    };
+    await drv.domainCreate('agent');
+    const pid = pidOf('agent');
+    await boots(1);
+    assert.match(
+      await drv.domainGetXMLDesc('agent'),
+      /<source mode='bind' path='[^']+\/org\.qemu\.guest_agent\.0'\/>\s*<target type='virtio' name='org\.qemu\.guest_agent\.0' state='connected'\/>/,
+    );
+
+    // reboot --mode agent: guest-sync answered, guest-shutdown mode=reboot, the guest resets itself.
+    await drv.domainReboot('agent', { mode: 'agent' });
+    await boots(2);
+    assert.equal(await count(`${GUEST_AGENT_MARKER} mode=reboot`), 1);
+    assert.equal(await stateOf('agent'), 'running (booted)');
+    assert.equal(drv.qemuPid('agent'), pid, 'the same QEMU: the guest reset in place');
+
+    // Plain reboot: the agent is connected, so it is used (ACPI would mean a fake reboot).
+    await drv.domainReboot('agent');
+    await boots(3);
+    assert.equal(await count(`${GUEST_AGENT_MARKER} mode=reboot`), 2);
+
+    // shutdown --mode agent: guest-shutdown mode=powerdown, the guest powers itself off.
+    await drv.domainShutdown('agent', { mode: 'agent' });
+    await waitFor(
+      'shutoff after the agent shutdown',
+      async () => (await stateOf('agent')).startsWith('shutoff'),
+      90_000,
+    );
+    assert.equal(await stateOf('agent'), 'shutoff (shutdown)');
+    assert.equal(await count(`${GUEST_AGENT_MARKER} mode=powerdown`), 1);
+    assert.equal(await count(GUEST_ACPI_MARKER), 0, 'no ACPI power button at any point');
+    assert.equal(await count(), 3);
+    const mine = events.filter((e) => e.name === 'agent').map((e) => `${e.event}/${e.detail ?? ''}`);
+    // At least one per reboot: QEMU (7.2) reports one `reboot -f` of this guest as two RESET events.
+    assert.ok(mine.filter((e) => e === 'rebooted/').length >= 2, mine.join(' '));
+    assert.ok(mine.includes('stopped/shutdown'), mine.join(' '));
+    // The inactive definition does not keep the runtime state.
+    assert.doesNotMatch(await drv.domainGetXMLDesc('agent'), /state='(dis)?connected'/);
   });
 
   for (const action of ['destroy', 'preserve'] as const) {

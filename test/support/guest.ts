@@ -16,12 +16,26 @@ export interface TestGuest {
 
 /** Printed on ttyS0, on its own line, once per boot when the console shell is ready. */
 export const GUEST_MARKER = 'TVIRT-GUEST-BOOTED';
+/** Printed on ttyS0, on its own line, by the guest's ACPI power-button handler before it powers off. */
+export const GUEST_ACPI_MARKER = 'TVIRT-ACPI-POWERDOWN';
+/**
+ * Printed on ttyS0, on its own line, by the guest's tiny agent when it performs guest-shutdown,
+ * followed by ' mode=powerdown' or ' mode=reboot'. The agent runs when the VM has a virtio-serial port
+ * named org.qemu.guest_agent.0 ({@link GUEST_AGENT_CHANNEL}).
+ */
+export const GUEST_AGENT_MARKER = 'TVIRT-AGENT-SHUTDOWN';
+/** Domain XML of the guest agent's channel (the socket goes to the domain's runtime directory). */
+export const GUEST_AGENT_CHANNEL =
+  "<channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel>";
 /**
  * The console shell's prompt. busybox ash follows each prompt with a cursor-position query
  * (ESC [ 6 n) that cannot be turned off: strip /\x1b\[6n/g from console text before matching.
  */
 export const GUEST_PROMPT = 'tvirt# ';
-/** Kernel command line that works; append ' tvirt.net=1' to DHCP eth0 (virtio-net). */
+/**
+ * Kernel command line that works; append ' tvirt.net=1' to DHCP eth0 (virtio-net), ' tvirt.agent=0'
+ * to not run the guest agent on an org.qemu.guest_agent.0 port.
+ */
 export const GUEST_CMDLINE = 'console=ttyS0 quiet';
 
 let cached: TestGuest | { skip: string } | undefined;
