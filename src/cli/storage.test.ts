@@ -214,6 +214,14 @@ describe('bad input: virsh error text, exit 1, nothing changed', () => {
       assert.equal(r.out, '\n Name   Path\n--------------\n\n');
     }
   });
+  it("--prealloc-metadata: libvirt's test driver takes no volume-create flags, nor does ours", async () => {
+    const r = await tvirt('vol-create-as default-pool pm.qcow2 1M --format qcow2 --prealloc-metadata');
+    assert.equal(
+      r.err,
+      'error: Failed to create vol pm.qcow2\nerror: unsupported flags (0x1) in function testStorageVolCreateXML\n',
+    );
+    assert.equal(r.code, 1);
+  });
   it('duplicate volume, wrong state, unsupported', async () => {
     const r = await tvirt(
       'vol-create-as default-pool a 1M; vol-create-as default-pool a 1M; pool-start default-pool',

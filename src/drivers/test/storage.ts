@@ -13,6 +13,7 @@ import type {
   StoragePoolListFilter,
   StoragePoolSummary,
   StorageVolInfo,
+  StorageVolCreateFlags,
   StorageVolRef,
   StorageVolSummary,
 } from '../connection.js';
@@ -55,6 +56,12 @@ const noVol = (by: string, v: string) =>
   err('NO_STORAGE_VOL', `Storage volume not found: no storage vol with matching ${by} '${v}'`);
 
 /** The pools of one test driver state. */
+/** libvirt's test driver takes no volume-create flags: --prealloc-metadata (0x1) is refused as there. */
+function unsupportedFlags(flags: StorageVolCreateFlags, fn: string): void {
+  if (flags.preallocMetadata)
+    throw new VirError('INVALID_ARG', `unsupported flags (0x1) in function ${fn}`, { domain: 'STORAGE' });
+}
+
 export class TestStorage implements StorageConnection {
   private pools: PoolObj[] = [];
   private conf: StorageConf | undefined;
@@ -349,7 +356,12 @@ export class TestStorage implements StorageConnection {
     return this.volSummary(p, v);
   }
 
-  async storageVolCreateXML(pool: string, xml: string): Promise<StorageVolSummary> {
+  async storageVolCreateXML(
+    pool: string,
+    xml: string,
+    flags: StorageVolCreateFlags = {},
+  ): Promise<StorageVolSummary> {
+    unsupportedFlags(flags, 'testStorageVolCreateXML');
     const p = await this.active(pool);
     return this.add(p, await this.newVol(p, xml, false));
   }
@@ -358,7 +370,9 @@ export class TestStorage implements StorageConnection {
     pool: string,
     xml: string,
     source: StorageVolRef,
+    flags: StorageVolCreateFlags = {},
   ): Promise<StorageVolSummary> {
+    unsupportedFlags(flags, 'testStorageVolCreateXMLFrom');
     const p = await this.active(pool);
     const v = await this.newVol(p, xml, true);
     // As libvirt's test driver: the source is looked up in the destination pool.
