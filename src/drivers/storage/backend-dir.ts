@@ -201,7 +201,12 @@ export class DirBackend implements StorageBackend {
     };
     await Promise.all([worker(), worker(), worker(), worker()]);
     volumes.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    return { ...(await fsSizes(dir)), volumes };
+    const facts = await statFile(dir);
+    return {
+      ...(await fsSizes(dir)),
+      volumes,
+      targetPerms: { mode: facts.mode & 0o777, owner: facts.uid, group: facts.gid },
+    };
   }
 
   /** Probes the image format from its header; qemu-img is asked only about real image formats. */

@@ -41,6 +41,8 @@ export interface PoolRefresh {
   allocation: number;
   available: number;
   volumes: VolumeDef[];
+  /** The target directory's mode, owner and group as found (libvirt shows them in the live XML). */
+  targetPerms?: { mode: number; owner: number; group: number };
 }
 
 /** Upload/download window (virStorageVolUpload/Download offset and length; 0 length = to the end). */

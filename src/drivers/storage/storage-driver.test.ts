@@ -661,6 +661,22 @@ describe('bad input and safety', { skip }, () => {
     await assert.rejects(stat(v.path), { code: 'ENOENT' });
   });
 
+  it("the live XML shows the target directory's permissions, as libvirt's refresh fills them", async () => {
+    const { drv, target } = await setup();
+    const { chmod } = await import('node:fs/promises');
+    await chmod(target, 0o750);
+    await drv.storagePoolRefresh('p');
+    const uid = process.getuid?.() ?? 0;
+    const gid = process.getgid?.() ?? 0;
+    assert.match(
+      await drv.storagePoolGetXMLDesc('p'),
+      new RegExp(
+        `<path>${target}</path>\\n    <permissions>\\n      <mode>0750</mode>\\n      <owner>${uid}</owner>\\n      <group>${gid}</group>\\n    </permissions>`,
+      ),
+    );
+    assert.doesNotMatch(await drv.storagePoolGetXMLDesc('p', { inactive: true }), /<permissions>/);
+  });
+
   it('refuses to delete a pool that still holds volumes unless asked', async () => {
     const { drv, target } = await setup();
     await drv.storageVolCreateXML('p', volXml('keep.img', '1024'));

@@ -91,6 +91,8 @@ interface PoolObj {
   def: PoolDef;
   /** A redefinition made while active, applied when the pool stops. */
   newDef?: PoolDef;
+  /** The target directory's permissions as the last refresh found them (live XML only). */
+  targetPerms?: { mode: number; owner: number; group: number };
   active: boolean;
   persistent: boolean;
   autostart: boolean;
@@ -377,6 +379,9 @@ export class StorageDriver implements StorageApi {
   private async refreshObj(obj: PoolObj): Promise<void> {
     const r = await this.backendOf(obj.def).refreshPool(obj.def);
     obj.def = { ...obj.def, capacity: r.capacity, allocation: r.allocation, available: r.available };
+    // As libvirt's refresh: the live XML shows the target directory's mode, owner and group (kept
+    // apart from the definition, which SIGHUP reload compares with the file on disk).
+    obj.targetPerms = r.targetPerms;
     const vols = new Map<string, VolumeDef>();
     for (const v of r.volumes) if (!obj.building.has(v.name)) vols.set(v.name, v);
     for (const name of obj.building) {
@@ -608,7 +613,13 @@ export class StorageDriver implements StorageApi {
 
   async storagePoolGetXMLDesc(ref: string, flags: { inactive?: boolean } = {}): Promise<string> {
     const obj = this.find(ref);
-    return formatPool(flags.inactive && obj.newDef ? obj.newDef : obj.def);
+    if (flags.inactive) return formatPool(obj.newDef ?? obj.def);
+    const def = obj.def;
+    if (!obj.active || !obj.targetPerms || !def.target) return formatPool(def);
+    return formatPool({
+      ...def,
+      target: { ...def.target, perms: { ...def.target.perms, ...obj.targetPerms } },
+    });
   }
 
   // ---- volumes ----
