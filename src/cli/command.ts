@@ -37,6 +37,11 @@ export interface CommandDef {
   hidden?: boolean;
   /** Listing/info commands that honour --json. */
   json?: boolean;
+  /**
+   * False when this run should not end with virsh's empty line: virsh prints it after every command
+   * but a few (domdisplay of one display succeeding). Default true.
+   */
+  blankAfter?(ctx: CmdContext, ok: boolean): boolean;
   handler(ctx: CmdContext): Promise<void>;
 }
 

@@ -115,7 +115,13 @@ export class Session {
     }
     if (p.def.name === 'quit' || p.def.name === 'exit') return status;
     // virsh ends every command with an empty line (vshPrintExtra), except in quiet mode.
-    if (!this.options.quiet && !this.options.json && p.opts.get(JSON_OPT) !== true) this.io.stdout('\n');
+    if (
+      !this.options.quiet &&
+      !this.options.json &&
+      p.opts.get(JSON_OPT) !== true &&
+      (p.def.blankAfter?.(ctx, status === 0) ?? true)
+    )
+      this.io.stdout('\n');
     return status;
   }
 

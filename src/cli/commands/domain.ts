@@ -1,4 +1,5 @@
 // Domain Management commands: lifecycle (define, start, shutdown ...), ids, XML, memory, vcpus, desc.
+import { domdisplayCmd, ttyconsoleCmd, vcpucountCmd } from './domain-display.js';
 import { CliError, failWith, type CmdContext, type CommandDef, type CommandGroup } from '../command.js';
 import {
   finishUndefineStorage,
@@ -507,6 +508,7 @@ export const domainGroup: CommandGroup = {
     createCmd,
     defineCmd,
     descCmd,
+    domdisplayCmd,
     domxmlToNativeCmd,
     simple(
       'destroy',
@@ -590,6 +592,8 @@ export const domainGroup: CommandGroup = {
       async (ctx, uuid) => (await ctx.conn()).domainSuspend(uuid),
     ),
     undefineCmd,
+    ttyconsoleCmd,
+    vcpucountCmd,
     vncdisplayCmd,
   ],
 };
