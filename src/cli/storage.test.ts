@@ -309,6 +309,7 @@ describe('pool-event', () => {
       r.out,
       "event 'lifecycle' for storage pool default-pool: Stopped\nevent 'lifecycle' for storage pool default-pool: Started\nevent loop timed out\nevents received: 2\n\n",
     );
+    assert.equal(r.code, 1, 'a wait ended by its timeout fails, as in virsh');
     const once = tvirt('pool-event --event lifecycle --timestamp');
     await new Promise((r) => setTimeout(r, 100));
     await tvirt('pool-define-as y dir --target /y');

@@ -48,6 +48,11 @@ export const groupIndex: GroupEntry[] = [
     load: async () => (await import('./monitor.js')).monitorGroup,
   },
   {
+    keyword: 'events',
+    commands: ['event'],
+    load: async () => (await import('./events.js')).eventsGroup,
+  },
+  {
     keyword: 'host',
     commands: ['capabilities', 'hostname', 'host-validate', 'nodeinfo', 'uri', 'validate', 'version'],
     load: async () => (await import('./host.js')).hostGroup,
@@ -67,6 +72,7 @@ export const groupIndex: GroupEntry[] = [
       'net-dhcp-leases',
       'net-dumpxml',
       'net-edit',
+      'net-event',
       'net-info',
       'net-list',
       'net-name',

@@ -1,5 +1,6 @@
 // Networking commands (virsh-network.c): net-define/create/start/destroy/undefine/autostart, net-list,
 // net-info, net-dumpxml, net-edit, net-uuid, net-name, net-update, net-dhcp-leases.
+import { netEventCmd } from './events.js';
 import type {
   NetworkLease,
   NetworkListFilter,
@@ -403,6 +404,7 @@ export const networkGroup: CommandGroup = {
   keyword: 'network',
   title: 'Networking',
   commands: [
+    netEventCmd,
     autostartCmd,
     createCmd,
     defineCmd,
