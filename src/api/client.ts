@@ -333,6 +333,14 @@ export class RemoteConnection implements Connection {
   async getHostname(): Promise<string> {
     return (await this.call<{ hostname: string }>('GET', '/host/hostname')).hostname;
   }
+  async domainQemuMonitorCommand(ref: string, cmd: string, flags: { hmp?: boolean } = {}): Promise<string> {
+    return (
+      await this.call<{ reply: string }>('POST', `/domains/${enc(ref)}/qemu-monitor-command`, {
+        cmd,
+        hmp: flags.hmp ?? false,
+      })
+    ).reply;
+  }
   async domainXMLToNative(format: string, xml: string): Promise<string> {
     return (await this.call<{ native: string }>('POST', '/host/domain-xml-to-native', { format, xml }))
       .native;

@@ -135,6 +135,9 @@ export class FakeConnection extends TestNetworks implements Connection {
   async getHostname(): Promise<string> {
     return 'fakehost';
   }
+  async domainQemuMonitorCommand(): Promise<string> {
+    return '{"return":{},"id":"fake"}';
+  }
   async domainXMLToNative(format: string): Promise<string> {
     return `${format}: fake`;
   }

@@ -804,6 +804,15 @@ add('get', '/v1/domains/{ref}/state', {
   access: 'ro',
   ok: { 200: 'DomainState' },
 });
+add('post', '/v1/domains/{ref}/qemu-monitor-command', {
+  id: 'domainQemuMonitorCommand',
+  summary: 'virsh qemu-monitor-command',
+  description:
+    "One QMP command (JSON with execute) or, with hmp, one human monitor command line, on a running domain. The reply is QEMU's answer as JSON text, {return} or {error}, with an id. Full control of QEMU: read-write only. 409 when the domain is not running; 501 on the test driver.",
+  access: 'rw',
+  body: { schema: obj({ cmd: str('the QMP command as JSON, or the HMP command line'), 'hmp?': bool() }) },
+  ok: { 200: obj({ reply: str('the reply, JSON text') }) },
+});
 add('get', '/v1/domains/{ref}/interface-addresses', {
   id: 'domainInterfaceAddresses',
   summary: 'virsh domifaddr',

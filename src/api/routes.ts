@@ -257,6 +257,17 @@ export const routes: Route[] = [
     },
   },
   {
+    // virsh qemu-monitor-command: full control of QEMU, so read-write only (libvirt: domain:write).
+    method: 'POST',
+    pattern: r(`${D}/qemu-monitor-command`),
+    access: 'rw',
+    handler: async ({ conn, params, body }) => ({
+      reply: await conn.domainQemuMonitorCommand(params.ref!, str(body, 'cmd')!, {
+        hmp: bool(body, 'hmp') ?? false,
+      }),
+    }),
+  },
+  {
     method: 'PUT',
     pattern: r(`${D}/autostart`),
     access: 'rw',

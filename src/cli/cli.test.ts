@@ -188,6 +188,21 @@ describe('tvirt -c test:///default, output as virsh prints it', () => {
         ' a1         52:54:00:00:00:02    ipv4         192.168.122.24/24\n',
     );
   });
+  it("qemu-monitor-command: the test driver's refusal and virsh's option checks", async () => {
+    assert.deepEqual(await tvirt(`qemu-monitor-command test '{"execute":"query-status"}'`), {
+      out: '\n',
+      err: 'error: this function is not supported by the connection driver: virDomainQemuMonitorCommand\n',
+      code: 1,
+    });
+    assert.equal(
+      (await tvirt('qemu-monitor-command test --hmp --pretty info')).err,
+      'error: Options --hmp and --pretty are mutually exclusive\n',
+    );
+    assert.equal(
+      (await tvirt('qemu-monitor-command nosuch x')).err,
+      "error: failed to get domain 'nosuch'\n",
+    );
+  });
   it("domxml-to-native: virsh's checks, then the test driver's refusal (as libvirt's)", async () => {
     const unsupported =
       'error: this function is not supported by the connection driver: virConnectDomainXMLToNative\n';

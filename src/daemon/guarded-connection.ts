@@ -66,6 +66,9 @@ export class GuardedConnection extends NetworkForwarder implements Connection {
   domainXMLToNative(format: string, xml: string): Promise<string> {
     return this.inner.domainXMLToNative(format, xml);
   }
+  domainQemuMonitorCommand(ref: string, cmd: string, flags?: { hmp?: boolean }): Promise<string> {
+    return this.inner.domainQemuMonitorCommand(ref, cmd, flags);
+  }
   nodeGetInfo(): Promise<NodeInfo> {
     return this.inner.nodeGetInfo();
   }

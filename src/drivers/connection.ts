@@ -197,6 +197,14 @@ export interface HypervisorConnection {
    * line QEMU would run). @throws INVALID_ARG for another format, NO_SUPPORT where not implemented.
    */
   domainXMLToNative(format: string, xml: string): Promise<string>;
+  /**
+   * virsh qemu-monitor-command: one QMP command (a JSON object with `execute`) or, with `hmp`, one
+   * human monitor command line, on a running domain; answers the reply as JSON text
+   * ({"return": ...} or {"error": {class, desc}}, with an id), or the human monitor's text, as
+   * libvirt does.
+   * @throws OPERATION_INVALID when not running, NO_SUPPORT where there is no QEMU monitor.
+   */
+  domainQemuMonitorCommand(ref: string, cmd: string, flags?: { hmp?: boolean }): Promise<string>;
   nodeGetInfo(): Promise<NodeInfo>;
 
   listDomains(filter?: DomainListFilter): Promise<DomainSummary[]>;

@@ -119,6 +119,34 @@ describe('QEMU runtime settings and guest actions', { skip, concurrency: true },
     }
   });
 
+  it("qemu-monitor-command: QMP as JSON, QEMU's refusals as its error reply, HMP as text", async () => {
+    await drv.domainDefineXML(guestXml(guest!, { name: 'qmpcmd', dir }));
+    await assert.rejects(drv.domainQemuMonitorCommand('qmpcmd', '{"execute":"query-status"}'), {
+      code: 'OPERATION_INVALID',
+    });
+    await drv.domainCreate('qmpcmd');
+    pidOf('qmpcmd');
+    try {
+      const ok = JSON.parse(await drv.domainQemuMonitorCommand('qmpcmd', '{"execute":"query-status"}'));
+      assert.equal(typeof ok.id, 'string');
+      assert.equal(ok.return.running, true);
+      const refused = JSON.parse(
+        await drv.domainQemuMonitorCommand('qmpcmd', '{"execute":"no-such-command"}'),
+      );
+      assert.equal(refused.error.class, 'CommandNotFound');
+      assert.match(
+        await drv.domainQemuMonitorCommand('qmpcmd', 'info status', { hmp: true }),
+        /VM status: running/,
+      );
+      await assert.rejects(drv.domainQemuMonitorCommand('qmpcmd', 'not json'), { code: 'INVALID_ARG' });
+      await assert.rejects(drv.domainQemuMonitorCommand('qmpcmd', '{"arguments":{}}'), {
+        code: 'INVALID_ARG',
+      });
+    } finally {
+      await drv.domainDestroy('qmpcmd');
+    }
+  });
+
   it('<vcpu cpuset>, <cputune><vcpupin>/<emulatorpin> pin the QEMU threads', async () => {
     await drv.domainDefineXML(
       guestXml(guest!, {

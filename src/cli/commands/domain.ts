@@ -1,6 +1,7 @@
 // Domain Management commands: lifecycle (define, start, shutdown ...), ids, XML, memory, vcpus, desc.
 import { domdisplayCmd, ttyconsoleCmd, vcpucountCmd } from './domain-display.js';
 import { CliError, failWith, type CmdContext, type CommandDef, type CommandGroup } from '../command.js';
+import { exclusive } from '../context.js';
 import {
   finishUndefineStorage,
   prepareUndefineStorage,
@@ -93,6 +94,46 @@ const defineCmd: CommandDef = {
       failWith(`Failed to define domain from ${file}`, e);
     }
     ctx.printExtra(`Domain '${dom.name}' defined from ${file}\n`);
+  },
+};
+
+const qemuMonitorCommandCmd: CommandDef = {
+  name: 'qemu-monitor-command',
+  summary: 'QEMU Monitor Command',
+  description: 'QEMU Monitor Command',
+  options: [
+    domainOpt(),
+    { name: 'hmp', type: 'bool', help: 'command is in human monitor protocol' },
+    { name: 'pretty', type: 'bool', help: 'pretty-print any qemu monitor protocol output' },
+    {
+      name: 'return-value',
+      type: 'bool',
+      help: "extract the value of the 'return' key from the returned string",
+    },
+    { name: 'cmd', type: 'argv', required: true, help: 'command' },
+  ],
+  async handler(ctx) {
+    exclusive(ctx, 'hmp', 'pretty');
+    exclusive(ctx, 'hmp', 'return-value');
+    const dom = await lookupDomain(ctx);
+    // As virsh: a failure is the driver's message alone.
+    const reply = await (await ctx.conn()).domainQemuMonitorCommand(dom.uuid, ctx.argv('cmd').join(' '), {
+      hmp: ctx.flag('hmp'),
+    });
+    if (ctx.flag('hmp')) {
+      ctx.print(reply.endsWith('\n') ? reply : `${reply}\n`);
+      return;
+    }
+    const v = JSON.parse(reply) as { return?: unknown; error?: { class?: string; desc?: string } };
+    if (ctx.flag('return-value')) {
+      if (!('return' in v))
+        throw new CliError(`monitor command failed: ${v.error?.class ?? ''}: ${v.error?.desc ?? reply}`);
+      ctx.print(
+        `${typeof v.return === 'string' ? v.return : JSON.stringify(v.return, null, ctx.flag('pretty') ? 2 : undefined)}\n`,
+      );
+      return;
+    }
+    ctx.print(`${ctx.flag('pretty') ? JSON.stringify(v, null, 2) : reply}\n`);
   },
 };
 
@@ -510,6 +551,7 @@ export const domainGroup: CommandGroup = {
     descCmd,
     domdisplayCmd,
     domxmlToNativeCmd,
+    qemuMonitorCommandCmd,
     simple(
       'destroy',
       'destroy (stop) a domain',

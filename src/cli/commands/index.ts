@@ -26,6 +26,7 @@ export const groupIndex: GroupEntry[] = [
       'domxml-to-native',
       'dumpxml',
       'edit',
+      'qemu-monitor-command',
       'reboot',
       'reset',
       'resume',

@@ -76,6 +76,7 @@ export class QemuDriver implements HypervisorConnection {
   /** The domains and the machinery behind them. */
   readonly s: QemuDomains;
   private qemuVersion: string | undefined;
+  private monitorCommands = 0;
 
   constructor(opts: QemuDriverOptions) {
     this.uri = opts.uri ?? 'qemu:///system';
@@ -121,6 +122,46 @@ export class QemuDriver implements HypervisorConnection {
   }
 
   // ------------------------------------------------------------------------------------ Connection
+
+  async domainQemuMonitorCommand(ref: string, cmd: string, flags: { hmp?: boolean } = {}): Promise<string> {
+    this.s.check();
+    const mon = this.s.requireActive(this.s.dom(ref)).mon;
+    let command: string;
+    let args: Record<string, unknown> | undefined;
+    if (flags.hmp) {
+      command = 'human-monitor-command';
+      args = { 'command-line': cmd };
+    } else {
+      let v: unknown;
+      try {
+        v = JSON.parse(cmd);
+      } catch (e) {
+        throw invalidArg(`the monitor command is not JSON: ${(e as Error).message}`);
+      }
+      const o = v as { execute?: unknown; arguments?: unknown };
+      if (typeof v !== 'object' || v === null || typeof o.execute !== 'string')
+        throw invalidArg('the monitor command must be a JSON object with an "execute" member');
+      command = o.execute;
+      if (o.arguments !== undefined) {
+        if (typeof o.arguments !== 'object' || o.arguments === null || Array.isArray(o.arguments))
+          throw invalidArg('"arguments" of the monitor command must be an object');
+        args = o.arguments as Record<string, unknown>;
+      }
+    }
+    const id = `tvirt-${++this.monitorCommands}`;
+    try {
+      const result = await mon.execute(command, args);
+      // The human monitor's answer is its text, as libvirt passes it on.
+      if (flags.hmp) return typeof result === 'string' ? result : JSON.stringify(result);
+      return JSON.stringify({ return: result, id });
+    } catch (e) {
+      // QEMU's own refusal is the answer (as libvirt passes the reply through); anything else fails.
+      const body = (e as { cause?: unknown }).cause as { class?: string; desc?: string } | undefined;
+      if (body && typeof body.class === 'string')
+        return JSON.stringify({ id, error: { class: body.class, desc: body.desc } });
+      throw e;
+    }
+  }
 
   async close(): Promise<void> {
     if (this.s.closed) return;

@@ -266,6 +266,13 @@ class TestConnection extends NetworkForwarder implements Connection {
     this.check();
     return hostname();
   }
+  async domainQemuMonitorCommand(): Promise<string> {
+    this.check();
+    throw new VirError(
+      'NO_SUPPORT',
+      'this function is not supported by the connection driver: virDomainQemuMonitorCommand',
+    );
+  }
   async domainXMLToNative(): Promise<string> {
     this.check();
     // As libvirt's test driver: it has no native format.
