@@ -4,6 +4,7 @@ import type { Agent, ClientRequest, request } from 'node:http';
 import { createRequire } from 'node:module';
 import type { Duplex } from 'node:stream';
 import type {
+  BlockInfo,
   Connection,
   DomainInfo,
   DomainInterfaceAddresses,
@@ -332,6 +333,9 @@ export class RemoteConnection implements Connection {
   }
   async getHostname(): Promise<string> {
     return (await this.call<{ hostname: string }>('GET', '/host/hostname')).hostname;
+  }
+  domainGetBlockInfo(ref: string, disk: string): Promise<BlockInfo> {
+    return this.call('GET', `/domains/${enc(ref)}/block-info?disk=${enc(disk)}`);
   }
   async domainQemuMonitorCommand(ref: string, cmd: string, flags: { hmp?: boolean } = {}): Promise<string> {
     return (

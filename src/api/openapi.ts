@@ -804,6 +804,15 @@ add('get', '/v1/domains/{ref}/state', {
   access: 'ro',
   ok: { 200: 'DomainState' },
 });
+add('get', '/v1/domains/{ref}/block-info', {
+  id: 'domainGetBlockInfo',
+  summary: 'virsh domblkinfo',
+  description:
+    "One disk's sizes: capacity (the guest's size), allocation (bytes used on the host), physical (the file's size).",
+  access: 'ro',
+  query: [q('disk', 'the disk: its target (vda) or its source path', str(), true)],
+  ok: { 200: obj({ capacity: int('bytes', 0), allocation: int('bytes', 0), physical: int('bytes', 0) }) },
+});
 add('post', '/v1/domains/{ref}/qemu-monitor-command', {
   id: 'domainQemuMonitorCommand',
   summary: 'virsh qemu-monitor-command',

@@ -257,6 +257,16 @@ export const routes: Route[] = [
     },
   },
   {
+    method: 'GET',
+    pattern: r(`${D}/block-info`),
+    access: 'ro',
+    handler: ({ conn, params, query }) => {
+      const disk = query.get('disk');
+      if (!disk) throw new VirError('INVALID_ARG', "query parameter 'disk' is required", { domain: 'API' });
+      return conn.domainGetBlockInfo(params.ref!, disk);
+    },
+  },
+  {
     // virsh qemu-monitor-command: full control of QEMU, so read-write only (libvirt: domain:write).
     method: 'POST',
     pattern: r(`${D}/qemu-monitor-command`),

@@ -77,3 +77,32 @@ describe('ttyconsole', () => {
     assert.deepEqual(await tvirt('ttyconsole test'), { out: '\n', err: '', code: 1 });
   });
 });
+
+describe('domblkinfo', () => {
+  it("libvirt's test-driver sizes, by target or path, human, all; virsh's errors", async () => {
+    assert.equal(
+      (await tvirt('-q', 'domblkinfo test vda')).out,
+      'Capacity:       1099506450432\nAllocation:     1099511627776\nPhysical:       1099511627776\n',
+    );
+    assert.equal(
+      (await tvirt('-q', 'domblkinfo test /guest/diskimage1 --human')).out.split('\n')[0],
+      'Capacity:       1023.995 GiB',
+    );
+    assert.equal(
+      (await tvirt('-q', 'domblkinfo test --all --human')).out,
+      ' vda   1023.995 GiB   1.000 TiB   1.000 TiB\n',
+    );
+    assert.equal(
+      (await tvirt('domblkinfo test vdb')).err,
+      'error: invalid argument: invalid path vdb not assigned to domain\n',
+    );
+    assert.equal(
+      (await tvirt('domblkinfo test')).err,
+      "error: command 'domblkinfo' requires <device> option\n",
+    );
+    assert.equal(
+      (await tvirt('domblkinfo test vda --all')).err,
+      'error: Options --all and --device are mutually exclusive\n',
+    );
+  });
+});

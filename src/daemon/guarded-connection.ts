@@ -2,6 +2,7 @@
 // (FIFO per domain), reads go straight through, and driver events are forwarded to the event bus.
 import type { Duplex } from 'node:stream';
 import type {
+  BlockInfo,
   Connection,
   DomainInfo,
   DomainInterfaceAddresses,
@@ -65,6 +66,9 @@ export class GuardedConnection extends NetworkForwarder implements Connection {
   }
   domainXMLToNative(format: string, xml: string): Promise<string> {
     return this.inner.domainXMLToNative(format, xml);
+  }
+  domainGetBlockInfo(ref: string, disk: string): Promise<BlockInfo> {
+    return this.inner.domainGetBlockInfo(ref, disk);
   }
   domainQemuMonitorCommand(ref: string, cmd: string, flags?: { hmp?: boolean }): Promise<string> {
     return this.inner.domainQemuMonitorCommand(ref, cmd, flags);

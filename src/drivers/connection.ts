@@ -60,6 +60,13 @@ export interface DomainSummary extends DomainState {
   title?: string;
 }
 
+/** What `domblkinfo` shows for one disk (virDomainBlockInfo), in bytes. */
+export interface BlockInfo {
+  capacity: number;
+  allocation: number;
+  physical: number;
+}
+
 /** What `dominfo` shows. */
 export interface DomainInfo extends DomainSummary {
   osType: string;
@@ -205,6 +212,12 @@ export interface HypervisorConnection {
    * @throws OPERATION_INVALID when not running, NO_SUPPORT where there is no QEMU monitor.
    */
   domainQemuMonitorCommand(ref: string, cmd: string, flags?: { hmp?: boolean }): Promise<string>;
+  /**
+   * virsh domblkinfo: the size of one disk, by target (vda) or source path: capacity (what the
+   * guest sees), allocation (bytes in use on the host) and physical (the file's size).
+   * @throws INVALID_ARG when no disk of the domain has that target or path.
+   */
+  domainGetBlockInfo(ref: string, disk: string): Promise<BlockInfo>;
   nodeGetInfo(): Promise<NodeInfo>;
 
   listDomains(filter?: DomainListFilter): Promise<DomainSummary[]>;

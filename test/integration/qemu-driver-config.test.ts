@@ -2,8 +2,9 @@
 // autostart links, SIGHUP reload of hand-edited files, stale status files of QEMUs that are gone,
 // and libvirt's errors for wrong states and clashing names.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -258,6 +259,34 @@ describe('domxml-to-native qemu-argv', () => {
           (isVirError(e, 'XML_ERROR') || isVirError(e, 'INTERNAL_ERROR')) &&
           /type/.test((e as Error).message),
       );
+    } finally {
+      await drv.close();
+    }
+  });
+});
+
+describe('domblkinfo of a local image', () => {
+  it('capacity from the image, allocation and physical from the file; unknown disks refused', async () => {
+    const drv = await openQemuDriver({
+      configDir: join(dir, 'blk-etc'),
+      runDir: join(dir, 'blk-run'),
+      logDir: join(dir, 'blk-log'),
+      noSync: true,
+      kvmAvailable: false,
+    });
+    try {
+      const img = join(dir, 'blk.qcow2');
+      const r = spawnSync('qemu-img', ['create', '-q', '-f', 'qcow2', img, '1G']);
+      if (r.status !== 0) return; // qemu-img missing: the other tests say so
+      await drv.domainDefineXML(xml('blk', U2).replace(`/nonexistent/blk.qcow2`, img));
+      const b = await drv.domainGetBlockInfo('blk', 'vda');
+      const st = await stat(img);
+      assert.deepEqual(b, { capacity: 1 << 30, allocation: st.blocks * 512, physical: st.size });
+      assert.deepEqual(await drv.domainGetBlockInfo('blk', img), b);
+      await assert.rejects(drv.domainGetBlockInfo('blk', 'vdz'), {
+        code: 'INVALID_ARG',
+        message: 'invalid argument: invalid path vdz not assigned to domain',
+      });
     } finally {
       await drv.close();
     }

@@ -145,3 +145,66 @@ export const vcpucountCmd: CommandDef = {
     ctx.print(rows.map(([a, b, n]) => `${a.padEnd(12)} ${b.padEnd(12)} ${String(n).padStart(3)}\n`).join(''));
   },
 };
+
+/** vshPrettyCapacity: bytes in the largest binary unit below 1024, with three decimals. */
+function prettyCapacity(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB'];
+  let v = n;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${v.toFixed(3)} ${units[u]}`;
+}
+
+export const domblkinfoCmd: CommandDef = {
+  name: 'domblkinfo',
+  summary: 'domain block device size information',
+  description: 'Get block device size info for a domain.',
+  json: true,
+  options: [
+    domainOpt(),
+    { name: 'device', type: 'string', help: 'block device' },
+    { name: 'human', type: 'bool', help: 'Human readable output' },
+    { name: 'all', type: 'bool', help: 'display all block devices info' },
+  ],
+  async handler(ctx) {
+    const device = ctx.str('device');
+    const all = ctx.flag('all');
+    if (device !== undefined && all) throw new CliError('Options --all and --device are mutually exclusive');
+    if (device === undefined && !all) throw new CliError("command 'domblkinfo' requires <device> option");
+    const dom = await lookupDomain(ctx);
+    const conn = await ctx.conn();
+    const show = (n: number) => (ctx.flag('human') ? prettyCapacity(n) : String(n));
+    if (!all) {
+      const b = await conn.domainGetBlockInfo(dom.uuid, device!);
+      if (ctx.json) return ctx.printJson(b);
+      ctx.print(
+        `${'Capacity:'.padEnd(15)} ${show(b.capacity)}\n${'Allocation:'.padEnd(15)} ${show(b.allocation)}\n${'Physical:'.padEnd(15)} ${show(b.physical)}\n`,
+      );
+      return;
+    }
+    const devices = devicesOf(await conn.domainGetXMLDesc(dom.uuid));
+    const rows: { target: string; capacity?: number; allocation?: number; physical?: number }[] = [];
+    for (const d of devices ? childrenNamed(devices, 'disk') : []) {
+      const target = attr(child(d, 'target') ?? d, 'dev') ?? '';
+      // A drive without a medium (an empty cdrom) shows '-', as virsh.
+      if (!child(d, 'source')) {
+        rows.push({ target });
+        continue;
+      }
+      rows.push({ target, ...(await conn.domainGetBlockInfo(dom.uuid, target)) });
+    }
+    if (ctx.json) return ctx.printJson(rows);
+    const { renderTable } = await import('../format.js');
+    const cell = (n: number | undefined) => (n === undefined ? '-' : show(n));
+    ctx.print(
+      renderTable(
+        ['Target', 'Capacity', 'Allocation', 'Physical'],
+        rows.map((r) => [r.target, cell(r.capacity), cell(r.allocation), cell(r.physical)]),
+        !ctx.quiet,
+      ),
+    );
+  },
+};

@@ -45,7 +45,7 @@ export const groupIndex: GroupEntry[] = [
   },
   {
     keyword: 'monitor',
-    commands: ['domblklist', 'domifaddr', 'domiflist', 'dominfo', 'domstate', 'list'],
+    commands: ['domblkinfo', 'domblklist', 'domifaddr', 'domiflist', 'dominfo', 'domstate', 'list'],
     load: async () => (await import('./monitor.js')).monitorGroup,
   },
   {

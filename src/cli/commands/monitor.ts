@@ -1,4 +1,5 @@
 // Domain Monitoring commands: list, dominfo, domstate, domblklist, domiflist, domifaddr.
+import { domblkinfoCmd } from './domain-display.js';
 import type { DomainListFilter, DomainStateName, DomainSummary } from '../../drivers/connection.js';
 import type { XmlElement } from '../../util/xml.js';
 import type { CommandDef, CommandGroup } from '../command.js';
@@ -295,5 +296,5 @@ const domiflistCmd: CommandDef = {
 export const monitorGroup: CommandGroup = {
   keyword: 'monitor',
   title: 'Domain Monitoring',
-  commands: [domblklistCmd, domifaddrCmd, domiflistCmd, dominfoCmd, domstateCmd, listCmd],
+  commands: [domblkinfoCmd, domblklistCmd, domifaddrCmd, domiflistCmd, dominfoCmd, domstateCmd, listCmd],
 };

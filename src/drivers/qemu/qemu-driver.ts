@@ -9,8 +9,11 @@ import type { JobManager } from '../../daemon/jobs.js';
 import type { Logger } from '../../daemon/log.js';
 import { readNodeInfo } from '../../host/node-info.js';
 import { processCpuTimeNs, runCapture } from '../../host/process.js';
+import { statFile } from '../../host/storage-file.js';
+import { qemuImgInfoCommand } from '../storage/qemu-img.js';
 import { VirError } from '../../util/errors.js';
 import type {
+  BlockInfo,
   DomainInfo,
   DomainListFilter,
   DomainState,
@@ -122,6 +125,29 @@ export class QemuDriver implements HypervisorConnection {
   }
 
   // ------------------------------------------------------------------------------------ Connection
+
+  async domainGetBlockInfo(ref: string, disk: string): Promise<BlockInfo> {
+    this.s.check();
+    const d = this.s.dom(ref);
+    const def = defOf(d);
+    const path = async (x: DomainDef['devices']['disks'][number]): Promise<string | undefined> => {
+      if (x.type === 'volume' && x.source?.pool && x.source.volume && this.s.opts.resolveDiskVolume)
+        return (await this.s.opts.resolveDiskVolume(x.source.pool, x.source.volume)).path;
+      return x.source?.file ?? x.source?.dev;
+    };
+    let found: string | undefined;
+    for (const x of def.devices.disks) {
+      const p = await path(x).catch(() => undefined);
+      if (x.target.dev === disk || (p !== undefined && p === disk)) {
+        if (p === undefined)
+          throw invalidArg(`disk '${x.target.dev}' does not currently have a source assigned`);
+        found = p;
+        break;
+      }
+    }
+    if (found === undefined) throw invalidArg(`invalid path ${disk} not assigned to domain`);
+    return blockInfo(found);
+  }
 
   async domainQemuMonitorCommand(ref: string, cmd: string, flags: { hmp?: boolean } = {}): Promise<string> {
     this.s.check();
@@ -647,4 +673,30 @@ export class QemuDriver implements HypervisorConnection {
       this.s.listeners.delete(listener);
     };
   }
+}
+
+/**
+ * A disk image's sizes as libvirt's qemuDomainGetBlockInfo reports them for a local file or device:
+ * capacity from `qemu-img info -U` (the guest's size), allocation the bytes it occupies, physical the
+ * file's size (a block device's size).
+ */
+async function blockInfo(path: string): Promise<BlockInfo> {
+  let info: { 'virtual-size'?: number; 'actual-size'?: number };
+  try {
+    const cmd = qemuImgInfoCommand(path);
+    info = JSON.parse(await runCapture(cmd.program, cmd.args, 30_000));
+  } catch (e) {
+    throw new VirError(
+      'OPERATION_FAILED',
+      `operation failed: cannot read the image ${path}: ${(e as Error).message}`,
+      {
+        domain: 'QEMU',
+        cause: e,
+      },
+    );
+  }
+  const st = await statFile(path);
+  const capacity = info['virtual-size'] ?? st.size;
+  const physical = st.kind === 'block' ? capacity : st.size;
+  return { capacity, allocation: st.kind === 'block' ? physical : st.allocated, physical };
 }

@@ -5,6 +5,7 @@ import { hostname } from 'node:os';
 import { type Duplex, PassThrough } from 'node:stream';
 import { VirError } from '../../util/errors.js';
 import type {
+  BlockInfo,
   Connection,
   DomainInfo,
   DomainListFilter,
@@ -265,6 +266,16 @@ class TestConnection extends NetworkForwarder implements Connection {
   async getHostname(): Promise<string> {
     this.check();
     return hostname();
+  }
+  /** libvirt's test driver answers fixed sizes for any disk of the domain. */
+  async domainGetBlockInfo(ref: string, disk: string): Promise<BlockInfo> {
+    const d = await this.dom(ref);
+    const def = d.live ?? d.config!;
+    const hit = def.devices.disks.find(
+      (x) => x.target.dev === disk || (x.source?.file ?? x.source?.dev ?? x.source?.volume) === disk,
+    );
+    if (!hit) throw invalidArg(`invalid path ${disk} not assigned to domain`);
+    return { capacity: 1099506450432, allocation: 1099511627776, physical: 1099511627776 };
   }
   async domainQemuMonitorCommand(): Promise<string> {
     this.check();
