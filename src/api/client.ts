@@ -334,6 +334,9 @@ export class RemoteConnection implements Connection {
   async getHostname(): Promise<string> {
     return (await this.call<{ hostname: string }>('GET', '/host/hostname')).hostname;
   }
+  async domainMemoryStats(ref: string): Promise<[string, number][]> {
+    return (await this.call<{ stats: [string, number][] }>('GET', `/domains/${enc(ref)}/memory-stats`)).stats;
+  }
   domainGetBlockInfo(ref: string, disk: string): Promise<BlockInfo> {
     return this.call('GET', `/domains/${enc(ref)}/block-info?disk=${enc(disk)}`);
   }

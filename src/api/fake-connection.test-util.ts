@@ -135,6 +135,9 @@ export class FakeConnection extends TestNetworks implements Connection {
   async getHostname(): Promise<string> {
     return 'fakehost';
   }
+  async domainMemoryStats(): Promise<[string, number][]> {
+    return [['actual', 1]];
+  }
   async domainGetBlockInfo(): Promise<{ capacity: number; allocation: number; physical: number }> {
     return { capacity: 1, allocation: 1, physical: 1 };
   }

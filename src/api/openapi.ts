@@ -804,6 +804,15 @@ add('get', '/v1/domains/{ref}/state', {
   access: 'ro',
   ok: { 200: 'DomainState' },
 });
+add('get', '/v1/domains/{ref}/memory-stats', {
+  id: 'domainMemoryStats',
+  summary: 'virsh dommemstat',
+  description:
+    "A running domain's memory statistics as [tag, value] pairs with libvirt's tags (actual, swap_in, ..., rss; sizes in KiB). 409 when the domain is not running.",
+  access: 'ro',
+  ok: { 200: obj({ stats: arr(arr({ type: ['string', 'integer'] }, '[tag, value]')) }) },
+  errors: ['409'],
+});
 add('get', '/v1/domains/{ref}/block-info', {
   id: 'domainGetBlockInfo',
   summary: 'virsh domblkinfo',

@@ -258,6 +258,12 @@ export const routes: Route[] = [
   },
   {
     method: 'GET',
+    pattern: r(`${D}/memory-stats`),
+    access: 'ro',
+    handler: async ({ conn, params }) => ({ stats: await conn.domainMemoryStats(params.ref!) }),
+  },
+  {
+    method: 'GET',
     pattern: r(`${D}/block-info`),
     access: 'ro',
     handler: ({ conn, params, query }) => {

@@ -106,3 +106,15 @@ describe('domblkinfo', () => {
     );
   });
 });
+
+describe('dommemstat', () => {
+  it("libvirt's test-driver figures; a stopped domain fails as in virsh", async () => {
+    const r = await tvirt('-q', 'dommemstat test');
+    assert.match(r.out, /^actual 2097152\nswap_in 0\n[\s\S]*\nrss 1048576\n$/);
+    assert.equal(
+      (await tvirt('destroy test; dommemstat test')).err,
+      'error: Failed to get memory statistics for domain test\nerror: Requested operation is not valid: domain is not running\n',
+    );
+    assert.deepEqual(JSON.parse((await tvirt('--json', 'dommemstat test')).out).actual, 2097152);
+  });
+});

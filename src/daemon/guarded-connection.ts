@@ -67,6 +67,9 @@ export class GuardedConnection extends NetworkForwarder implements Connection {
   domainXMLToNative(format: string, xml: string): Promise<string> {
     return this.inner.domainXMLToNative(format, xml);
   }
+  domainMemoryStats(ref: string): Promise<[string, number][]> {
+    return this.inner.domainMemoryStats(ref);
+  }
   domainGetBlockInfo(ref: string, disk: string): Promise<BlockInfo> {
     return this.inner.domainGetBlockInfo(ref, disk);
   }

@@ -218,6 +218,12 @@ export interface HypervisorConnection {
    * @throws INVALID_ARG when no disk of the domain has that target or path.
    */
   domainGetBlockInfo(ref: string, disk: string): Promise<BlockInfo>;
+  /**
+   * virsh dommemstat: a running domain's memory statistics as [tag, value] pairs with libvirt's
+   * tags (actual, swap_in, ..., rss; sizes in KiB), in the driver's order.
+   * @throws OPERATION_INVALID when the domain is not running.
+   */
+  domainMemoryStats(ref: string): Promise<[string, number][]>;
   nodeGetInfo(): Promise<NodeInfo>;
 
   listDomains(filter?: DomainListFilter): Promise<DomainSummary[]>;

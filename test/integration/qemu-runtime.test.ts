@@ -114,6 +114,10 @@ describe('QEMU runtime settings and guest actions', { skip, concurrency: true },
       });
       assert.equal(v, 7);
       assert.match(await drv.domainGetXMLDesc('balloon'), /<stats period='7'\/>/);
+      // dommemstat: the balloon's size and QEMU's resident memory at least.
+      const stats = new Map(await drv.domainMemoryStats('balloon'));
+      assert.ok((stats.get('actual') ?? 0) > 0, JSON.stringify([...stats]));
+      assert.ok((stats.get('rss') ?? 0) > 0, JSON.stringify([...stats]));
     } finally {
       await drv.domainDestroy('balloon');
     }

@@ -2,7 +2,7 @@
 // XML, printed as virsh prints them.
 import type { Connection } from '../../drivers/connection.js';
 import { attr, child, childrenNamed, parseXml, textOf, type XmlElement } from '../../util/xml.js';
-import { CliError, type CommandDef } from '../command.js';
+import { CliError, type CommandDef, failWith } from '../command.js';
 import { exclusive } from '../context.js';
 import { domainOpt, lookupDomain } from './util.js';
 
@@ -206,5 +206,24 @@ export const domblkinfoCmd: CommandDef = {
         !ctx.quiet,
       ),
     );
+  },
+};
+
+export const dommemstatCmd: CommandDef = {
+  name: 'dommemstat',
+  summary: 'get memory statistics for a domain',
+  description: 'Get memory statistics for a running domain.',
+  json: true,
+  options: [domainOpt()],
+  async handler(ctx) {
+    const dom = await lookupDomain(ctx);
+    let stats: [string, number][];
+    try {
+      stats = await (await ctx.conn()).domainMemoryStats(dom.uuid);
+    } catch (e) {
+      failWith(`Failed to get memory statistics for domain ${ctx.str('domain')}`, e);
+    }
+    if (ctx.json) return ctx.printJson(Object.fromEntries(stats));
+    ctx.print(stats.map(([tag, v]) => `${tag} ${v}\n`).join(''));
   },
 };

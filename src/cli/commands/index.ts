@@ -45,7 +45,16 @@ export const groupIndex: GroupEntry[] = [
   },
   {
     keyword: 'monitor',
-    commands: ['domblkinfo', 'domblklist', 'domifaddr', 'domiflist', 'dominfo', 'domstate', 'list'],
+    commands: [
+      'domblkinfo',
+      'domblklist',
+      'domifaddr',
+      'domiflist',
+      'dominfo',
+      'dommemstat',
+      'domstate',
+      'list',
+    ],
     load: async () => (await import('./monitor.js')).monitorGroup,
   },
   {

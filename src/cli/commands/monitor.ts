@@ -1,5 +1,5 @@
 // Domain Monitoring commands: list, dominfo, domstate, domblklist, domiflist, domifaddr.
-import { domblkinfoCmd } from './domain-display.js';
+import { domblkinfoCmd, dommemstatCmd } from './domain-display.js';
 import type { DomainListFilter, DomainStateName, DomainSummary } from '../../drivers/connection.js';
 import type { XmlElement } from '../../util/xml.js';
 import type { CommandDef, CommandGroup } from '../command.js';
@@ -296,5 +296,14 @@ const domiflistCmd: CommandDef = {
 export const monitorGroup: CommandGroup = {
   keyword: 'monitor',
   title: 'Domain Monitoring',
-  commands: [domblkinfoCmd, domblklistCmd, domifaddrCmd, domiflistCmd, dominfoCmd, domstateCmd, listCmd],
+  commands: [
+    domblkinfoCmd,
+    domblklistCmd,
+    domifaddrCmd,
+    domiflistCmd,
+    dominfoCmd,
+    dommemstatCmd,
+    domstateCmd,
+    listCmd,
+  ],
 };

@@ -1,6 +1,7 @@
 // The QEMU driver (libvirt's qemu_driver.c): the public Connection entry points (domains) over
 // QemuDomains (qemu-domains.ts). Definitions persist in etc/qemu/NAME.xml, running domains in
 // run/qemu/NAME.json; every modifying call is a job on its domain.
+import { readFile } from 'node:fs/promises';
 import { createConnection } from 'node:net';
 import { hostname } from 'node:os';
 import type { Duplex } from 'node:stream';
@@ -125,6 +126,55 @@ export class QemuDriver implements HypervisorConnection {
   }
 
   // ------------------------------------------------------------------------------------ Connection
+
+  async domainMemoryStats(ref: string): Promise<[string, number][]> {
+    this.s.check();
+    const d = this.s.dom(ref);
+    const proc = this.s.requireActive(d);
+    const def = defOf(d);
+    const out: [string, number][] = [];
+    const hasBalloon =
+      def.devices.others.some((e) => e.name === 'memballoon' && e.attrs.model !== 'none') ||
+      !def.devices.others.some((e) => e.name === 'memballoon');
+    let actual = def.currentMemory || def.memory.kib;
+    if (hasBalloon) {
+      const b = await proc.mon.execute<{ actual: number }>('query-balloon').catch(() => undefined);
+      if (b) actual = Math.floor(b.actual / 1024);
+      // The guest's own figures, once a stats period is set (<memballoon><stats period>).
+      const g = await proc.mon
+        .execute<{ stats?: Record<string, number>; 'last-update'?: number }>('qom-get', {
+          path: '/machine/peripheral/balloon0',
+          property: 'guest-stats',
+        })
+        .catch(() => undefined);
+      const kib = (v: number) => Math.floor(v / 1024);
+      const map: [string, string, (v: number) => number][] = [
+        ['stat-swap-in', 'swap_in', kib],
+        ['stat-swap-out', 'swap_out', kib],
+        ['stat-major-faults', 'major_fault', (v) => v],
+        ['stat-minor-faults', 'minor_fault', (v) => v],
+        ['stat-free-memory', 'unused', kib],
+        ['stat-total-memory', 'available', kib],
+        ['stat-available-memory', 'usable', kib],
+        ['stat-disk-caches', 'disk_caches', kib],
+        ['stat-htlb-pgalloc', 'hugetlb_pgalloc', (v) => v],
+        ['stat-htlb-pgfail', 'hugetlb_pgfail', (v) => v],
+      ];
+      if (g?.stats && g['last-update']) {
+        for (const [q, tag, f] of map) {
+          const v = g.stats[q];
+          if (typeof v === 'number' && v >= 0) out.push([tag, f(v)]);
+        }
+        out.push(['last_update', g['last-update']]);
+      }
+    }
+    out.unshift(['actual', actual]);
+    const rss = await readFile(`/proc/${proc.pid}/status`, 'utf8')
+      .then((t) => /^VmRSS:\s+(\d+)\s+kB/m.exec(t)?.[1])
+      .catch(() => undefined);
+    if (rss !== undefined) out.push(['rss', Number(rss)]);
+    return out;
+  }
 
   async domainGetBlockInfo(ref: string, disk: string): Promise<BlockInfo> {
     this.s.check();

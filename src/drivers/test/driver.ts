@@ -267,6 +267,27 @@ class TestConnection extends NetworkForwarder implements Connection {
     this.check();
     return hostname();
   }
+  /** libvirt's test driver answers fixed figures for a running domain. */
+  async domainMemoryStats(ref: string): Promise<[string, number][]> {
+    const d = await this.dom(ref);
+    if (!isActive(d))
+      throw new VirError('OPERATION_INVALID', 'Requested operation is not valid: domain is not running');
+    return [
+      ['actual', 2097152],
+      ['swap_in', 0],
+      ['swap_out', 0],
+      ['major_fault', 0],
+      ['minor_fault', 0],
+      ['unused', 1048576],
+      ['available', 2097152],
+      ['usable', 1048576],
+      ['last_update', 627319920],
+      ['disk_caches', 262144],
+      ['hugetlb_pgalloc', 0],
+      ['hugetlb_pgfail', 0],
+      ['rss', 1048576],
+    ];
+  }
   /** libvirt's test driver answers fixed sizes for any disk of the domain. */
   async domainGetBlockInfo(ref: string, disk: string): Promise<BlockInfo> {
     const d = await this.dom(ref);
