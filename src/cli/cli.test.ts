@@ -1,14 +1,15 @@
 // CLI tests against test:///default, run in-process; expected texts were checked against virsh 9.0.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { runTvirt } from '../../test/support/cli.js';
 import { runCli } from './shell.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tvirt-cli-test-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
 const a = join(dir, 'a.xml');
 writeFileSync(
   a,

@@ -1,13 +1,15 @@
 // domdisplay, ttyconsole and vcpucount against test:///default; expected texts checked against virsh 9.0.
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { runTvirt } from '../../test/support/cli.js';
 
 const tvirt = (...args: string[]) => runTvirt('test:///default', ...args);
-const g = join(mkdtempSync(join(tmpdir(), 'tvirt-display-test-')), 'g.xml');
+const dir = mkdtempSync(join(tmpdir(), 'tvirt-display-test-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+const g = join(dir, 'g.xml');
 writeFileSync(
   g,
   `<domain type='test'><name>g</name><memory>65536</memory><vcpu current='1'>3</vcpu><os><type>hvm</type></os><devices>

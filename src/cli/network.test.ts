@@ -1,14 +1,15 @@
 // net-* and iface-* commands against test:///default, in-process; expected texts checked against virsh 9.0.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { runTvirt } from '../../test/support/cli.js';
 import { runCli } from './shell.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tvirt-net-cli-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
 const netXml = (name: string, mask = '255.255.255.0', end = '10.0.3.254') =>
   `<network>\n  <name>${name}</name>\n  <forward mode='nat'/>\n  <ip address='10.0.3.1' netmask='${mask}'>\n    <dhcp>\n      <range start='10.0.3.2' end='${end}'/>\n    </dhcp>\n  </ip>\n</network>\n`;
 const file = (name: string, text: string) => {

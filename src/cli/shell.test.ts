@@ -2,11 +2,11 @@
 // global options, and connection errors.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { joinConsole } from './commands/console.js';
 import { hostChecks } from './commands/host-validate.js';
@@ -17,6 +17,7 @@ const ts = import.meta.url.endsWith('.ts');
 // Built: the installed command (the launcher running the CommonJS bundle, see launch.cts).
 const entry = join(here, ts ? 'tvirt.ts' : 'launch.cjs');
 const dir = mkdtempSync(join(tmpdir(), 'tvirt-shell-test-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
 const prompt = process.getuid?.() === 0 ? 'tvirt # ' : 'tvirt > ';
 
 function tvirtProc(args: string[], input: string, env: Record<string, string> = {}) {
