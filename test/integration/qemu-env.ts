@@ -1,8 +1,14 @@
 // Shared helpers of the real-QEMU integration tests (qemu-*.test.ts): skip reason, domain XML for
 // the test guest, a console reader, polling. Every process a test starts is ended by its PID.
+import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
+import type { TvirtEvent } from '../../src/drivers/connection.js';
+import { openQemuDriver, type QemuDriver } from '../../src/drivers/qemu/qemu-driver.js';
+import { processRunning } from '../../src/host/process.js';
 import {
   createOverlay,
   ensureTestGuest,
@@ -122,4 +128,51 @@ export class ConsoleReader {
   close(): void {
     this.stream.destroy();
   }
+}
+
+/**
+ * A QEMU driver on a temp dir for one test file: its events, and the pid of every QEMU the test
+ * looked up (pidOf), which close() kills if still running after the driver let go of them.
+ */
+export interface DriverFixture {
+  dir: string;
+  drv: QemuDriver;
+  events: TvirtEvent[];
+  /** The QEMU pid of a running domain (remembered for cleanup). */
+  pidOf(name: string): number;
+  /** Remembers a QEMU pid started another way (another driver on the same files). */
+  track(pid: number): void;
+  close(): Promise<void>;
+}
+
+export async function openDriverFixture(prefix: string): Promise<DriverFixture> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  const drv = await openQemuDriver({
+    configDir: join(dir, 'etc'),
+    runDir: join(dir, 'run'),
+    logDir: join(dir, 'log'),
+    noSync: true,
+  });
+  const events: TvirtEvent[] = [];
+  drv.onEvent((e) => events.push(e));
+  const pids = new Set<number>();
+  const pidOf = (name: string) => {
+    const pid = drv.qemuPid(name);
+    assert.ok(pid, `${name} has a QEMU`);
+    pids.add(pid);
+    return pid;
+  };
+  return {
+    dir,
+    drv,
+    events,
+    pidOf,
+    track: (pid) => void pids.add(pid),
+    async close() {
+      for (const d of await drv.listDomains({ active: true })) pidOf(d.name);
+      await drv.close();
+      for (const pid of pids) if (await processRunning(pid)) process.kill(pid, 'SIGKILL');
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
 }

@@ -3,52 +3,40 @@
 // start failures. Every QEMU started here is ended by its PID in `after`.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { createConnection } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { TvirtEvent } from '../../src/drivers/connection.js';
 import { openQemuDriver, type QemuDriver } from '../../src/drivers/qemu/qemu-driver.js';
 import { processRunning } from '../../src/host/process.js';
 import { isVirError } from '../../src/util/errors.js';
-import { ConsoleReader, guestOrSkip, guestXml, markerCount, waitFor } from './qemu-env.js';
+import {
+  ConsoleReader,
+  type DriverFixture,
+  guestOrSkip,
+  openDriverFixture,
+  guestXml,
+  markerCount,
+  waitFor,
+} from './qemu-env.js';
 
 const { guest, skip } = guestOrSkip();
 
+let fx: DriverFixture;
 let dir: string;
 let drv: QemuDriver;
-const events: TvirtEvent[] = [];
-const pids = new Set<number>();
-
-/** The QEMU pid of a running domain (remembered for cleanup). */
-function pidOf(name: string): number {
-  const pid = drv.qemuPid(name);
-  assert.ok(pid, `${name} has a QEMU`);
-  pids.add(pid);
-  return pid;
-}
+let events: TvirtEvent[];
+const pidOf = (name: string) => fx.pidOf(name);
 
 before(async () => {
   if (skip) return;
-  dir = await mkdtemp(join(tmpdir(), 'tvirt-qemu-'));
-  drv = await openQemuDriver({
-    configDir: join(dir, 'etc'),
-    runDir: join(dir, 'run'),
-    logDir: join(dir, 'log'),
-    noSync: true,
-  });
-  drv.onEvent((e) => events.push(e));
+  fx = await openDriverFixture('tvirt-qemu-');
+  ({ dir, drv, events } = fx);
 });
 
 after(async () => {
-  if (skip) return;
-  for (const d of await drv.listDomains({ active: true })) {
-    pidOf(d.name);
-  }
-  await drv.close();
-  for (const pid of pids) if (await processRunning(pid)) process.kill(pid, 'SIGKILL');
-  await rm(dir, { recursive: true, force: true });
+  if (!skip) await fx.close();
 });
 
 const stateOf = async (name: string) => {
@@ -242,7 +230,7 @@ describe('QEMU driver with a real guest', { skip, concurrency: true }, () => {
     await a.domainDefineXML(guestXml(guest!, { name: 'half', dir }));
     await a.domainCreate('half', { paused: true });
     const pid = a.qemuPid('half')!;
-    pids.add(pid);
+    fx.track(pid);
     await a.close(); // detaches; QEMU keeps running
     // As if the daemon had died right after the spawn: the status file still says 'starting up'.
     const file = join(sub, 'run', 'half.json');

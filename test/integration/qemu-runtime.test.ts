@@ -4,49 +4,40 @@
 // through it, not ACPI), on_reboot destroy/preserve when the guest reboots itself.
 // Every QEMU started here is ended by its PID in `after`.
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { TvirtEvent } from '../../src/drivers/connection.js';
-import { openQemuDriver, type QemuDriver } from '../../src/drivers/qemu/qemu-driver.js';
+import type { QemuDriver } from '../../src/drivers/qemu/qemu-driver.js';
 import { processRunning } from '../../src/host/process.js';
 import { isVirError } from '../../src/util/errors.js';
 import { GUEST_ACPI_MARKER, GUEST_AGENT_CHANNEL, GUEST_AGENT_MARKER } from '../support/guest.js';
-import { ConsoleReader, guestOrSkip, guestXml, markerCount, waitFor } from './qemu-env.js';
+import {
+  ConsoleReader,
+  type DriverFixture,
+  guestOrSkip,
+  openDriverFixture,
+  guestXml,
+  markerCount,
+  waitFor,
+} from './qemu-env.js';
 
 const { guest, skip } = guestOrSkip();
 
+let fx: DriverFixture;
 let dir: string;
 let drv: QemuDriver;
-const events: TvirtEvent[] = [];
-const pids = new Set<number>();
-
-function pidOf(name: string): number {
-  const pid = drv.qemuPid(name);
-  assert.ok(pid, `${name} has a QEMU`);
-  pids.add(pid);
-  return pid;
-}
+let events: TvirtEvent[];
+const pidOf = (name: string) => fx.pidOf(name);
 
 before(async () => {
   if (skip) return;
-  dir = await mkdtemp(join(tmpdir(), 'tvirt-qemu-rt-'));
-  drv = await openQemuDriver({
-    configDir: join(dir, 'etc'),
-    runDir: join(dir, 'run'),
-    logDir: join(dir, 'log'),
-    noSync: true,
-  });
-  drv.onEvent((e) => events.push(e));
+  fx = await openDriverFixture('tvirt-qemu-rt-');
+  ({ dir, drv, events } = fx);
 });
 
 after(async () => {
-  if (skip) return;
-  for (const d of await drv.listDomains({ active: true })) pidOf(d.name);
-  await drv.close();
-  for (const pid of pids) if (await processRunning(pid)) process.kill(pid, 'SIGKILL');
-  await rm(dir, { recursive: true, force: true });
+  if (!skip) await fx.close();
 });
 
 const stateOf = async (name: string) => {
