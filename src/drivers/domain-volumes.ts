@@ -2,6 +2,7 @@
 // finds them (cmdUndefine): each disk's source is matched to a pool volume, by pool and name for
 // <disk type='volume'>, by path otherwise. Shared by the CLI (which reports each volume as virsh
 // does) and tvirtd (DELETE /v1/domains/{ref}?removeAllStorage, for the REST API and the web UI).
+import { attr, child, childrenNamed, parseXml } from '../util/xml.js';
 import type { StorageConnection, StorageVolSummary } from './connection.js';
 
 export interface DiskSource {
@@ -19,44 +20,22 @@ export interface DiskVolume {
   vol: StorageVolSummary;
 }
 
-const xmlUnescape = (s: string) =>
-  s
-    .replace(/&apos;/g, "'")
-    .replace(/&quot;/g, '"')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&amp;/g, '&');
-
-function attrOf(tag: string, name: string): string | undefined {
-  const m = new RegExp(`\\s${name}=(['"])(.*?)\\1`).exec(tag);
-  return m ? xmlUnescape(m[2]!) : undefined;
-}
-
-/** Target, source and pool of each <disk> of a domain XML (virsh reads the same attributes). */
+/** Target, source and pool of each <devices><disk> of a domain XML (virsh reads the same attributes). */
 export function domainDiskSources(xml: string): DiskSource[] {
-  const out: DiskSource[] = [];
-  for (const m of xml.matchAll(/<disk\b[\s\S]*?<\/disk>/g)) {
-    const disk = m[0];
-    const target = attrOf(/<target\b[^>]*>/.exec(disk)?.[0] ?? '', 'dev') ?? '';
-    const src = /<source\b[^>]*>/.exec(disk)?.[0];
-    if (!src) {
-      out.push({ target });
-      continue;
-    }
+  const devices = child(parseXml(xml), 'devices');
+  return (devices ? childrenNamed(devices, 'disk') : []).map((disk) => {
+    const target = attr(child(disk, 'target') ?? disk, 'dev') ?? '';
+    const src = child(disk, 'source');
+    if (!src) return { target };
     const source =
-      attrOf(src, 'file') ??
-      attrOf(src, 'dir') ??
-      attrOf(src, 'name') ??
-      attrOf(src, 'dev') ??
-      attrOf(src, 'volume');
-    const pool = attrOf(src, 'pool');
-    out.push({
+      attr(src, 'file') ?? attr(src, 'dir') ?? attr(src, 'name') ?? attr(src, 'dev') ?? attr(src, 'volume');
+    const pool = attr(src, 'pool');
+    return {
       target,
       ...(source !== undefined ? { source } : {}),
       ...(pool !== undefined ? { pool } : {}),
-    });
-  }
-  return out;
+    };
+  });
 }
 
 /**

@@ -51,8 +51,11 @@ export function parseSize(text: string, defaultScale = 1): number {
   return scaleInteger(m[1]!, m[2], defaultScale, 'size');
 }
 
-/** Formats bytes the way virsh prints sizes: "1.00 GiB", "512.00 MiB", "0.00 B". */
-export function formatBytesHuman(bytes: number): string {
+/**
+ * Formats bytes the way virsh prints sizes: "1.00 GiB", "512.00 MiB", "0.00 B" (vol-info's two
+ * decimals; domblkinfo --human's vshPrettyCapacity uses three).
+ */
+export function formatBytesHuman(bytes: number, decimals = 2): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB'];
   let v = bytes;
   let i = 0;
@@ -60,5 +63,10 @@ export function formatBytesHuman(bytes: number): string {
     v /= 1024;
     i++;
   }
-  return `${v.toFixed(2)} ${units[i]}`;
+  return `${v.toFixed(decimals)} ${units[i]}`;
+}
+
+/** libvirt's timestamp (virTimeStringNowRaw): "2026-11-25 23:10:00.123+0000", in UTC. */
+export function libvirtTimestamp(ms: number = Date.now()): string {
+  return `${new Date(ms).toISOString().replace('T', ' ').replace('Z', '')}+0000`;
 }

@@ -142,6 +142,8 @@ export interface DriverFixture {
   pidOf(name: string): number;
   /** Remembers a QEMU pid started another way (another driver on the same files). */
   track(pid: number): void;
+  /** `domstate --reason` as text: "running (booted)". */
+  stateOf(name: string): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -168,6 +170,10 @@ export async function openDriverFixture(prefix: string): Promise<DriverFixture> 
     events,
     pidOf,
     track: (pid) => void pids.add(pid),
+    async stateOf(name) {
+      const s = await drv.domainGetState(name);
+      return `${s.state} (${s.reason})`;
+    },
     async close() {
       for (const d of await drv.listDomains({ active: true })) pidOf(d.name);
       await drv.close();

@@ -39,10 +39,7 @@ after(async () => {
   if (!skip) await fx.close();
 });
 
-const stateOf = async (name: string) => {
-  const s = await drv.domainGetState(name);
-  return `${s.state} (${s.reason})`;
-};
+const stateOf = (name: string) => fx.stateOf(name);
 
 describe('QEMU driver with a real guest', { skip, concurrency: true }, () => {
   it('boots, suspends and resumes, reboots, resets, shuts down, keeps its disk, is destroyed', async () => {

@@ -40,10 +40,7 @@ after(async () => {
   if (!skip) await fx.close();
 });
 
-const stateOf = async (name: string) => {
-  const s = await drv.domainGetState(name);
-  return `${s.state} (${s.reason})`;
-};
+const stateOf = (name: string) => fx.stateOf(name);
 
 /** Starts NAME and returns a console on which the guest shell answers. */
 async function bootToShell(name: string): Promise<ConsoleReader> {

@@ -1,6 +1,7 @@
 // domdisplay, ttyconsole and vcpucount (virsh-domain.c): read from the domain's live and persistent
 // XML, printed as virsh prints them.
 import type { Connection } from '../../drivers/connection.js';
+import { formatBytesHuman } from '../../util/units.js';
 import { attr, child, childrenNamed, parseXml, textOf, type XmlElement } from '../../util/xml.js';
 import { CliError, type CommandDef, failWith } from '../command.js';
 import { exclusive } from '../context.js';
@@ -146,18 +147,6 @@ export const vcpucountCmd: CommandDef = {
   },
 };
 
-/** vshPrettyCapacity: bytes in the largest binary unit below 1024, with three decimals. */
-function prettyCapacity(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB'];
-  let v = n;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return `${v.toFixed(3)} ${units[u]}`;
-}
-
 export const domblkinfoCmd: CommandDef = {
   name: 'domblkinfo',
   summary: 'domain block device size information',
@@ -176,7 +165,7 @@ export const domblkinfoCmd: CommandDef = {
     if (device === undefined && !all) throw new CliError("command 'domblkinfo' requires <device> option");
     const dom = await lookupDomain(ctx);
     const conn = await ctx.conn();
-    const show = (n: number) => (ctx.flag('human') ? prettyCapacity(n) : String(n));
+    const show = (n: number) => (ctx.flag('human') ? formatBytesHuman(n, 3) : String(n));
     if (!all) {
       const b = await conn.domainGetBlockInfo(dom.uuid, device!);
       if (ctx.json) return ctx.printJson(b);

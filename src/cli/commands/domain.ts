@@ -17,6 +17,7 @@ import {
   modifyFlags,
   modifyOpts,
   readUserFile,
+  validateIfAsked,
 } from './util.js';
 
 /**
@@ -88,7 +89,7 @@ const defineCmd: CommandDef = {
     const conn = await ctx.conn();
     let dom: Awaited<ReturnType<typeof conn.domainDefineXML>>;
     try {
-      if (ctx.flag('validate')) (await import('../../conf/schema.js')).validateSchema('domain', xml);
+      await validateIfAsked(ctx, 'domain', xml);
       dom = await conn.domainDefineXML(xml);
     } catch (e) {
       failWith(`Failed to define domain from ${file}`, e);
@@ -177,7 +178,7 @@ const createCmd: CommandDef = {
     const conn = await ctx.conn();
     let dom: Awaited<ReturnType<typeof conn.domainCreateXML>>;
     try {
-      if (ctx.flag('validate')) (await import('../../conf/schema.js')).validateSchema('domain', xml);
+      await validateIfAsked(ctx, 'domain', xml);
       dom = await conn.domainCreateXML(xml, ctx.flag('paused') ? { paused: true } : {});
     } catch (e) {
       failWith(`Failed to create domain from ${file}`, e);

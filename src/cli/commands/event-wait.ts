@@ -1,12 +1,8 @@
 // The event commands (virsh's event, net-event, pool-event): wait for events of one kind, print each
 // as virsh does, once or in a loop, until a timeout or Ctrl+C; then "events received: N".
 import type { TvirtEvent } from '../../drivers/connection.js';
+import { libvirtTimestamp } from '../../util/units.js';
 import { CliError, type CmdContext } from '../command.js';
-
-/** virTimeStringNowRaw: "2026-11-26 00:05:00.123+0000". */
-function timestamp(ms: number): string {
-  return `${new Date(ms).toISOString().replace('T', ' ').replace('Z', '')}+0000`;
-}
 
 /** The options every event command has, after its object filter. */
 export const eventOptions = [
@@ -50,7 +46,7 @@ export async function waitForEvents(
       const text = line(ev);
       if (text === undefined) return;
       count++;
-      ctx.print(`${stamp ? `${timestamp(ev.timestamp)}: ` : ''}${text}\n`);
+      ctx.print(`${stamp ? `${libvirtTimestamp(ev.timestamp)}: ` : ''}${text}\n`);
       if (!loop) done();
     });
     if (timeout !== undefined)

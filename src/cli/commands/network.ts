@@ -19,7 +19,7 @@ import {
 } from '../command.js';
 import { exclusive } from '../context.js';
 import { keyValue, renderTable } from '../format.js';
-import { readUserFile } from './util.js';
+import { readUserFile, validateIfAsked } from './util.js';
 
 /** `[--network] <string>`. */
 const networkOpt = (help = 'network name or uuid') =>
@@ -75,7 +75,7 @@ const defineCmd: CommandDef = {
     const xml = await readUserFile(file);
     let net: NetworkSummary;
     try {
-      if (ctx.flag('validate')) (await import('../../conf/schema.js')).validateSchema('network', xml);
+      await validateIfAsked(ctx, 'network', xml);
       net = await (await ctx.conn()).networkDefineXML(xml);
     } catch (e) {
       failWith(`Failed to define network from ${file}`, e);
@@ -94,7 +94,7 @@ const createCmd: CommandDef = {
     const xml = await readUserFile(file);
     let net: NetworkSummary;
     try {
-      if (ctx.flag('validate')) (await import('../../conf/schema.js')).validateSchema('network', xml);
+      await validateIfAsked(ctx, 'network', xml);
       net = await (await ctx.conn()).networkCreateXML(xml);
     } catch (e) {
       failWith(`Failed to create network from ${file}`, e);

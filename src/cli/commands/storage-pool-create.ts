@@ -4,7 +4,7 @@ import type { StoragePoolSummary } from '../../drivers/connection.js';
 import { CliError, type CmdContext, type CommandDef, failWith } from '../command.js';
 import { exclusive } from '../context.js';
 import { xmlEscape } from './storage-util.js';
-import { readUserFile } from './util.js';
+import { readUserFile, validateIfAsked } from './util.js';
 
 export const buildOpts = [
   { name: 'build', type: 'bool', help: 'build the pool as normal' },
@@ -191,7 +191,7 @@ export const defineCmd: CommandDef = {
     const conn = await ctx.conn();
     let pool: StoragePoolSummary;
     try {
-      if (ctx.flag('validate')) (await import('../../conf/schema.js')).validateSchema('storagepool', xml);
+      await validateIfAsked(ctx, 'storagepool', xml);
       pool = await conn.storagePoolDefineXML(xml);
     } catch (e) {
       failWith(`Failed to define pool from ${file}`, e);

@@ -3,7 +3,7 @@
 import type { StorageVolCreateFlags, StorageVolSummary } from '../../drivers/connection.js';
 import { CliError, type CmdContext, type CommandDef, errorText, failWith } from '../command.js';
 import { lookupPool, lookupVol, parseVolSize, poolOpt, runVolumeJob, xmlEscape } from './storage-util.js';
-import { readUserFile } from './util.js';
+import { readUserFile, validateIfAsked } from './util.js';
 
 const ref = (v: StorageVolSummary) => ({ pool: v.pool, name: v.name });
 
@@ -122,7 +122,7 @@ export const createCmd: CommandDef = {
     const conn = await ctx.conn();
     let vol: StorageVolSummary;
     try {
-      if (ctx.flag('validate')) (await import('../../conf/schema.js')).validateSchema('storagevol', xml);
+      await validateIfAsked(ctx, 'storagevol', xml);
       vol = await conn.storageVolCreateXML(
         pool.uuid,
         xml,
@@ -171,7 +171,7 @@ export const createFromCmd: CommandDef = {
     const conn = await ctx.conn();
     let vol: StorageVolSummary;
     try {
-      if (ctx.flag('validate')) (await import('../../conf/schema.js')).validateSchema('storagevol', xml);
+      await validateIfAsked(ctx, 'storagevol', xml);
       vol = await runVolumeJob(`Creating from ${input.name}`, (job) =>
         conn.storageVolCreateXMLFrom(pool.uuid, xml, ref(input), createFlags(ctx), job),
       );

@@ -99,3 +99,15 @@ export function modifyFlags(ctx: CmdContext): { config?: boolean; live?: boolean
   if (!f.config && !f.live) f.current = true;
   return f;
 }
+
+/**
+ * `--validate`: checks `xml` against libvirt's schema names for `kind` (src/conf/schema.ts, loaded
+ * only when asked). @throws VirError XML_INVALID_SCHEMA naming what the schema does not allow.
+ */
+export async function validateIfAsked(
+  ctx: CmdContext,
+  kind: 'domain' | 'network' | 'storagepool' | 'storagevol',
+  xml: string,
+): Promise<void> {
+  if (ctx.flag('validate')) (await import('../../conf/schema.js')).validateSchema(kind, xml);
+}

@@ -5,14 +5,10 @@ import { open, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { mkdirp } from '../../host/fs-util.js';
+import { libvirtTimestamp } from '../../util/units.js';
 import type { QemuCommand } from './command.js';
 
 export const TVIRT_VERSION = '0.1.0';
-
-/** libvirt's timestamp: 2026-11-25 23:10:00.123+0000 */
-function stamp(d = new Date()): string {
-  return `${d.toISOString().replace('T', ' ').replace('Z', '')}+0000`;
-}
 
 /** Quotes one argument for the log the way libvirt's virCommandToString does (sh-compatible). */
 export function shellQuote(s: string): string {
@@ -52,7 +48,7 @@ export async function openStartLog(path: string, cmd: QemuCommand): Promise<Star
   try {
     offset = (await stat(path)).size;
     const lines = [
-      `${stamp()}: starting up tvirt version: ${TVIRT_VERSION}, hostname: ${hostname()}`,
+      `${libvirtTimestamp()}: starting up tvirt version: ${TVIRT_VERSION}, hostname: ${hostname()}`,
       ...Object.entries(cmd.env).map(([k, v]) => `${k}=${shellQuote(v)} \\`),
       ...[cmd.program, ...cmd.args].map((a, i, all) =>
         i === all.length - 1 ? shellQuote(a) : `${shellQuote(a)} \\`,
@@ -71,7 +67,7 @@ export async function appendLogLine(path: string, text: string): Promise<void> {
   try {
     const fh = await open(path, 'a', 0o600);
     try {
-      await fh.write(`${stamp()}: ${text}\n`);
+      await fh.write(`${libvirtTimestamp()}: ${text}\n`);
     } finally {
       await fh.close();
     }
