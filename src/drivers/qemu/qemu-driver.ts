@@ -133,9 +133,8 @@ export class QemuDriver implements HypervisorConnection {
     const proc = this.s.requireActive(d);
     const def = defOf(d);
     const out: [string, number][] = [];
-    const hasBalloon =
-      def.devices.others.some((e) => e.name === 'memballoon' && e.attrs.model !== 'none') ||
-      !def.devices.others.some((e) => e.name === 'memballoon');
+    // A virtio balloon unless <memballoon model='none'/> (libvirt adds one by default).
+    const hasBalloon = def.devices.others.find((e) => e.name === 'memballoon')?.attrs.model !== 'none';
     let actual = def.currentMemory || def.memory.kib;
     if (hasBalloon) {
       const b = await proc.mon.execute<{ actual: number }>('query-balloon').catch(() => undefined);
